@@ -1,0 +1,71 @@
+#include "netlink/dump.hpp"
+
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include "netlink/decode.hpp"
+
+namespace hydra::netlink {
+namespace {
+
+template <class T, class Decode>
+Result<std::vector<T>> dump_with_retry(RtnlSocket& sock, const std::function<Request()>& make_request,
+                                       Decode decode) {
+  for (int attempt = 0; attempt < kMaxDumpAttempts; ++attempt) {
+    std::vector<T> out;
+    bool interrupted = false;
+    auto st = sock.dump(make_request(),
+                        [&](const nlmsghdr* nlh) -> Status {
+                          auto item = decode(nlh);
+                          if (!item) return item.error();
+                          out.push_back(std::move(*item));
+                          return {};
+                        },
+                        interrupted);
+    if (!st) return st.error();
+    if (!interrupted) return out;
+  }
+  return make_error("dump interrupted " + std::to_string(kMaxDumpAttempts) + " times in a row", EAGAIN);
+}
+
+}  // namespace
+
+Result<std::vector<LinkInfo>> dump_links(RtnlSocket& sock) {
+  return dump_with_retry<LinkInfo>(
+      sock,
+      [] {
+        Request r(RTM_GETLINK, 0, "dump links");
+        r.put_extra_header<ifinfomsg>()->ifi_family = AF_UNSPEC;
+        return r;
+      },
+      decode_link);
+}
+
+Result<std::vector<AddrInfo>> dump_addrs(RtnlSocket& sock) {
+  return dump_with_retry<AddrInfo>(
+      sock,
+      [] {
+        Request r(RTM_GETADDR, 0, "dump addresses");
+        r.put_extra_header<ifaddrmsg>()->ifa_family = AF_UNSPEC;
+        return r;
+      },
+      [](const nlmsghdr* nlh) -> Result<AddrInfo> { return decode_addr(nlh); });
+}
+
+Result<LinkInfo> fetch_link(RtnlSocket& sock, int ifindex) {
+  std::optional<LinkInfo> found;
+  Request r(RTM_GETLINK, 0, "get link " + std::to_string(ifindex));
+  r.put_extra_header<ifinfomsg>()->ifi_index = ifindex;
+  auto st = sock.query(std::move(r), [&](const nlmsghdr* nlh) -> Status {
+    auto link = decode_link(nlh);
+    if (!link) return link.error();
+    found = std::move(*link);
+    return {};
+  });
+  if (!st) return st.error();
+  if (!found) return make_error("get link " + std::to_string(ifindex) + ": no reply", ENODEV);
+  return std::move(*found);
+}
+
+}  // namespace hydra::netlink

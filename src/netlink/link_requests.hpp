@@ -1,0 +1,36 @@
+// Encoders for the link changes hydra makes. Each returns a Request ready for
+// RtnlSocket::execute; names are validated here, before the kernel sees them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "netlink/request.hpp"
+#include "netlink/types.hpp"
+
+namespace hydra::netlink {
+
+struct BridgeSpec {
+  std::string name;
+  int ifindex = 0;           // requested ifindex, 0 lets the kernel choose
+  std::vector<uint8_t> mac;  // set explicitly so the bridge MAC never follows its ports
+  uint32_t mtu = 0;          // 0 leaves the default
+  AttrValues options;        // IFLA_BR_* (attr_tables.hpp)
+  bool up = true;
+};
+
+// Creates and configures a bridge in one message (NLM_F_CREATE|NLM_F_EXCL).
+Result<Request> create_bridge(const BridgeSpec& spec);
+Request delete_link(int ifindex, const std::string& name);
+// master == 0 clears the master ("nomaster").
+Request set_master(int ifindex, const std::string& name, int master, const std::string& master_name);
+Request set_admin_up(int ifindex, const std::string& name, bool up);
+// IFLA_BRPORT_* flags of a port, through the bridge's slave data.
+Request set_port_flags(int ifindex, const std::string& name, const AttrValues& flags);
+// A veth pair; the peer is created directly in the namespace open at peer_netns_fd
+// (-1: the current namespace).
+Result<Request> create_veth(const std::string& name, const std::string& peer_name, int peer_netns_fd);
+
+}  // namespace hydra::netlink
