@@ -1,12 +1,88 @@
-// hydrad: guards docker0 and session bridges (issue 3 fills this in).
-#include <cstdio>
-#include <cstring>
+// hydrad: guards docker0 (and any protected bridge) in the network namespace
+// it runs in, and serves its state on a unix socket.
+#include <systemd/sd-daemon.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "api/control_socket.hpp"
+#include "api/routes.hpp"
+#include "daemon/config.hpp"
+#include "daemon/guard_loop.hpp"
+#include "guard/bridge_guard.hpp"
+
+#ifndef HYDRA_VERSION
+#define HYDRA_VERSION "0.0.0"
+#endif
+
+using namespace hydra;
+
+namespace {
+
+int fail(const std::string& what) {
+  std::cerr << "hydrad: " << what << "\n";
+  return 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && (std::strcmp(argv[1], "--version") == 0)) {
-    std::puts("hydrad 0.1.0");
+  CLI::App app{"hydrad " HYDRA_VERSION " — keeps docker0 and every container on it on the network.\n"
+               "Guards the named bridges in this network namespace: when one is deleted it is put back\n"
+               "within about a millisecond with the same name, MAC, MTU, addresses, options and ports."};
+  daemon::DaemonConfig config;
+  std::string config_file;
+  std::vector<std::string> guard_cli;
+  std::string state_dir, socket_path, log_format;
+  bool version = false;
+  app.add_option("--config", config_file, "TOML config file (keys: state_dir, socket, log_format, [guard] bridges)");
+  app.add_option("--guard", guard_cli, "Bridge to guard; repeatable (default: docker0)");
+  app.add_option("--state-dir", state_dir, "Where snapshots are kept (default: /var/lib/hydra)");
+  app.add_option("--socket", socket_path, "Control socket, mode 0660 (default: /run/hydra/hydra.sock)");
+  app.add_option("--log-format", log_format, "Event lines on stderr: text or json (default: text)");
+  app.add_flag("--version", version, "Print the version and exit");
+  CLI11_PARSE(app, argc, argv);
+  if (version) {
+    std::cout << "hydrad " HYDRA_VERSION "\n";
     return 0;
   }
-  std::fputs("hydrad: not yet implemented\n", stderr);
-  return 2;
+
+  if (!config_file.empty())
+    if (auto st = daemon::apply_config_file(config_file, config); !st) return fail(st.error().text());
+  if (!guard_cli.empty()) config.guard_bridges = guard_cli;
+  if (!state_dir.empty()) config.state_dir = state_dir;
+  if (!socket_path.empty()) config.socket = socket_path;
+  if (!log_format.empty()) config.log_format = log_format;
+  if (auto st = daemon::validate_config(config); !st) return fail(st.error().text());
+
+  guard::EventLog log(config.log_format == "json" ? guard::LogFormat::kJson : guard::LogFormat::kText);
+  guard::SnapshotStore store(config.state_dir);
+  if (auto st = store.prepare(); !st) return fail(st.error().text());
+  auto sock = netlink::RtnlSocket::open();
+  if (!sock) return fail(sock.error().text());
+  // The monitor is opened before the first dump so no change falls between them.
+  auto monitor = netlink::Monitor::open();
+  if (!monitor) return fail(monitor.error().text());
+
+  guard::StatusBoard board;
+  api::ApiContext api_ctx{board, HYDRA_VERSION};
+  auto listener = api::listen_unix(config.socket, 0660);
+  if (!listener) return fail(listener.error().text());
+  auto server = api::HttpServer::start(std::move(*listener), config.socket,
+                                       [&](const api::HttpRequest& req) { return api::route(api_ctx, req); });
+  if (!server) return fail(server.error().text());
+
+  auto announcer = guard::Announcer::open();
+  if (!announcer) return fail(announcer.error().text());
+  guard::GuardConfig guard_config;
+  guard_config.bridges = config.guard_bridges;
+  guard::BridgeGuard guard(guard_config, *sock, *announcer, store, log, board);
+  daemon::GuardLoop loop(*monitor, guard, log);
+  if (auto st = loop.setup(); !st) return fail(st.error().text());
+  if (auto st = guard.start(); !st) return fail(st.error().text());
+  sd_notify(0, "READY=1\nSTATUS=guarding");
+  int rc = loop.run();
+  sd_notify(0, "STOPPING=1");
+  log.emit("stopped", {{"exit_code", rc}});
+  return rc;
 }

@@ -65,6 +65,13 @@ Request set_master(int ifindex, const std::string& name, int master, const std::
   return r;
 }
 
+Request set_mtu(int ifindex, const std::string& name, uint32_t mtu) {
+  Request r(RTM_NEWLINK, 0, "set mtu of " + name + " to " + std::to_string(mtu));
+  link_header(r, ifindex);
+  r.put_u32(IFLA_MTU, mtu);
+  return r;
+}
+
 Request set_admin_up(int ifindex, const std::string& name, bool up) {
   Request r(RTM_NEWLINK, 0, std::string("set ") + name + (up ? " up" : " down"));
   ifinfomsg* ifi = link_header(r, ifindex);

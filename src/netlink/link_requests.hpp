@@ -26,6 +26,7 @@ Result<Request> create_bridge(const BridgeSpec& spec);
 Request delete_link(int ifindex, const std::string& name);
 // master == 0 clears the master ("nomaster").
 Request set_master(int ifindex, const std::string& name, int master, const std::string& master_name);
+Request set_mtu(int ifindex, const std::string& name, uint32_t mtu);
 Request set_admin_up(int ifindex, const std::string& name, bool up);
 // IFLA_BRPORT_* flags of a port, through the bridge's slave data.
 Request set_port_flags(int ifindex, const std::string& name, const AttrValues& flags);

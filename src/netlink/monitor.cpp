@@ -4,6 +4,7 @@
 #include <linux/rtnetlink.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <linux/if_link.h>
 
 #include "base/clock.hpp"
 #include "netlink/decode.hpp"
@@ -14,6 +15,11 @@ Result<std::optional<MonitorEvent>> decode_notification(const nlmsghdr* nlh) {
   switch (nlh->nlmsg_type) {
     case RTM_NEWLINK:
     case RTM_DELLINK: {
+      // AF_BRIDGE link messages describe a bridge *port* (sent as a port
+      // joins or leaves); an RTM_DELLINK of that family deletes no device.
+      if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg)) &&
+          static_cast<const ifinfomsg*>(NLMSG_DATA(nlh))->ifi_family == AF_BRIDGE)
+        return std::optional<MonitorEvent>();
       auto link = decode_link(nlh);
       if (!link) return link.error();
       return std::optional<MonitorEvent>(LinkEvent{nlh->nlmsg_type == RTM_DELLINK, std::move(*link)});

@@ -212,7 +212,7 @@ TEST(NetlinkIntegration, MonitorSeesDeletionInOrder) {
   for (int i = 0; i < 50 && std::find(seen.begin(), seen.end(), "dellink:docker0") == seen.end(); ++i) {
     auto n = mon->wait_and_drain(100, [&](const MonitorEvent& ev, int64_t) {
       if (auto* l = std::get_if<LinkEvent>(&ev)) {
-        if (l->deleted) seen.push_back("dellink:" + l->link.name);
+        if (l->deleted) seen.push_back("dellink:" + l->link.name);  // ports are released, never deleted
         else if (l->link.master == 0 && l->link.name.rfind("vethc", 0) == 0) seen.push_back("release:" + l->link.name);
       } else if (auto* a = std::get_if<AddrEvent>(&ev)) {
         if (a->deleted) seen.push_back("deladdr:" + a->addr.cidr());
@@ -232,6 +232,8 @@ TEST(NetlinkIntegration, MonitorSeesDeletionInOrder) {
   ASSERT_LT(pos("deladdr:10.213.0.1/24"), end);
   EXPECT_LT(pos("deladdr:10.213.0.1/24"), pos("dellink:docker0")) << "addresses go before the bridge";
   EXPECT_EQ(pos("resync"), end);
+  for (int i = 1; i <= 3; ++i)
+    EXPECT_EQ(pos("dellink:vethc" + std::to_string(i)), end) << "a released port is not a deleted device";
 }
 
 TEST(NetlinkIntegration, OverrunIsDeliveredAsResyncNeeded) {

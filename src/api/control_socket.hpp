@@ -1,0 +1,17 @@
+// The control socket: a unix stream socket, listening, with the mode asked
+// for. A stale socket file (nobody answers) is replaced; a live one (another
+// hydrad) is an error, never stolen.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "base/result.hpp"
+#include "base/unique_fd.hpp"
+
+namespace hydra::api {
+
+Result<UniqueFd> listen_unix(const std::string& path, mode_t mode);
+
+}  // namespace hydra::api

@@ -1,0 +1,81 @@
+#include "api/http_server.hpp"
+
+#include <microhttpd.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+namespace hydra::api {
+
+HttpResponse error_response(int status, const std::string& message) {
+  return {status, nlohmann::json{{"error", message}}.dump() + "\n"};
+}
+
+namespace {
+
+struct Pending {
+  std::string body;
+  bool too_large = false;
+};
+
+MHD_Result send(MHD_Connection* conn, const HttpResponse& r) {
+  MHD_Response* resp = MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()),
+                                                       MHD_RESPMEM_MUST_COPY);
+  if (!resp) return MHD_NO;
+  MHD_add_response_header(resp, "Content-Type", r.content_type.c_str());
+  MHD_Result ret = MHD_queue_response(conn, static_cast<unsigned>(r.status), resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+MHD_Result on_request(void* cls, MHD_Connection* conn, const char* url, const char* method, const char*,
+                      const char* upload_data, size_t* upload_size, void** con_cls) {
+  auto* server = static_cast<HttpServer*>(cls);
+  if (*con_cls == nullptr) {
+    *con_cls = new Pending();
+    return MHD_YES;
+  }
+  auto* pending = static_cast<Pending*>(*con_cls);
+  if (*upload_size != 0) {
+    if (pending->body.size() + *upload_size > HttpServer::kMaxBody) pending->too_large = true;
+    else pending->body.append(upload_data, *upload_size);
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  if (pending->too_large)
+    return send(conn, error_response(413, "request body larger than " + std::to_string(HttpServer::kMaxBody) + " bytes"));
+  HttpRequest req{method, url, std::move(pending->body)};
+  HttpResponse resp;
+  try {
+    resp = server->handler()(req);
+  } catch (const std::exception& e) {  // never let a handler bug take the server thread down
+    resp = error_response(500, std::string("internal error: ") + e.what());
+  }
+  return send(conn, resp);
+}
+
+void on_completed(void*, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
+  delete static_cast<Pending*>(*con_cls);
+  *con_cls = nullptr;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(UniqueFd listener, std::string path, HttpHandler handler) {
+  std::unique_ptr<HttpServer> server(new HttpServer(std::move(path), std::move(handler)));
+  server->daemon_ = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, nullptr, nullptr, &on_request, server.get(),
+      MHD_OPTION_LISTEN_SOCKET, listener.get(), MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr,
+      MHD_OPTION_CONNECTION_LIMIT, kMaxConnections, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+      MHD_OPTION_END);
+  if (!server->daemon_) return make_error("start HTTP server on " + server->path_, EIO);
+  server->listener_ = std::move(listener);
+  return server;
+}
+
+HttpServer::~HttpServer() {
+  if (daemon_) MHD_stop_daemon(daemon_);
+  if (!path_.empty()) unlink(path_.c_str());
+}
+
+}  // namespace hydra::api

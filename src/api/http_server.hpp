@@ -1,0 +1,57 @@
+// A small HTTP/1.1 server on the control socket (libmicrohttpd, its own
+// thread). Requests are read whole (bodies capped), handed to one handler,
+// and answered; the handler must be thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "base/result.hpp"
+#include "base/unique_fd.hpp"
+
+struct MHD_Daemon;
+
+namespace hydra::api {
+
+struct HttpRequest {
+  std::string method;
+  std::string path;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+class HttpServer {
+ public:
+  static constexpr size_t kMaxBody = 64 * 1024;
+  static constexpr unsigned kMaxConnections = 256;
+
+  // Serves on an already listening socket (see listen_unix); `path` is
+  // removed when the server stops.
+  static Result<std::unique_ptr<HttpServer>> start(UniqueFd listener, std::string path, HttpHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Called by libmicrohttpd.
+  [[nodiscard]] const HttpHandler& handler() const { return handler_; }
+
+ private:
+  HttpServer(std::string path, HttpHandler handler) : path_(std::move(path)), handler_(std::move(handler)) {}
+  std::string path_;
+  HttpHandler handler_;
+  MHD_Daemon* daemon_ = nullptr;
+  UniqueFd listener_;
+};
+
+// {"error": message} with the given status.
+HttpResponse error_response(int status, const std::string& message);
+
+}  // namespace hydra::api

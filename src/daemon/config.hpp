@@ -1,0 +1,28 @@
+// hydrad's settings: built-in defaults, then the TOML config file, then the
+// command line, each overriding the one before.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace hydra::daemon {
+
+struct DaemonConfig {
+  std::vector<std::string> guard_bridges{"docker0"};  // [guard] bridges
+  std::string state_dir = "/var/lib/hydra";           // state_dir
+  std::string socket = "/run/hydra/hydra.sock";       // socket
+  std::string log_format = "text";                    // log_format: text | json
+};
+
+// Applies a TOML file to `config`. An unknown key, a wrong type or a bad
+// value is an error naming the file and line; `config` is then unchanged.
+Status apply_config_file(const std::string& path, DaemonConfig& config);
+// The same for TOML text (tests, fuzzing); `origin` names it in errors.
+Status apply_config_text(const std::string& text, const std::string& origin, DaemonConfig& config);
+// Checks values wherever they came from.
+Status validate_config(const DaemonConfig& config);
+
+}  // namespace hydra::daemon

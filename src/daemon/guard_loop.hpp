@@ -1,0 +1,41 @@
+// The daemon's event loop (sd-event): the netlink monitor, the guard's
+// timers and the termination signals. Everything the guard does happens on
+// this one thread.
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "base/result.hpp"
+#include "guard/bridge_guard.hpp"
+#include "guard/event_log.hpp"
+#include "netlink/monitor.hpp"
+
+namespace hydra::daemon {
+
+class GuardLoop {
+ public:
+  GuardLoop(netlink::Monitor& monitor, guard::BridgeGuard& guard, guard::EventLog& log);
+  ~GuardLoop();
+  GuardLoop(const GuardLoop&) = delete;
+  GuardLoop& operator=(const GuardLoop&) = delete;
+
+  // Installs the sources; SIGTERM and SIGINT end run().
+  Status setup();
+  // Runs until a termination signal or a fatal monitor error; returns the exit code.
+  int run();
+
+ private:
+  static int on_monitor(sd_event_source*, int, uint32_t, void* self);
+  static int on_timer(sd_event_source*, uint64_t, void* self);
+  void after_work();
+
+  netlink::Monitor& monitor_;
+  guard::BridgeGuard& guard_;
+  guard::EventLog& log_;
+  sd_event* event_ = nullptr;
+  sd_event_source* io_ = nullptr;
+  sd_event_source* timer_ = nullptr;
+  int exit_code_ = 0;
+};
+
+}  // namespace hydra::daemon

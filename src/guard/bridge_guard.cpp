@@ -1,0 +1,370 @@
+#include "guard/bridge_guard.hpp"
+
+#include <algorithm>
+
+#include "base/clock.hpp"
+#include "guard/restorer.hpp"
+#include "net/restore_plan.hpp"
+
+namespace hydra::guard {
+
+using nlohmann::json;
+
+BridgeGuard::BridgeGuard(GuardConfig config, netlink::RtnlSocket& sock, Announcer& announcer, SnapshotStore& store,
+                         EventLog& log, StatusBoard& board)
+    : config_(std::move(config)), sock_(sock), announcer_(announcer), store_(store), log_(log), board_(board) {
+  for (const auto& name : config_.bridges) bridges_[name].name = name;
+}
+
+Status BridgeGuard::start() {
+  if (auto st = refresh_table(sock_, table_); !st) return st;
+  const int64_t now = monotonic_us();
+  for (auto& [name, b] : bridges_) {
+    std::optional<net::BridgeSnapshot> saved;
+    if (auto disk = store_.load(name); !disk) {
+      log_.emit("snapshot_unreadable", {{"bridge", name}, {"error", disk.error().text()}});
+    } else {
+      saved = std::move(*disk);
+    }
+    const net::LinkInfo* cur = table_.find(name);
+    if (cur && cur->kind == "bridge") {
+      adopt(b, *cur);
+    } else if (cur) {
+      b.snap = std::move(saved);
+      report_conflict(b, *cur);
+    } else if (saved) {
+      b.snap = std::move(saved);
+      b.deleted_us = now;
+      b.state = "restoring";
+      log_.emit("bridge_missing", {{"bridge", name}, {"action", "restore from snapshot"},
+                                   {"snapshot", store_.path_of(name)}});
+    } else {
+      b.state = "missing";
+      log_.emit("bridge_missing", {{"bridge", name}, {"action", "wait for it to appear"}});
+    }
+    b.dirty = true;
+  }
+  process(now);
+  json names = json::array();
+  for (const auto& [name, _] : bridges_) names.push_back(name);
+  board_.set_ready(true);
+  log_.emit("ready", {{"bridges", names}});
+  return {};
+}
+
+bool BridgeGuard::alive(const Bridge& b) const {
+  if (!b.snap || b.deleted_us) return false;
+  const net::LinkInfo* l = table_.find(b.snap->ifindex);
+  return l && l->name == b.name && l->kind == "bridge";
+}
+
+void BridgeGuard::on_event(const netlink::MonitorEvent& ev, int64_t read_us) {
+  if (const auto* l = std::get_if<netlink::LinkEvent>(&ev)) {
+    table_.apply(*l);
+    on_link(*l, read_us);
+  } else if (const auto* a = std::get_if<netlink::AddrEvent>(&ev)) {
+    table_.apply(*a);
+    on_addr(*a, read_us);
+  } else {
+    resync_reason_ = std::get<netlink::ResyncNeeded>(ev).reason;
+  }
+}
+
+void BridgeGuard::adopt(Bridge& b, const net::LinkInfo& link) {
+  b.snap = net::snapshot_bridge(link, table_);
+  b.state = "guarded";
+  b.conflict.clear();
+  b.released.clear();
+  b.settle_us.reset();
+  b.dirty = true;
+  log_.emit("bridge_guarded", {{"bridge", b.name}, {"ifindex", link.ifindex},
+                               {"mac", netlink::format_mac(link.mac)}, {"ports", b.snap->ports.size()},
+                               {"addresses", b.snap->addresses.size()}});
+  if (!link.admin_up()) b.settle_us = monotonic_us();
+}
+
+void BridgeGuard::report_conflict(Bridge& b, const net::LinkInfo& link) {
+  std::string what = b.name + " is a " + (link.kind.empty() ? std::string("device") : link.kind) +
+                     " (#" + std::to_string(link.ifindex) + "), not a bridge: left alone";
+  if (b.state != "conflict" || b.conflict != what)
+    log_.emit("bridge_conflict", {{"bridge", b.name}, {"ifindex", link.ifindex}, {"kind", link.kind},
+                                  {"message", what}});
+  b.state = "conflict";
+  b.conflict = what;
+  b.deleted_us.reset();
+  b.dirty = true;
+}
+
+void BridgeGuard::on_link(const netlink::LinkEvent& ev, int64_t read_us) {
+  const net::LinkInfo& l = ev.link;
+  for (auto& [name, b] : bridges_) {
+    if (l.name == name) {  // the protected name itself
+      if (ev.deleted) {
+        if (l.kind == "bridge" && b.snap && !b.deleted_us) {
+          b.deleted_us = read_us;
+          b.released.clear();  // released by the deletion, not by a daemon
+          b.settle_us.reset();
+          b.attempts = 0;
+          b.retry_us.reset();
+          b.state = "restoring";
+          b.dirty = true;
+        } else if (b.state == "conflict") {
+          b.conflict.clear();
+          b.state = b.snap ? "restoring" : "missing";
+          if (b.snap) b.deleted_us = read_us;
+          b.dirty = true;
+        }
+        continue;
+      }
+      if (l.kind != "bridge") {
+        report_conflict(b, l);
+        continue;
+      }
+      if (b.deleted_us) continue;  // recreated by someone else: recover() takes it as it is
+      if (!b.snap || b.snap->ifindex != l.ifindex) {
+        adopt(b, l);
+        continue;
+      }
+      auto& s = *b.snap;
+      if (s.mac != l.mac || s.mtu != l.mtu || (l.bridge && s.options != *l.bridge)) {
+        s.mac = l.mac;
+        s.mtu = l.mtu;
+        if (l.bridge) s.options = *l.bridge;
+        b.dirty = true;
+      }
+      if (!l.admin_up()) b.settle_us = read_us + config_.settle_us;
+      continue;
+    }
+    if (!b.snap) continue;
+    auto& ports = b.snap->ports;
+    auto rec = std::find_if(ports.begin(), ports.end(), [&](const auto& p) { return p.ifindex == l.ifindex; });
+    if (ev.deleted) {  // a deleted port leaves the record, whatever the bridge's state
+      if (rec != ports.end()) {
+        ports.erase(rec);
+        b.released.erase(l.ifindex);
+        b.dirty = true;
+      }
+      continue;
+    }
+    if (b.deleted_us) continue;
+    if (l.master == b.snap->ifindex) {
+      net::PortRecord now = net::record_port(l);
+      if (rec == ports.end()) {
+        ports.insert(std::upper_bound(ports.begin(), ports.end(), now,
+                                      [](const auto& a, const auto& c) { return a.ifindex < c.ifindex; }),
+                     now);
+        b.dirty = true;
+      } else if (!(*rec == now)) {
+        *rec = now;
+        b.dirty = true;
+      }
+      b.released.erase(l.ifindex);
+    } else if (rec != ports.end()) {
+      b.released.insert(l.ifindex);
+      b.settle_us = read_us + config_.settle_us;
+    }
+  }
+}
+
+void BridgeGuard::on_addr(const netlink::AddrEvent& ev, int64_t read_us) {
+  for (auto& [name, b] : bridges_) {
+    if (!alive(b) || ev.addr.ifindex != b.snap->ifindex) continue;
+    auto& addrs = b.snap->addresses;
+    auto it = std::find_if(addrs.begin(), addrs.end(), [&](const auto& a) { return net::same_address(a, ev.addr); });
+    if (!ev.deleted) {
+      if (it == addrs.end()) {
+        addrs.push_back(ev.addr);
+        b.dirty = true;
+      } else if (!(*it == ev.addr)) {
+        *it = ev.addr;
+        b.dirty = true;
+      }
+    } else if (it != addrs.end() && net::restorable_address(*it)) {
+      // Removed while the bridge lives: re-added once things settle.
+      b.settle_us = read_us + config_.settle_us;
+    }
+  }
+}
+
+void BridgeGuard::resync(int64_t now_us) {
+  std::string reason = *resync_reason_;
+  resync_reason_.reset();
+  if (auto st = refresh_table(sock_, table_); !st) {
+    log_.emit("resync", {{"reason", reason}, {"error", st.error().text()}});
+    resync_reason_ = reason;  // try again on the next round
+    return;
+  }
+  for (auto& [name, b] : bridges_) {
+    const net::LinkInfo* cur = table_.find(name);
+    if (!cur) {
+      if (b.snap && !b.deleted_us && b.state != "degraded") {
+        b.deleted_us = now_us;
+        b.state = "restoring";
+      }
+    } else if (cur->kind != "bridge") {
+      report_conflict(b, *cur);
+    } else if (!b.deleted_us) {
+      if (!b.snap || b.snap->ifindex != cur->ifindex) {
+        adopt(b, *cur);
+      } else {
+        // Events were lost while the bridge lived: its ports now are the
+        // record. Recorded addresses are kept, so lost ones are re-added.
+        auto kept = b.snap->addresses;
+        b.snap = net::snapshot_bridge(*cur, table_);
+        for (const auto& a : kept)
+          if (std::none_of(b.snap->addresses.begin(), b.snap->addresses.end(),
+                           [&](const auto& x) { return net::same_address(x, a); }))
+            b.snap->addresses.push_back(a);
+        b.released.clear();
+        b.settle_us = now_us;
+      }
+    }
+    b.dirty = true;
+  }
+  log_.emit("resync", {{"reason", reason}, {"links", table_.size()}});
+}
+
+void BridgeGuard::recover(Bridge& b, int64_t now_us) {
+  const int64_t t0 = *b.deleted_us;
+  RestoreOutcome out = run_restore(sock_, announcer_, *b.snap, table_, net::PlanMode::kRecover);
+  b.dirty = true;
+  if (out.plan.conflict) {
+    const net::LinkInfo* cur = table_.find(b.name);
+    if (cur) report_conflict(b, *cur);
+    return;
+  }
+  if (!out.verified) {
+    ++b.attempts;
+    json problems = out.problems;
+    if (b.attempts <= static_cast<int>(config_.retry_backoff_us.size())) {
+      b.retry_us = now_us + (out.name_taken ? 0 : config_.retry_backoff_us[b.attempts - 1]);
+      log_.emit("restore_retry", {{"bridge", b.name}, {"attempt", b.attempts}, {"problems", problems}});
+    } else {
+      b.state = "degraded";
+      b.deleted_us.reset();
+      b.retry_us.reset();
+      log_.emit("restore_failed", {{"bridge", b.name}, {"attempts", b.attempts}, {"problems", problems}});
+    }
+    return;
+  }
+  json gone = json::array();
+  for (const auto& p : out.plan.gone) gone.push_back(p.name);
+  for (const auto& n : out.vanished) gone.push_back(n);
+  json refused = json::array();
+  for (const auto& r : out.plan.refused) refused.push_back({{"port", r.port.name}, {"reason", r.reason}});
+  const int64_t detect = out.sent_us - t0;
+  const int64_t restore = out.done_us - t0;
+  log_.emit("bridge_restored", {{"bridge", b.name},
+                                {"ifindex", out.plan.bridge_ifindex},
+                                {"created", out.plan.create.has_value()},
+                                {"ports", out.attached.size()},
+                                {"ports_gone", gone},
+                                {"ports_refused", refused},
+                                {"addresses", out.plan.addresses.size()},
+                                {"announced", out.announced},
+                                {"attempts", b.attempts + 1},
+                                {"detect_us", detect},
+                                {"batch_us", out.acked_us - out.sent_us},
+                                {"readback_us", out.done_us - out.announced_us},
+                                {"restore_us", restore}});
+  ++b.restores;
+  b.last_restore = {{"restore_us", restore}, {"ports_attached", out.attached.size()}, {"at", EventLog::timestamp()}};
+  // The record is now what was verified to be there.
+  b.snap = net::snapshot_bridge(*table_.find(b.name), table_);
+  b.deleted_us.reset();
+  b.retry_us.reset();
+  b.attempts = 0;
+  b.state = "guarded";
+}
+
+void BridgeGuard::settle(Bridge& b, int64_t now_us) {
+  b.settle_us.reset();
+  if (!alive(b)) return;
+  auto& ports = b.snap->ports;
+  for (int idx : b.released) {
+    const net::LinkInfo* dev = table_.find(idx);
+    if (dev && dev->master == b.snap->ifindex) continue;  // back again
+    auto rec = std::find_if(ports.begin(), ports.end(), [&](const auto& p) { return p.ifindex == idx; });
+    if (rec == ports.end()) continue;
+    log_.emit("port_released", {{"bridge", b.name}, {"port", rec->name}, {"ifindex", idx},
+                                {"action", "dropped from the record, not re-attached"}});
+    ports.erase(rec);
+    b.dirty = true;
+  }
+  b.released.clear();
+  if (net::plan_restore(*b.snap, table_, net::PlanMode::kRepair).empty()) return;
+  RestoreOutcome out = run_restore(sock_, announcer_, *b.snap, table_, net::PlanMode::kRepair);
+  json added = json::array();
+  for (const auto& a : out.plan.addresses) added.push_back(a.cidr());
+  if (out.verified) {
+    log_.emit("bridge_repaired", {{"bridge", b.name}, {"set_up", out.plan.set_up}, {"addresses", added},
+                                  {"repair_us", out.done_us - now_us}});
+  } else {
+    json problems = out.problems;
+    log_.emit("restore_failed", {{"bridge", b.name}, {"repair", true}, {"problems", problems}});
+    b.settle_us = now_us + config_.retry_backoff_us.back();
+  }
+}
+
+void BridgeGuard::process(int64_t now_us) {
+  if (resync_reason_) resync(now_us);
+  for (auto& [name, b] : bridges_) {
+    if (b.deleted_us && (!b.retry_us || *b.retry_us <= now_us)) {
+      recover(b, now_us);
+    } else if (!b.deleted_us && b.settle_us && *b.settle_us <= now_us) {
+      settle(b, now_us);
+    }
+  }
+  for (auto& [name, b] : bridges_) {
+    if (!b.dirty) continue;
+    persist(b);
+    publish(b);
+    b.dirty = false;
+  }
+}
+
+std::optional<int64_t> BridgeGuard::next_deadline() const {
+  std::optional<int64_t> next;
+  auto consider = [&](std::optional<int64_t> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  if (resync_reason_) consider(monotonic_us() + config_.retry_backoff_us.front());
+  for (const auto& [_, b] : bridges_) {
+    if (b.deleted_us) consider(b.retry_us ? b.retry_us : b.deleted_us);
+    else consider(b.settle_us);
+  }
+  return next;
+}
+
+void BridgeGuard::persist(Bridge& b) {
+  if (!b.snap) return;
+  if (auto st = store_.save(*b.snap); !st) log_.emit("snapshot_write_failed", {{"bridge", b.name}, {"error", st.error().text()}});
+}
+
+void BridgeGuard::publish(const Bridge& b) {
+  json status{{"name", b.name}, {"state", b.state}, {"restores", b.restores}, {"last_restore", b.last_restore}};
+  const net::LinkInfo* live = alive(b) ? table_.find(b.snap->ifindex) : nullptr;
+  status["up"] = live && live->admin_up();
+  if (b.snap) {
+    status["ifindex"] = b.snap->ifindex;
+    status["mac"] = netlink::format_mac(b.snap->mac);
+    status["mtu"] = b.snap->mtu;
+    json addrs = json::array();
+    for (const auto& a : b.snap->addresses)
+      if (net::restorable_address(a)) addrs.push_back(a.cidr());
+    status["addresses"] = addrs;
+    json ports = json::array();
+    for (const auto& p : b.snap->ports) ports.push_back({{"name", p.name}, {"ifindex", p.ifindex}});
+    status["ports"] = ports;
+  } else {
+    status["ifindex"] = nullptr;
+    status["mac"] = nullptr;
+    status["mtu"] = nullptr;
+    status["addresses"] = json::array();
+    status["ports"] = json::array();
+  }
+  if (!b.conflict.empty()) status["conflict"] = b.conflict;
+  board_.publish_bridge(b.name, status);
+}
+
+}  // namespace hydra::guard

@@ -1,0 +1,88 @@
+// The guard: keeps a live snapshot of every protected bridge from monitor
+// events, and puts a bridge back when it is deleted, set down or loses an
+// address. Single-threaded: driven by the daemon's event loop through
+// on_event() for each notification and process() after each batch of them.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "guard/announcer.hpp"
+#include "guard/event_log.hpp"
+#include "guard/snapshot_store.hpp"
+#include "guard/status_board.hpp"
+#include "net/bridge_snapshot.hpp"
+#include "net/link_table.hpp"
+#include "netlink/monitor.hpp"
+#include "netlink/rtnl_socket.hpp"
+
+namespace hydra::guard {
+
+struct GuardConfig {
+  std::vector<std::string> bridges{"docker0"};
+  // A port released, an address removed or the bridge set down while the
+  // bridge lives is acted on only after this quiet time: a bridge being
+  // deleted releases its ports and drops its addresses first, and those must
+  // not be mistaken for a daemon's decisions.
+  int64_t settle_us = 100'000;
+  // Read-back mismatches are retried after these delays, then reported degraded.
+  std::vector<int64_t> retry_backoff_us{2'000, 10'000, 50'000, 250'000};
+};
+
+class BridgeGuard {
+ public:
+  BridgeGuard(GuardConfig config, netlink::RtnlSocket& sock, Announcer& announcer, SnapshotStore& store,
+              EventLog& log, StatusBoard& board);
+
+  // Reads the table; snapshots present bridges, restores missing ones from
+  // their snapshot on disk; then emits `ready`.
+  Status start();
+  void on_event(const netlink::MonitorEvent& ev, int64_t read_us);
+  // Carries out what the events asked for, then persists changed snapshots.
+  void process(int64_t now_us);
+  // When process() must run even without events.
+  [[nodiscard]] std::optional<int64_t> next_deadline() const;
+  [[nodiscard]] const net::LinkTable& table() const { return table_; }
+
+ private:
+  struct Bridge {
+    std::string name;
+    std::optional<net::BridgeSnapshot> snap;
+    std::string state = "missing";  // guarded | missing | restoring | degraded | conflict
+    std::optional<int64_t> deleted_us;  // recovery pending since this read time
+    std::optional<int64_t> retry_us;
+    int attempts = 0;
+    std::set<int> released;             // ports released while the bridge lives
+    std::optional<int64_t> settle_us;   // act on releases / repairs after this
+    std::string conflict;
+    uint64_t restores = 0;
+    nlohmann::json last_restore = nullptr;
+    bool dirty = false;
+  };
+
+  void on_link(const netlink::LinkEvent& ev, int64_t read_us);
+  void on_addr(const netlink::AddrEvent& ev, int64_t read_us);
+  void resync(int64_t now_us);
+  void recover(Bridge& b, int64_t now_us);
+  void settle(Bridge& b, int64_t now_us);
+  void adopt(Bridge& b, const net::LinkInfo& link);
+  void report_conflict(Bridge& b, const net::LinkInfo& link);
+  void persist(Bridge& b);
+  void publish(const Bridge& b);
+  [[nodiscard]] bool alive(const Bridge& b) const;
+
+  GuardConfig config_;
+  netlink::RtnlSocket& sock_;
+  Announcer& announcer_;
+  SnapshotStore& store_;
+  EventLog& log_;
+  StatusBoard& board_;
+  net::LinkTable table_;
+  std::map<std::string, Bridge> bridges_;
+  std::optional<std::string> resync_reason_;
+};
+
+}  // namespace hydra::guard

@@ -1,0 +1,37 @@
+// hydra's events: one line each on stderr — readable text on a terminal, one
+// JSON object per line with --log-format json. Every event carries its time
+// and name; the rest are fields. Subscribers (tests, the API) see each event
+// as JSON too.
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hydra::guard {
+
+enum class LogFormat { kText, kJson };
+
+class EventLog {
+ public:
+  explicit EventLog(LogFormat format, FILE* out = stderr) : format_(format), out_(out) {}
+  void emit(const std::string& event, nlohmann::json fields = nlohmann::json::object());
+  void subscribe(std::function<void(const nlohmann::json&)> fn);
+
+  // "2026-11-28T22:01:32.123456Z"
+  static std::string timestamp();
+  // "bridge=docker0 ifindex=5 ..." — the text form of the fields.
+  static std::string text_fields(const nlohmann::json& fields);
+
+ private:
+  LogFormat format_;
+  FILE* out_;
+  std::mutex mu_;
+  std::vector<std::function<void(const nlohmann::json&)>> subscribers_;
+};
+
+}  // namespace hydra::guard

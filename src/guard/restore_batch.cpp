@@ -1,0 +1,36 @@
+#include "guard/restore_batch.hpp"
+
+#include "netlink/addr_requests.hpp"
+#include "netlink/attr_tables.hpp"
+#include "netlink/link_requests.hpp"
+
+namespace hydra::guard {
+
+using Kind = BatchItem::Kind;
+
+Result<RestoreBatch> build_restore_batch(const net::RestorePlan& plan, const std::string& bridge_name) {
+  RestoreBatch b;
+  auto add = [&](netlink::Request r, Kind kind, size_t index = 0) {
+    b.requests.push_back(std::move(r));
+    b.items.push_back({kind, index});
+  };
+  if (plan.create) {
+    auto r = netlink::create_bridge(*plan.create);
+    if (!r) return r.error();
+    add(std::move(*r), Kind::kCreate);
+  } else if (plan.set_up) {
+    add(netlink::set_admin_up(plan.bridge_ifindex, bridge_name, true), Kind::kSetUp);
+  }
+  for (size_t i = 0; i < plan.addresses.size(); ++i)
+    add(netlink::add_address(plan.addresses[i], bridge_name), Kind::kAddress, i);
+  for (size_t i = 0; i < plan.attach.size(); ++i) {
+    const auto& p = plan.attach[i];
+    add(netlink::set_master(p.ifindex, p.name, plan.bridge_ifindex, bridge_name), Kind::kAttach, i);
+    auto flags = netlink::non_default(p.flags, netlink::port_flag_specs());
+    if (!flags.empty()) add(netlink::set_port_flags(p.ifindex, p.name, flags), Kind::kPortFlags, i);
+  }
+  if (plan.mtu_after_ports) add(netlink::set_mtu(plan.bridge_ifindex, bridge_name, *plan.mtu_after_ports), Kind::kMtu);
+  return b;
+}
+
+}  // namespace hydra::guard

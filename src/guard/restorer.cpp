@@ -1,0 +1,75 @@
+#include "guard/restorer.hpp"
+
+#include "base/clock.hpp"
+#include "guard/announcer.hpp"
+#include "guard/restore_batch.hpp"
+#include "netlink/dump.hpp"
+
+namespace hydra::guard {
+
+Status refresh_table(netlink::RtnlSocket& sock, net::LinkTable& table) {
+  auto links = netlink::dump_links(sock);
+  if (!links) return links.error();
+  auto addrs = netlink::dump_addrs(sock);
+  if (!addrs) return addrs.error();
+  table.reset(std::move(*links), std::move(*addrs));
+  return {};
+}
+
+RestoreOutcome run_restore(netlink::RtnlSocket& sock, Announcer& announcer, const net::BridgeSnapshot& snap,
+                           net::LinkTable& table, net::PlanMode mode) {
+  RestoreOutcome out;
+  out.plan = net::plan_restore(snap, table, mode);
+  if (out.plan.conflict) {
+    out.problems.push_back(*out.plan.conflict);
+    return out;
+  }
+  auto batch = build_restore_batch(out.plan, snap.name);
+  if (!batch) {
+    out.problems.push_back(batch.error().text());
+    return out;
+  }
+  out.sent_us = monotonic_us();
+  auto acks = sock.execute(batch->requests);
+  out.acked_us = monotonic_us();
+  if (!acks) {
+    out.problems.push_back(acks.error().text());
+    return out;
+  }
+  bool bridge_ok = true;
+  for (size_t i = 0; i < acks->size(); ++i) {
+    const auto& ack = (*acks)[i];
+    const auto& item = batch->items[i];
+    using Kind = BatchItem::Kind;
+    if (ack.ok()) {
+      if (item.kind == Kind::kAttach) out.attached.push_back(out.plan.attach[item.index].ifindex);
+      continue;
+    }
+    if (item.kind == Kind::kCreate) {
+      bridge_ok = false;
+      out.name_taken = ack.error == EEXIST;
+    }
+    if ((item.kind == Kind::kAttach || item.kind == Kind::kPortFlags) && ack.error == ENODEV) {
+      if (item.kind == Kind::kAttach) out.vanished.push_back(out.plan.attach[item.index].name);
+      continue;  // the port went away meanwhile: nothing to restore
+    }
+    out.problems.push_back(netlink::ack_error(batch->requests[i].what(), ack).text());
+  }
+  if (bridge_ok && (out.plan.create || !out.plan.addresses.empty())) {
+    const net::LinkInfo* existing = out.plan.create ? nullptr : table.find(out.plan.bridge_ifindex);
+    auto sent = announcer.announce(out.plan.bridge_ifindex, snap.name, existing ? existing->mac : snap.mac, snap.addresses);
+    if (sent) out.announced = *sent;
+    else out.problems.push_back(sent.error().text());
+  }
+  out.announced_us = monotonic_us();
+  if (auto st = refresh_table(sock, table); !st) {
+    out.problems.push_back("read-back: " + st.error().text());
+  } else {
+    for (auto& m : net::verify_restore(out.plan, snap, table, out.attached)) out.problems.push_back("read-back: " + m);
+  }
+  out.done_us = monotonic_us();
+  out.verified = out.problems.empty();
+  return out;
+}
+
+}  // namespace hydra::guard

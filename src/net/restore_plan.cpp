@@ -1,0 +1,123 @@
+#include "net/restore_plan.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "net/port_policy.hpp"
+#include "netlink/attr_tables.hpp"
+
+namespace hydra::net {
+
+bool restorable_address(const AddrInfo& a) {
+  if (a.family != AF_INET6) return true;
+  const auto& b = a.primary().bytes;
+  return !(b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+}
+
+namespace {
+
+// The recorded ifindex when free, else one above every index in use.
+int choose_ifindex(const BridgeSnapshot& snap, const LinkTable& table) {
+  if (snap.ifindex > 0 && !table.find(snap.ifindex)) return snap.ifindex;
+  int highest = snap.ifindex;
+  for (const auto& [idx, _] : table.links()) highest = std::max(highest, idx);
+  return highest + 1;
+}
+
+void plan_ports(const BridgeSnapshot& snap, const LinkTable& table, RestorePlan& plan) {
+  uint32_t min_mtu = 0;
+  for (const PortRecord& rec : snap.ports) {
+    const LinkInfo* dev = table.find(rec.ifindex);
+    if (!dev) {
+      plan.gone.push_back(rec);
+      continue;
+    }
+    if (dev->master != 0 && dev->master == plan.bridge_ifindex) continue;  // still attached
+    if (auto why = attach_refusal(*dev, rec, table)) {
+      plan.refused.push_back({rec, *why});
+      continue;
+    }
+    plan.attach.push_back(rec);
+    min_mtu = min_mtu ? std::min(min_mtu, dev->mtu) : dev->mtu;
+  }
+  if (!plan.attach.empty() && snap.mtu && min_mtu != snap.mtu) plan.mtu_after_ports = snap.mtu;
+}
+
+}  // namespace
+
+RestorePlan plan_restore(const BridgeSnapshot& snap, const LinkTable& table, PlanMode mode) {
+  RestorePlan plan;
+  plan.mode = mode;
+  const LinkInfo* current = table.find(snap.name);
+  if (current && current->kind != "bridge") {
+    plan.conflict = snap.name + " exists as a " + (current->kind.empty() ? "device" : current->kind) +
+                    ", not a bridge (#" + std::to_string(current->ifindex) + ")";
+    return plan;
+  }
+  std::vector<AddrInfo> present;
+  if (!current) {
+    netlink::BridgeSpec spec;
+    spec.name = snap.name;
+    spec.ifindex = choose_ifindex(snap, table);
+    spec.mac = snap.mac;
+    spec.mtu = snap.mtu;
+    spec.options = netlink::non_default(snap.options, netlink::bridge_option_specs());
+    spec.up = true;
+    plan.bridge_ifindex = spec.ifindex;
+    plan.create = std::move(spec);
+  } else {
+    plan.bridge_ifindex = current->ifindex;
+    plan.set_up = !current->admin_up();
+    present = table.addresses_of(current->ifindex);
+  }
+  for (AddrInfo a : snap.addresses) {
+    if (!restorable_address(a)) continue;
+    bool there = std::any_of(present.begin(), present.end(), [&](const AddrInfo& p) { return same_address(p, a); });
+    if (there) continue;
+    a.ifindex = plan.bridge_ifindex;
+    plan.addresses.push_back(std::move(a));
+  }
+  if (mode == PlanMode::kRecover) plan_ports(snap, table, plan);
+  return plan;
+}
+
+}  // namespace hydra::net
+
+namespace hydra::net {
+
+std::vector<std::string> verify_restore(const RestorePlan& plan, const BridgeSnapshot& snap, const LinkTable& table,
+                                        const std::vector<int>& attached) {
+  std::vector<std::string> bad;
+  const LinkInfo* br = table.find(snap.name);
+  if (!br) return {snap.name + " is missing"};
+  if (br->kind != "bridge") return {snap.name + " is not a bridge"};
+  if (br->ifindex != plan.bridge_ifindex)
+    bad.push_back("ifindex " + std::to_string(br->ifindex) + ", expected " + std::to_string(plan.bridge_ifindex));
+  if (plan.create && br->mac != snap.mac)
+    bad.push_back("MAC " + netlink::format_mac(br->mac) + ", expected " + netlink::format_mac(snap.mac));
+  if (!br->admin_up()) bad.push_back("down");
+  if (plan.create && snap.mtu && br->mtu != snap.mtu)
+    bad.push_back("MTU " + std::to_string(br->mtu) + ", expected " + std::to_string(snap.mtu));
+  if (plan.create && br->bridge) {
+    for (const auto& [type, value] : netlink::non_default(snap.options, netlink::bridge_option_specs())) {
+      auto it = br->bridge->find(type);
+      if (it != br->bridge->end() && it->second != value)
+        bad.push_back("option " + std::string(netlink::find_spec(netlink::bridge_option_specs(), type)->name) +
+                      " is " + std::to_string(it->second) + ", expected " + std::to_string(value));
+    }
+  }
+  const auto& present = table.addresses_of(br->ifindex);
+  for (const auto& a : snap.addresses) {
+    if (!restorable_address(a)) continue;
+    if (std::none_of(present.begin(), present.end(), [&](const AddrInfo& p) { return same_address(p, a); }))
+      bad.push_back("address " + a.cidr() + " missing");
+  }
+  for (int idx : attached) {
+    const LinkInfo* p = table.find(idx);
+    if (p && p->master != br->ifindex) bad.push_back("port " + p->name + " not attached");
+  }
+  return bad;
+}
+
+}  // namespace hydra::net

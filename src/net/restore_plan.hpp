@@ -1,0 +1,61 @@
+// The restore planner: snapshot + current link table → what must be done.
+// Pure: no I/O, so every decision is unit-tested without root.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/bridge_snapshot.hpp"
+#include "net/link_table.hpp"
+#include "netlink/link_requests.hpp"
+
+namespace hydra::net {
+
+enum class PlanMode {
+  kRecover,  // the bridge was deleted: bring it and its released ports back
+  kRepair,   // the bridge lives: only bring it up and re-add lost addresses
+};
+
+struct RefusedPort {
+  PortRecord port;
+  std::string reason;
+};
+
+struct RestorePlan {
+  PlanMode mode = PlanMode::kRecover;
+  // Set when a device of the protected name exists but is not a bridge:
+  // nothing is done, the conflict is reported.
+  std::optional<std::string> conflict;
+  std::optional<netlink::BridgeSpec> create;  // when the bridge must be created
+  int bridge_ifindex = 0;                      // the bridge's ifindex once the plan ran
+  bool set_up = false;                         // an existing bridge is down
+  std::vector<AddrInfo> addresses;             // to add
+  std::vector<PortRecord> attach;              // recorded ports to re-attach
+  std::vector<RefusedPort> refused;            // recorded, present, but not to be touched
+  std::vector<PortRecord> gone;                // recorded, no longer present
+  // A bridge follows its ports' MTU; set after the ports when that differs.
+  std::optional<uint32_t> mtu_after_ports;
+
+  [[nodiscard]] bool empty() const {
+    return !create && !set_up && addresses.empty() && attach.empty() && !mtu_after_ports;
+  }
+};
+
+RestorePlan plan_restore(const BridgeSnapshot& snap, const LinkTable& table, PlanMode mode);
+
+// Addresses the planner restores: all but IPv6 link-local, which the kernel
+// derives from the (unchanged) MAC by itself.
+bool restorable_address(const AddrInfo& a);
+
+}  // namespace hydra::net
+
+namespace hydra::net {
+
+// Reads a restored bridge back: every mismatch between what the plan promised
+// and what `table` (freshly dumped) shows, as text. Empty means verified.
+// `attached` are the ports whose attach request the kernel acknowledged.
+std::vector<std::string> verify_restore(const RestorePlan& plan, const BridgeSnapshot& snap, const LinkTable& table,
+                                        const std::vector<int>& attached);
+
+}  // namespace hydra::net
