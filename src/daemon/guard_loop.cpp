@@ -1,5 +1,6 @@
 #include "daemon/guard_loop.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 
 #include "base/clock.hpp"
@@ -15,15 +16,20 @@ GuardLoop::~GuardLoop() {
   sd_event_unref(event_);
 }
 
-Status GuardLoop::setup() {
-  int r = sd_event_new(&event_);
-  if (r < 0) return make_error("create event loop", -r);
+Status block_termination_signals() {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
-  // sd-event takes signals through a signalfd, so they must be blocked first.
-  if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) return errno_error("block termination signals");
+  // sd-event takes them through a signalfd, which needs them blocked.
+  if (pthread_sigmask(SIG_BLOCK, &mask, nullptr) != 0) return errno_error("block termination signals");
+  return {};
+}
+
+Status GuardLoop::setup() {
+  int r = sd_event_new(&event_);
+  if (r < 0) return make_error("create event loop", -r);
+  if (auto st = block_termination_signals(); !st) return st;
   for (int sig : {SIGTERM, SIGINT}) {
     r = sd_event_add_signal(event_, nullptr, sig, nullptr, nullptr);
     if (r < 0) return make_error("watch signal " + std::to_string(sig), -r);

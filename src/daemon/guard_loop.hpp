@@ -12,6 +12,11 @@
 
 namespace hydra::daemon {
 
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts
+// later; call it first thing in main, so that no helper thread (the HTTP
+// server's) takes a termination signal with its default, fatal action.
+Status block_termination_signals();
+
 class GuardLoop {
  public:
   GuardLoop(netlink::Monitor& monitor, guard::BridgeGuard& guard, guard::EventLog& log);

@@ -35,12 +35,16 @@ int main(int argc, char** argv) {
   std::vector<std::string> guard_cli;
   std::string state_dir, socket_path, log_format;
   bool version = false;
+  int monitor_buffer = netlink::Monitor::kDefaultRecvBuf;
   app.add_option("--config", config_file, "TOML config file (keys: state_dir, socket, log_format, [guard] bridges)");
   app.add_option("--guard", guard_cli, "Bridge to guard; repeatable (default: docker0)");
   app.add_option("--state-dir", state_dir, "Where snapshots are kept (default: /var/lib/hydra)");
   app.add_option("--socket", socket_path, "Control socket, mode 0660 (default: /run/hydra/hydra.sock)");
   app.add_option("--log-format", log_format, "Event lines on stderr: text or json (default: text)");
   app.add_flag("--version", version, "Print the version and exit");
+  app.add_option("--monitor-buffer", monitor_buffer,
+                 "Netlink monitor receive buffer in bytes (default 32 MiB; small values force overruns in tests)")
+      ->check(CLI::Range(1024, 1 << 30));
   CLI11_PARSE(app, argc, argv);
   if (version) {
     std::cout << "hydrad " HYDRA_VERSION "\n";
@@ -55,13 +59,14 @@ int main(int argc, char** argv) {
   if (!log_format.empty()) config.log_format = log_format;
   if (auto st = daemon::validate_config(config); !st) return fail(st.error().text());
 
+  if (auto st = daemon::block_termination_signals(); !st) return fail(st.error().text());
   guard::EventLog log(config.log_format == "json" ? guard::LogFormat::kJson : guard::LogFormat::kText);
   guard::SnapshotStore store(config.state_dir);
   if (auto st = store.prepare(); !st) return fail(st.error().text());
   auto sock = netlink::RtnlSocket::open();
   if (!sock) return fail(sock.error().text());
   // The monitor is opened before the first dump so no change falls between them.
-  auto monitor = netlink::Monitor::open();
+  auto monitor = netlink::Monitor::open(monitor_buffer);
   if (!monitor) return fail(monitor.error().text());
 
   guard::StatusBoard board;

@@ -1,0 +1,286 @@
+// hydrad guarding docker0, against the real kernel, in namespaces.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <fstream>
+
+#include "hydrad_process.hpp"
+#include "sandbox_world.hpp"
+
+using namespace hydra::test;
+using nlohmann::json;
+
+namespace {
+
+std::string temp_dir() {
+  char tmpl[] = "/tmp/hydra-it-XXXXXX";
+  return mkdtemp(tmpl) ? tmpl : "/tmp/hydra-it-fallback";
+}
+
+struct Guarded {
+  SandboxWorld world;
+  std::string dir = temp_dir();
+  HydradProcess hydrad{world.sbx.path(), dir};
+  json before_docker0;
+
+  explicit Guarded(int containers = 3) : world(containers) {}
+  ~Guarded() { std::system(("rm -rf " + dir).c_str()); }
+
+  bool start() {
+    if (!world.ok) return false;
+    before_docker0 = world.link("docker0");
+    return hydrad.start();
+  }
+  bool delete_and_wait_restored(size_t* restored_index = nullptr) {
+    size_t skip = hydrad.event_count();
+    if (world.sbx.ip("link del docker0") != 0) return false;
+    bool ok = hydrad.wait_for([](const json& e) { return e["event"] == "bridge_restored"; }, 5000, skip);
+    if (restored_index) *restored_index = skip;
+    return ok;
+  }
+  json last(const std::string& event) const {
+    json found;
+    for (const auto& e : hydrad.events())
+      if (e["event"] == event) found = e;
+    return found;
+  }
+};
+
+// The identity of docker0 that must survive: ifindex, MAC, MTU, up, options.
+void expect_same_identity(const json& before, const json& after) {
+  ASSERT_FALSE(after.is_null()) << "docker0 is missing";
+  EXPECT_EQ(after["ifindex"], before["ifindex"]);
+  EXPECT_EQ(after["address"], before["address"]) << "MAC";
+  EXPECT_EQ(after["mtu"], before["mtu"]);
+  EXPECT_NE(std::find(after["flags"].begin(), after["flags"].end(), "UP"), after["flags"].end());
+  const auto& bi = before["linkinfo"]["info_data"];
+  const auto& ai = after["linkinfo"]["info_data"];
+  for (const char* opt : {"ageing_time", "priority", "group_fwd_mask", "stp_state", "forward_delay", "hello_time",
+                          "max_age", "mcast_snooping"})
+    EXPECT_EQ(ai[opt], bi[opt]) << "option " << opt;
+}
+
+}  // namespace
+
+TEST(Guard, RestoresIdentityAddressesPortsAndFlags) {
+  HYDRA_REQUIRE_ROOT();
+  Guarded g;
+  ASSERT_TRUE(g.start());
+  auto ports_before = g.world.ports_of("docker0");
+  ASSERT_EQ(ports_before, (std::vector<std::string>{"vethc0", "vethc1", "vethc2"}));
+  auto addrs_before = g.world.addresses("docker0");
+  ASSERT_TRUE(g.delete_and_wait_restored());
+  expect_same_identity(g.before_docker0, g.world.link("docker0"));
+  EXPECT_EQ(g.world.ports_of("docker0"), ports_before);
+  EXPECT_EQ(g.world.addresses("docker0"), addrs_before);
+  auto port0 = g.world.link("vethc0")["linkinfo"]["info_slave_data"];
+  EXPECT_EQ(port0["hairpin"], true);
+  EXPECT_EQ(port0["learning"], false);
+  auto port1 = g.world.link("vethc1")["linkinfo"]["info_slave_data"];
+  EXPECT_EQ(port1["hairpin"], false);
+  EXPECT_EQ(port1["learning"], true);
+  json ev = g.last("bridge_restored");
+  EXPECT_EQ(ev["bridge"], "docker0");
+  EXPECT_EQ(ev["ports"], 3);
+  EXPECT_EQ(ev["ifindex"], g.before_docker0["ifindex"]);
+  EXPECT_GT(ev["detect_us"].get<int64_t>(), 0);
+  EXPECT_GE(ev["restore_us"].get<int64_t>(), ev["detect_us"].get<int64_t>());
+}
+
+TEST(Guard, NeverHarmsWhatWasNotOnTheBridge) {
+  HYDRA_REQUIRE_ROOT();
+  Guarded g;
+  ASSERT_TRUE(g.start());
+  auto eth0 = g.world.link("eth0");
+  ASSERT_TRUE(g.delete_and_wait_restored());
+  EXPECT_EQ(g.world.master_of("eth0"), "") << "the sandbox's eth0 is a masterless veth: never attached";
+  EXPECT_EQ(g.world.addresses("eth0"), (std::vector<std::string>{"192.0.2.2/24"}));
+  EXPECT_EQ(g.world.link("eth0")["ifindex"], eth0["ifindex"]);
+  EXPECT_EQ(g.world.master_of("vethb-h1"), "hydra1");
+  EXPECT_EQ(g.world.master_of("vethstray"), "") << "a masterless veth that was never recorded";
+  EXPECT_EQ(g.world.master_of("vethb-peer"), "");
+  EXPECT_EQ(g.world.master_of("lo"), "");
+  EXPECT_EQ(g.world.ports_of("hydra1"), (std::vector<std::string>{"vethb-h1"}));
+}
+
+TEST(Guard, RestartFromSnapshotRefusesChangedPorts) {
+  HYDRA_REQUIRE_ROOT();
+  Guarded g;
+  ASSERT_TRUE(g.start());
+  g.hydrad.stop(SIGKILL);
+  // While hydrad is dead: docker0 goes, one port joins hydra1, one gets an address.
+  ASSERT_EQ(g.world.sbx.ip("link del docker0"), 0);
+  ASSERT_EQ(g.world.sbx.ip("link set vethc1 master hydra1"), 0);
+  ASSERT_EQ(g.world.sbx.ip("addr add 10.99.0.1/24 dev vethc2"), 0);
+  ASSERT_TRUE(g.hydrad.start());
+  ASSERT_TRUE(g.hydrad.wait_for([](const json& e) { return e["event"] == "bridge_restored"; }, 5000));
+  expect_same_identity(g.before_docker0, g.world.link("docker0"));
+  EXPECT_EQ(g.world.ports_of("docker0"), (std::vector<std::string>{"vethc0"}));
+  EXPECT_EQ(g.world.master_of("vethc1"), "hydra1");
+  EXPECT_EQ(g.world.master_of("vethc2"), "");
+  json ev = g.last("bridge_restored");
+  ASSERT_EQ(ev["ports_refused"].size(), 2u) << ev.dump();
+}
+
+TEST(Guard, ContainersReachTheGatewayWithTheSameNeighbourEntry) {
+  HYDRA_REQUIRE_ROOT();
+  Guarded g;
+  ASSERT_TRUE(g.start());
+  for (auto& c : g.world.containers) ASSERT_EQ(c->exec("ping -c1 -W1 10.213.0.1"), 0);
+  std::vector<std::string> neigh_before;
+  for (auto& c : g.world.containers)
+    neigh_before.push_back(capture("ip -n " + c->name() + " -j neigh show 10.213.0.1"));
+  ASSERT_TRUE(g.delete_and_wait_restored());
+  for (size_t i = 0; i < g.world.containers.size(); ++i) {
+    auto& c = g.world.containers[i];
+    EXPECT_EQ(c->exec("ping -c1 -W1 10.213.0.1"), 0) << c->name();
+    auto before = json::parse(neigh_before[i]);
+    auto after = json::parse(capture("ip -n " + c->name() + " -j neigh show 10.213.0.1"));
+    ASSERT_FALSE(before.empty());
+    ASSERT_FALSE(after.empty());
+    EXPECT_EQ(after[0]["lladdr"], before[0]["lladdr"]) << "gateway MAC unchanged in " << c->name();
+    EXPECT_EQ(after[0]["lladdr"], "02:42:0a:d5:00:01");
+  }
+}
+
+TEST(Guard, TwoHundredDeletionsBackToBack) {
+  HYDRA_REQUIRE_ROOT();
+  Guarded g;
+  ASSERT_TRUE(g.start());
+  auto ports = g.world.ports_of("docker0");
+  auto addrs = g.world.addresses("docker0");
+  for (int i = 0; i < 200; ++i) {
+    // Delete as soon as it is back (the name exists again).
+    for (int spin = 0; spin < 2000 && g.world.sbx.ip("link show docker0") != 0; ++spin) usleep(500);
+    ASSERT_EQ(g.world.sbx.ip("link del docker0"), 0) << "deletion " << i;
+  }
+  ASSERT_TRUE(g.hydrad.wait_for(
+      [&](const json&) { return g.hydrad.count("bridge_restored") >= 200; }, 20000));
+  usleep(200000);
+  expect_same_identity(g.before_docker0, g.world.link("docker0"));
+  EXPECT_EQ(g.world.ports_of("docker0"), ports);
+  EXPECT_EQ(g.world.addresses("docker0"), addrs);
+  EXPECT_EQ(g.hydrad.count("restore_failed"), 0u);
+}
+
+TEST(Guard, RepairsDownAndLostAddressesButNotReleasedPorts) {
+  HYDRA_REQUIRE_ROOT();
+  Guarded g;
+  ASSERT_TRUE(g.start());
+  ASSERT_EQ(g.world.sbx.ip("link set vethc1 nomaster"), 0);
+  ASSERT_EQ(g.world.sbx.ip("link set docker0 down"), 0);
+  ASSERT_EQ(g.world.sbx.ip("addr del 10.213.0.1/24 dev docker0"), 0);
+  ASSERT_TRUE(g.hydrad.wait_for([](const json& e) { return e["event"] == "bridge_repaired"; }, 5000));
+  auto l = g.world.link("docker0");
+  EXPECT_NE(std::find(l["flags"].begin(), l["flags"].end(), "UP"), l["flags"].end());
+  EXPECT_EQ(g.world.addresses("docker0"), (std::vector<std::string>{"10.213.0.1/24", "fd00:d0c::1/64"}));
+  EXPECT_EQ(g.world.master_of("vethc1"), "") << "released by a daemon: not re-attached";
+  EXPECT_EQ(g.hydrad.count("port_released"), 1u);
+  // And a later deletion brings back only the ports still recorded.
+  ASSERT_TRUE(g.delete_and_wait_restored());
+  EXPECT_EQ(g.world.ports_of("docker0"), (std::vector<std::string>{"vethc0", "vethc2"}));
+}
+
+TEST(Guard, ConflictingDeviceIsReportedNeverTouched) {
+  HYDRA_REQUIRE_ROOT();
+  Guarded g;
+  ASSERT_TRUE(g.start());
+  g.hydrad.stop(SIGKILL);
+  ASSERT_EQ(g.world.sbx.ip("link del docker0"), 0);
+  ASSERT_EQ(g.world.sbx.ip("link add docker0 type veth peer name docker0-peer"), 0);
+  ASSERT_TRUE(g.hydrad.start());
+  EXPECT_TRUE(g.hydrad.wait_for([](const json& e) { return e["event"] == "bridge_conflict"; }, 2000));
+  auto l = g.world.link("docker0");
+  EXPECT_EQ(l["linkinfo"]["info_kind"], "veth") << "left alone";
+  auto status = json::parse(capture(std::string(HYDRA_BIN_DIR) + "/hydractl --socket " + g.hydrad.socket() +
+                                    " status --json"), nullptr, false);
+  ASSERT_TRUE(status.is_array()) << status;
+  EXPECT_EQ(status[0]["state"], "conflict");
+  EXPECT_TRUE(status[0].contains("conflict"));
+  // Once the impostor goes, docker0 comes back from the snapshot.
+  ASSERT_EQ(g.world.sbx.ip("link del docker0"), 0);
+  ASSERT_TRUE(g.hydrad.wait_for([](const json& e) { return e["event"] == "bridge_restored"; }, 5000));
+  expect_same_identity(g.before_docker0, g.world.link("docker0"));
+}
+
+TEST(Guard, OverrunLeadsToResyncAndCorrectState) {
+  HYDRA_REQUIRE_ROOT();
+  SandboxWorld world;
+  ASSERT_TRUE(world.ok);
+  std::string dir = temp_dir();
+  HydradProcess hydrad(world.sbx.path(), dir, {"--monitor-buffer", "4096"});
+  auto before = world.link("docker0");
+  ASSERT_TRUE(hydrad.start());
+  // A burst of changes larger than the tiny buffer, with the deletion inside it.
+  std::string batch = dir + "/burst.ip";
+  {
+    std::ofstream out(batch);
+    for (int i = 0; i < 300; ++i) out << "link set vethstray " << (i % 2 ? "up" : "down") << "\n";
+    out << "link del docker0\n";
+    for (int i = 0; i < 300; ++i) out << "link set vethstray " << (i % 2 ? "up" : "down") << "\n";
+  }
+  kill(hydrad.pid(), SIGSTOP);  // not reading: the buffer must overrun
+  ASSERT_EQ(world.sbx.ip("-batch " + batch), 0);
+  kill(hydrad.pid(), SIGCONT);
+  ASSERT_TRUE(hydrad.wait_for([](const json& e) { return e["event"] == "resync"; }, 5000));
+  ASSERT_TRUE(hydrad.wait_for([](const json& e) { return e["event"] == "bridge_restored"; }, 5000));
+  expect_same_identity(before, world.link("docker0"));
+  EXPECT_EQ(world.ports_of("docker0"), (std::vector<std::string>{"vethc0", "vethc1", "vethc2"}));
+  EXPECT_EQ(world.master_of("vethstray"), "");
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(Guard, ApiAndReadiness) {
+  HYDRA_REQUIRE_ROOT();
+  SandboxWorld world;
+  ASSERT_TRUE(world.ok);
+  std::string dir = temp_dir();
+  // A notify socket as systemd would give.
+  std::string notify_path = dir + "/notify.sock";
+  int nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", notify_path.c_str());
+  ASSERT_EQ(bind(nfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  HydradProcess hydrad(world.sbx.path(), dir);
+  ASSERT_TRUE(hydrad.start({{"NOTIFY_SOCKET", notify_path}}));
+  char buf[256] = {};
+  timeval tv{2, 0};
+  setsockopt(nfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ssize_t n = recv(nfd, buf, sizeof buf - 1, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_NE(std::string(buf).find("READY=1"), std::string::npos);
+  close(nfd);
+
+  std::string ctl = std::string(HYDRA_BIN_DIR) + "/hydractl --socket " + hydrad.socket();
+  auto bridges = json::parse(capture(ctl + " status --json"), nullptr, false);
+  ASSERT_TRUE(bridges.is_array());
+  ASSERT_EQ(bridges.size(), 1u);
+  const auto& b = bridges[0];
+  EXPECT_EQ(b["name"], "docker0");
+  EXPECT_EQ(b["state"], "guarded");
+  EXPECT_EQ(b["mac"], "02:42:0a:d5:00:01");
+  EXPECT_EQ(b["mtu"], 1400);
+  EXPECT_EQ(b["up"], true);
+  EXPECT_EQ(b["addresses"], json({"10.213.0.1/24", "fd00:d0c::1/64"}));
+  EXPECT_EQ(b["ports"].size(), 3u);
+  EXPECT_EQ(b["restores"], 0);
+  EXPECT_TRUE(b["last_restore"].is_null());
+  auto text = capture(ctl + " status");
+  EXPECT_NE(text.find("docker0"), std::string::npos);
+  EXPECT_NE(text.find("guarded"), std::string::npos);
+  auto curl = [&](const std::string& args) {
+    return capture("curl -s -o /dev/null -w '%{http_code}' --unix-socket " + hydrad.socket() + " " + args);
+  };
+  EXPECT_EQ(curl("http://localhost/health"), "200");
+  EXPECT_EQ(curl("http://localhost/nope"), "404");
+  EXPECT_EQ(curl("-X POST http://localhost/health"), "405");
+  struct stat st {};
+  ASSERT_EQ(stat(hydrad.socket().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  hydrad.stop(SIGTERM);
+  EXPECT_NE(access(hydrad.socket().c_str(), F_OK), 0) << "socket removed on a clean stop";
+  std::system(("rm -rf " + dir).c_str());
+}

@@ -1,0 +1,108 @@
+// Runs the real hydrad inside a test namespace, its events (JSON lines)
+// captured to a file, and stops it by pid.
+#pragma once
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hydra::test {
+
+class HydradProcess {
+ public:
+  // state_dir also holds the control socket and the event log.
+  HydradProcess(std::string netns_path, std::string state_dir, std::vector<std::string> extra = {})
+      : netns_(std::move(netns_path)), dir_(std::move(state_dir)), extra_(std::move(extra)) {}
+  ~HydradProcess() { stop(SIGTERM); }
+
+  [[nodiscard]] std::string socket() const { return dir_ + "/hydra.sock"; }
+  [[nodiscard]] std::string log_path() const { return dir_ + "/events.log"; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
+
+  bool start(const std::vector<std::pair<std::string, std::string>>& env = {}) {
+    std::system(("mkdir -p " + dir_).c_str());
+    const size_t before = event_count();  // the log is appended to across restarts
+    std::vector<std::string> args = {std::string(HYDRA_BIN_DIR) + "/hydrad", "--state-dir", dir_, "--socket",
+                                     socket(), "--log-format", "json"};
+    args.insert(args.end(), extra_.begin(), extra_.end());
+    pid_ = fork();
+    if (pid_ < 0) return false;
+    if (pid_ == 0) {
+      int ns = open(netns_.c_str(), O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) _exit(120);
+      int log = open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (log < 0) _exit(121);
+      dup2(log, 2);
+      for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(122);
+    }
+    return wait_for([](const nlohmann::json& e) { return e["event"] == "ready"; }, 10000, before);
+  }
+
+  // Stops hydrad (SIGTERM: clean; SIGKILL: a crash) and reaps it.
+  void stop(int sig) {
+    if (pid_ <= 0) return;
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+  // All events logged so far.
+  [[nodiscard]] std::vector<nlohmann::json> events() const {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(log_path());
+    std::string line;
+    while (std::getline(in, line)) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_discarded()) out.push_back(j);
+    }
+    return out;
+  }
+
+  // Waits until an event beyond the first `skip` matches.
+  bool wait_for(const std::function<bool(const nlohmann::json&)>& match, int timeout_ms, size_t skip = 0) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto evs = events();
+      for (size_t i = skip; i < evs.size(); ++i)
+        if (match(evs[i])) return true;
+      if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+
+  [[nodiscard]] size_t event_count() const { return events().size(); }
+  [[nodiscard]] size_t count(const std::string& event) const {
+    size_t n = 0;
+    for (const auto& e : events()) n += e["event"] == event;
+    return n;
+  }
+
+ private:
+  std::string netns_;
+  std::string dir_;
+  std::vector<std::string> extra_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace hydra::test

@@ -1,0 +1,42 @@
+#include <gtest/gtest.h>
+
+#include "daemon/config.hpp"
+
+using hydra::daemon::apply_config_text;
+using hydra::daemon::DaemonConfig;
+
+TEST(Config, AppliesEveryKey) {
+  DaemonConfig c;
+  auto st = apply_config_text(R"(state_dir = "/srv/hydra"
+socket = "/run/h.sock"
+log_format = "json"
+[guard]
+bridges = ["docker0", "br-main"]
+)", "hydra.toml", c);
+  ASSERT_TRUE(st) << st.error().text();
+  EXPECT_EQ(c.state_dir, "/srv/hydra");
+  EXPECT_EQ(c.socket, "/run/h.sock");
+  EXPECT_EQ(c.log_format, "json");
+  EXPECT_EQ(c.guard_bridges, (std::vector<std::string>{"docker0", "br-main"}));
+}
+
+TEST(Config, ErrorsNameFileAndLineAndChangeNothing) {
+  struct Case {
+    const char* text;
+    const char* expect;
+  };
+  for (auto c : {Case{"state_dir = \"/x\"\nfrobnicate = 1\n", "hydra.toml:2: unknown key frobnicate"},
+                 Case{"\n\nsocket = 5\n", "hydra.toml:3: socket must be a string"},
+                 Case{"[guard]\nbridges = \"docker0\"\n", "hydra.toml:2: guard.bridges must be an array"},
+                 Case{"[guard]\nbridges = [\"docker0\", \"way-too-long-bridge-name\"]\n", "hydra.toml:2:"},
+                 Case{"[guard]\ncolour = 1\n", "hydra.toml:2: unknown key guard.colour"},
+                 Case{"log_format = \"xml\"\n", "log format must be text or json"},
+                 Case{"state_dir = \n", "hydra.toml:1:"}}) {
+    DaemonConfig cfg;
+    auto st = apply_config_text(c.text, "hydra.toml", cfg);
+    ASSERT_FALSE(st) << c.text;
+    EXPECT_NE(st.error().message.find(c.expect), std::string::npos) << st.error().message;
+    EXPECT_EQ(cfg.state_dir, DaemonConfig().state_dir);
+    EXPECT_EQ(cfg.guard_bridges, DaemonConfig().guard_bridges);
+  }
+}
