@@ -1,10 +1,11 @@
 # The two commands the README opens with, and their helpers.
 #   make demo  — hydra's main job on an embedded default, in throwaway namespaces
 #   make test  — the whole test suite (unit, integration as root)
+#   make bench — benchmark programs; rewrites BENCHMARKS.md
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build test demo clean
+.PHONY: all deps build test demo bench clean
 
 all: build
 
@@ -21,7 +22,10 @@ test: build
 	@scripts/run-tests $(BUILD)
 
 demo: build
-	@scripts/demo $(BUILD)
+	@scripts/demo $(BUILD) $(ARGS)
+
+bench: build
+	@scripts/bench $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
