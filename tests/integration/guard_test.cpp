@@ -87,6 +87,12 @@ TEST(Guard, RestoresIdentityAddressesPortsAndFlags) {
   EXPECT_EQ(ev["ifindex"], g.before_docker0["ifindex"]);
   EXPECT_GT(ev["detect_us"].get<int64_t>(), 0);
   EXPECT_GE(ev["restore_us"].get<int64_t>(), ev["detect_us"].get<int64_t>());
+  // Its own changes do not set it off again.
+  usleep(400000);
+  EXPECT_EQ(g.hydrad.count("bridge_restored"), 1u);
+  EXPECT_EQ(g.hydrad.count("bridge_repaired"), 0u);
+  EXPECT_EQ(g.hydrad.count("port_released"), 0u);
+  EXPECT_EQ(g.hydrad.count("restore_retry"), 0u);
 }
 
 TEST(Guard, NeverHarmsWhatWasNotOnTheBridge) {

@@ -63,6 +63,12 @@ void build_world(World& w, RtnlSocket& sock) {
   ASSERT_TRUE(br) << br.error().text();
   auto created = sock.execute_one(*br);
   ASSERT_TRUE(created) << created.error().text();
+  // Before any port joins (a port's MTU would then pull the bridge's along).
+  auto fresh = fetch_link(sock, kBridgeIndex);
+  ASSERT_TRUE(fresh) << fresh.error().text();
+  EXPECT_EQ(fresh->mtu, 1400u);
+  EXPECT_EQ(format_mac(fresh->mac), "02:42:0a:d5:00:01");
+  EXPECT_TRUE(fresh->admin_up());
   auto ctr_fd = open_netns(w.ctr.path());
   ASSERT_TRUE(ctr_fd);
   std::vector<Request> veths;
