@@ -64,7 +64,11 @@ void on_completed(void*, MHD_Connection*, void** con_cls, MHD_RequestTermination
 Result<std::unique_ptr<HttpServer>> HttpServer::start(UniqueFd listener, std::string path, HttpHandler handler) {
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(path), std::move(handler)));
   server->daemon_ = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, nullptr, nullptr, &on_request, server.get(),
+      // A thread per connection: a session start may take seconds and must not
+      // hold up /health or another client.
+      // A thread per connection: a session start takes seconds and must not
+      // hold up /health or another client.
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL, 0, nullptr, nullptr, &on_request, server.get(),
       MHD_OPTION_LISTEN_SOCKET, listener.get(), MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr,
       MHD_OPTION_CONNECTION_LIMIT, kMaxConnections, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
       MHD_OPTION_END);

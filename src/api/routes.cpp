@@ -1,35 +1,75 @@
 #include "api/routes.hpp"
 
 #include <nlohmann/json.hpp>
+#include <regex>
+
+#include "api/session_routes.hpp"
+#include "session/session_manager.hpp"
 
 namespace hydra::api {
 
 using nlohmann::json;
 
-HttpResponse route(const ApiContext& ctx, const HttpRequest& req) {
-  struct Route {
-    const char* path;
-    std::function<HttpResponse()> get;
-  };
-  const Route routes[] = {
-      {"/health",
-       [&] {
-         json bridges = ctx.board.bridges();
-         size_t guarded = 0;
-         for (const auto& b : bridges) guarded += b["state"] == "guarded";
-         return HttpResponse{200, json{{"status", ctx.board.ready() ? "ok" : "starting"},
-                                       {"version", ctx.version},
-                                       {"bridges", bridges.size()},
-                                       {"guarded", guarded}}
-                                      .dump() + "\n"};
-       }},
-      {"/api/v1/bridges", [&] { return HttpResponse{200, ctx.board.bridges().dump() + "\n"}; }},
-  };
-  for (const auto& r : routes) {
-    if (req.path != r.path) continue;
-    if (req.method != "GET") return error_response(405, req.method + " is not allowed on " + req.path);
-    return r.get();
+int status_for(const Error& e) {
+  switch (e.code) {
+    case EINVAL: return 400;
+    case ENOENT: return 404;
+    case EBUSY:
+    case ENOSPC:
+    case EEXIST: return 409;
+    default: return 500;
   }
+}
+
+namespace {
+
+HttpResponse health(const ApiContext& ctx) {
+  json bridges = ctx.board.bridges();
+  size_t guarded = 0;
+  for (const auto& b : bridges) guarded += b["state"] == "guarded";
+  return {200, json{{"status", ctx.board.ready() ? "ok" : "starting"},
+                    {"version", ctx.version},
+                    {"bridges", bridges.size()},
+                    {"guarded", guarded},
+                    {"sessions_running", ctx.sessions.running()}}
+                   .dump() + "\n"};
+}
+
+}  // namespace
+
+HttpResponse route(ApiContext& ctx, const HttpRequest& req) {
+  // Paths and the methods they take; a known path with another method is 405.
+  struct Route {
+    std::regex path;
+    std::string method;
+    std::function<HttpResponse(const std::smatch&)> handle;
+  };
+  static const std::string kKey = "([^/]+)/([^/]+)";
+  const std::vector<Route> routes = {
+      {std::regex("/health"), "GET", [&](const std::smatch&) { return health(ctx); }},
+      {std::regex("/api/v1/bridges"), "GET",
+       [&](const std::smatch&) { return HttpResponse{200, ctx.board.bridges().dump() + "\n"}; }},
+      {std::regex("/api/v1/docker-instances"), "POST", [&](const std::smatch&) { return create_instance(ctx, req); }},
+      {std::regex("/api/v1/docker-instances"), "GET", [&](const std::smatch&) { return list_instances(ctx); }},
+      {std::regex("/api/v1/docker-instances/" + kKey), "GET",
+       [&](const std::smatch& m) { return inspect_instance(ctx, m[1], m[2]); }},
+      {std::regex("/api/v1/docker-instances/" + kKey), "DELETE",
+       [&](const std::smatch& m) { return delete_instance(ctx, m[1], m[2]); }},
+      {std::regex("/api/v1/docker-instances/" + kKey + "/data"), "DELETE",
+       [&](const std::smatch& m) { return purge_instance(ctx, m[1], m[2]); }},
+      {std::regex("/api/v1/bridge-desktop"), "POST", [&](const std::smatch&) { return bridge_desktop(ctx, req); }},
+      {std::regex("/api/v1/bridge-desktop"), "DELETE", [&](const std::smatch&) { return unbridge_desktop(ctx, req); }},
+      {std::regex("/api/v1/bridge-desktop/" + kKey), "DELETE",
+       [&](const std::smatch& m) { return unbridge_desktop_key(ctx, m[1], m[2]); }},
+  };
+  bool path_known = false;
+  for (const auto& r : routes) {
+    std::smatch m;
+    if (!std::regex_match(req.path, m, r.path)) continue;
+    path_known = true;
+    if (r.method == req.method) return r.handle(m);
+  }
+  if (path_known) return error_response(405, req.method + " is not allowed on " + req.path);
   return error_response(404, "no such endpoint: " + req.path);
 }
 

@@ -4,13 +4,22 @@
 #include "api/http_server.hpp"
 #include "guard/status_board.hpp"
 
+namespace hydra::session {
+class SessionManager;
+}
+
 namespace hydra::api {
 
 struct ApiContext {
   const guard::StatusBoard& board;
+  session::SessionManager& sessions;
   std::string version;
 };
 
-HttpResponse route(const ApiContext& ctx, const HttpRequest& req);
+HttpResponse route(ApiContext& ctx, const HttpRequest& req);
+
+// errno of a failed operation → HTTP status (EINVAL 400, ENOENT 404,
+// EBUSY/ENOSPC/EEXIST 409, anything else 500).
+int status_for(const Error& e);
 
 }  // namespace hydra::api

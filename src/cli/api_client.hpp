@@ -1,17 +1,15 @@
-// Talks to hydrad over its unix control socket (libcurl).
+// Talks to hydrad over its unix control socket.
 #pragma once
 
 #include <string>
 
-#include "base/result.hpp"
+#include "docker/unix_http.hpp"
 
 namespace hydra::cli {
 
-struct ApiReply {
-  long status = 0;
-  std::string body;
-};
+using ApiReply = docker::HttpReply;
 
+// A reply of any status; an error (naming the socket) when hydrad did not answer.
 Result<ApiReply> api_request(const std::string& socket, const std::string& method, const std::string& path,
                              const std::string& body = "");
 

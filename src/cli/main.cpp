@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/links_command.hpp"
+#include "cli/session_commands.hpp"
 #include "cli/status_command.hpp"
 
 int main(int argc, char** argv) {
@@ -21,7 +22,45 @@ int main(int argc, char** argv) {
                                               "addresses, ports, restores");
   status->add_flag("--json", status_json, "Print the API's JSON");
 
+  hydra::cli::SessionArgs sa;
+  auto* session = app.add_subcommand("session", "Session dockerds: create, list, inspect, delete, purge");
+  session->require_subcommand(1);
+  auto add_key = [&](CLI::App* cmd) {
+    cmd->add_option("id", sa.scope_id, "Scope id, [A-Za-z0-9_.-]{1,64}")->required();
+    cmd->add_option("--type", sa.scope_type, "Scope type: session, spectask or exploratory")->capture_default_str();
+    cmd->add_flag("--json", sa.json, "Print the API's JSON");
+  };
+  auto* s_create = session->add_subcommand("create", "Start (or find) the session's dockerd on its own hydraN bridge");
+  add_key(s_create);
+  s_create->add_option("--user", sa.user_id, "User the session belongs to");
+  auto* s_list = session->add_subcommand("list", "All sessions");
+  s_list->add_flag("--json", sa.json, "Print the API's JSON");
+  auto* s_inspect = session->add_subcommand("inspect", "One session, with pid, containers and uptime");
+  add_key(s_inspect);
+  auto* s_delete = session->add_subcommand("delete", "Stop its containers and dockerd, remove its bridge; keep data");
+  add_key(s_delete);
+  auto* s_purge = session->add_subcommand("purge", "Remove the data root of a stopped session");
+  add_key(s_purge);
+  auto* bridge = app.add_subcommand("bridge-desktop", "Give a desktop container a leg (eth1) on a session's bridge");
+  add_key(bridge);
+  bridge->add_option("--desktop", sa.desktop, "Desktop container id or name (on the main dockerd)");
+  bridge->add_flag("--delete", sa.undo, "Remove the desktop's leg instead");
+
   CLI11_PARSE(app, argc, argv);
+  sa.socket = socket_path;
+  using namespace hydra::cli;
+  if (s_create->parsed()) return run_session_create(sa, std::cout, std::cerr);
+  if (s_list->parsed()) return run_session_list(sa, std::cout, std::cerr);
+  if (s_inspect->parsed()) return run_session_inspect(sa, std::cout, std::cerr);
+  if (s_delete->parsed()) return run_session_delete(sa, std::cout, std::cerr);
+  if (s_purge->parsed()) return run_session_purge(sa, std::cout, std::cerr);
+  if (bridge->parsed()) {
+    if (!sa.undo && sa.desktop.empty()) {
+      std::cerr << "hydractl: bridge-desktop needs --desktop CONTAINER (or --delete)\n";
+      return 2;
+    }
+    return run_bridge_desktop(sa, std::cout, std::cerr);
+  }
   if (links->parsed()) return hydra::cli::run_links(links_json, std::cout, std::cerr);
   if (status->parsed()) return hydra::cli::run_status(socket_path, status_json, std::cout, std::cerr);
   return 0;

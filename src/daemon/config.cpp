@@ -21,6 +21,43 @@ Status string_value(const toml::node& node, const std::string& key, const std::s
   return {};
 }
 
+Status bool_value(const toml::node& node, const std::string& key, const std::string& origin, bool& out) {
+  auto v = node.value<bool>();
+  if (!node.is_boolean() || !v) return make_error(where(origin, node.source()) + ": " + key + " must be true or false", EINVAL);
+  out = *v;
+  return {};
+}
+
+Status seconds_value(const toml::node& node, const std::string& key, const std::string& origin, int& out_ms) {
+  auto v = node.value<int64_t>();
+  if (!node.is_integer() || !v || *v < 1 || *v > 3600)
+    return make_error(where(origin, node.source()) + ": " + key + " must be a whole number of seconds, 1 to 3600", EINVAL);
+  out_ms = static_cast<int>(*v * 1000);
+  return {};
+}
+
+// [sessions] and [docker]: key → how to read it.
+Status apply_table(const toml::table& table, const std::string& section, const std::string& origin,
+                   DaemonConfig& next) {
+  for (auto&& [key, node] : table) {
+    std::string k(key.str());
+    std::string full = section + "." + k;
+    Status st;
+    auto& s = next.sessions;
+    if (section == "docker" && k == "main_socket") st = string_value(node, full, origin, next.main_docker_socket);
+    else if (section == "sessions" && k == "dockerd") st = string_value(node, full, origin, s.dockerd);
+    else if (section == "sessions" && k == "data_dir") st = string_value(node, full, origin, s.data_dir);
+    else if (section == "sessions" && k == "run_dir") st = string_value(node, full, origin, s.run_dir);
+    else if (section == "sessions" && k == "storage_driver") st = string_value(node, full, origin, s.storage_driver);
+    else if (section == "sessions" && k == "live_restore") st = bool_value(node, full, origin, s.live_restore);
+    else if (section == "sessions" && k == "start_timeout") st = seconds_value(node, full, origin, s.start_timeout_ms);
+    else if (section == "sessions" && k == "stop_timeout") st = seconds_value(node, full, origin, s.stop_timeout_ms);
+    else return make_error(where(origin, node.source()) + ": unknown key " + full, EINVAL);
+    if (!st) return st;
+  }
+  return {};
+}
+
 }  // namespace
 
 Status validate_config(const DaemonConfig& c) {
@@ -31,6 +68,10 @@ Status validate_config(const DaemonConfig& c) {
     return make_error("log format must be text or json, not \"" + c.log_format + "\"", EINVAL);
   if (c.state_dir.empty()) return make_error("state directory is empty", EINVAL);
   if (c.socket.empty()) return make_error("socket path is empty", EINVAL);
+  for (const auto* p : {&c.sessions.dockerd, &c.sessions.data_dir, &c.sessions.run_dir, &c.main_docker_socket})
+    if (p->empty() || (*p)[0] != '/') return make_error("paths must be absolute, not \"" + *p + "\"", EINVAL);
+  if (c.sessions.run_dir.size() > 60)
+    return make_error("sessions.run_dir is too long for the unix sockets under it (60 bytes at most)", EINVAL);
   return {};
 }
 
@@ -69,6 +110,10 @@ Status apply_config_text(const std::string& text, const std::string& origin, Dae
           next.guard_bridges.push_back(*name);
         }
       }
+    } else if (k == "sessions" || k == "docker") {
+      const toml::table* table = node.as_table();
+      if (!table) return make_error(where(origin, node.source()) + ": " + k + " must be a table", EINVAL);
+      st = apply_table(*table, k, origin, next);
     } else {
       return make_error(where(origin, node.source()) + ": unknown key " + k, EINVAL);
     }

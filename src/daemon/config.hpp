@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "session/session_spec.hpp"
 
 namespace hydra::daemon {
 
@@ -15,6 +16,8 @@ struct DaemonConfig {
   std::string state_dir = "/var/lib/hydra";           // state_dir
   std::string socket = "/run/hydra/hydra.sock";       // socket
   std::string log_format = "text";                    // log_format: text | json
+  std::string main_docker_socket = "/var/run/docker.sock";  // [docker] main_socket
+  session::SessionSettings sessions;                  // [sessions] ...
 };
 
 // Applies a TOML file to `config`. An unknown key, a wrong type or a bad

@@ -10,6 +10,7 @@
 #include "daemon/config.hpp"
 #include "daemon/guard_loop.hpp"
 #include "guard/bridge_guard.hpp"
+#include "session/session_manager.hpp"
 
 #ifndef HYDRA_VERSION
 #define HYDRA_VERSION "0.0.0"
@@ -36,7 +37,9 @@ int main(int argc, char** argv) {
   std::string state_dir, socket_path, log_format;
   bool version = false;
   int monitor_buffer = netlink::Monitor::kDefaultRecvBuf;
-  app.add_option("--config", config_file, "TOML config file (keys: state_dir, socket, log_format, [guard] bridges)");
+  app.add_option("--config", config_file,
+                 "TOML config file: state_dir, socket, log_format, [guard] bridges, [docker] main_socket,\n"
+                 "[sessions] dockerd, data_dir, run_dir, storage_driver, live_restore, start_timeout, stop_timeout");
   app.add_option("--guard", guard_cli, "Bridge to guard; repeatable (default: docker0)");
   app.add_option("--state-dir", state_dir, "Where snapshots are kept (default: /var/lib/hydra)");
   app.add_option("--socket", socket_path, "Control socket, mode 0660 (default: /run/hydra/hydra.sock)");
@@ -70,7 +73,8 @@ int main(int argc, char** argv) {
   if (!monitor) return fail(monitor.error().text());
 
   guard::StatusBoard board;
-  api::ApiContext api_ctx{board, HYDRA_VERSION};
+  session::SessionManager sessions(config.sessions, config.state_dir, config.main_docker_socket, log, board);
+  api::ApiContext api_ctx{board, sessions, HYDRA_VERSION};
   auto listener = api::listen_unix(config.socket, 0660);
   if (!listener) return fail(listener.error().text());
   auto server = api::HttpServer::start(std::move(*listener), config.socket,
@@ -85,6 +89,7 @@ int main(int argc, char** argv) {
   daemon::GuardLoop loop(*monitor, guard, log);
   if (auto st = loop.setup(); !st) return fail(st.error().text());
   if (auto st = guard.start(); !st) return fail(st.error().text());
+  if (auto st = sessions.recover(); !st) log.emit("session_recovery_failed", {{"error", st.error().text()}});
   sd_notify(0, "READY=1\nSTATUS=guarding");
   int rc = loop.run();
   sd_notify(0, "STOPPING=1");

@@ -1,0 +1,26 @@
+// `hydractl session ...` and `hydractl bridge-desktop`.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+namespace hydra::cli {
+
+struct SessionArgs {
+  std::string socket;
+  std::string scope_type = "session";
+  std::string scope_id;
+  std::string user_id;
+  std::string desktop;  // desktop container id or name
+  bool undo = false;    // bridge-desktop --delete
+  bool json = false;
+};
+
+int run_session_create(const SessionArgs& a, std::ostream& out, std::ostream& err);
+int run_session_list(const SessionArgs& a, std::ostream& out, std::ostream& err);
+int run_session_inspect(const SessionArgs& a, std::ostream& out, std::ostream& err);
+int run_session_delete(const SessionArgs& a, std::ostream& out, std::ostream& err);
+int run_session_purge(const SessionArgs& a, std::ostream& out, std::ostream& err);
+int run_bridge_desktop(const SessionArgs& a, std::ostream& out, std::ostream& err);
+
+}  // namespace hydra::cli

@@ -1,0 +1,60 @@
+#include "docker/engine_client.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "docker/unix_http.hpp"
+
+namespace hydra::docker {
+
+using nlohmann::json;
+
+namespace {
+
+Error api_error(const std::string& what, const HttpReply& r) {
+  auto j = json::parse(r.body, nullptr, false);
+  std::string msg = j.is_object() && j.contains("message") ? j["message"].get<std::string>() : r.body;
+  return make_error(what + ": HTTP " + std::to_string(r.status) + ": " + msg, r.status == 404 ? ENOENT : EIO);
+}
+
+}  // namespace
+
+Status EngineClient::ping(long timeout_s) const {
+  auto r = unix_http(socket_, "GET", "/_ping", "", timeout_s);
+  if (!r) return r.error();
+  if (r->status != 200) return api_error("ping dockerd", *r);
+  return {};
+}
+
+Result<std::vector<std::string>> EngineClient::running_containers() const {
+  auto r = unix_http(socket_, "GET", "/containers/json");
+  if (!r) return r.error();
+  if (r->status != 200) return api_error("list containers", *r);
+  auto j = json::parse(r->body, nullptr, false);
+  if (!j.is_array()) return make_error("list containers: not a JSON array", EBADMSG);
+  std::vector<std::string> ids;
+  for (const auto& c : j)
+    if (c.contains("Id") && c["Id"].is_string()) ids.push_back(c["Id"]);
+  return ids;
+}
+
+Status EngineClient::stop_container(const std::string& id, int grace_s) const {
+  auto r = unix_http(socket_, "POST", "/containers/" + id + "/stop?t=" + std::to_string(grace_s), "", grace_s + 30);
+  if (!r) return r.error();
+  if (r->status != 204 && r->status != 304) return api_error("stop container " + id.substr(0, 12), *r);
+  return {};
+}
+
+Result<pid_t> EngineClient::container_pid(const std::string& id) const {
+  auto r = unix_http(socket_, "GET", "/containers/" + id + "/json");
+  if (!r) return r.error();
+  if (r->status != 200) return api_error("inspect container " + id, *r);
+  auto j = json::parse(r->body, nullptr, false);
+  if (!j.is_object() || !j.contains("State")) return make_error("inspect container " + id + ": no State", EBADMSG);
+  const auto& st = j["State"];
+  if (!st.value("Running", false)) return make_error("container " + id + " is not running", ESRCH);
+  auto pid = st.value("Pid", 0);
+  if (pid <= 0) return make_error("container " + id + " has no pid", ESRCH);
+  return static_cast<pid_t>(pid);
+}
+
+}  // namespace hydra::docker

@@ -1,0 +1,32 @@
+// The few Docker Engine API calls hydra needs, on one daemon's socket.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace hydra::docker {
+
+class EngineClient {
+ public:
+  explicit EngineClient(std::string socket) : socket_(std::move(socket)) {}
+
+  Status ping(long timeout_s = 2) const;
+  // Ids of the running containers.
+  Result<std::vector<std::string>> running_containers() const;
+  // Stops one container, giving it `grace_s` seconds before Docker kills it.
+  Status stop_container(const std::string& id, int grace_s) const;
+  // The pid of a running container's init process; an error when the
+  // container is unknown (404) or not running.
+  Result<pid_t> container_pid(const std::string& id) const;
+
+  [[nodiscard]] const std::string& socket() const { return socket_; }
+
+ private:
+  std::string socket_;
+};
+
+}  // namespace hydra::docker

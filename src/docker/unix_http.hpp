@@ -1,0 +1,21 @@
+// HTTP/1.1 over a unix socket (libcurl): the Engine API of a dockerd, and
+// hydrad's own API for hydractl.
+#pragma once
+
+#include <string>
+
+#include "base/result.hpp"
+
+namespace hydra::docker {
+
+struct HttpReply {
+  long status = 0;
+  std::string body;
+};
+
+// An error only when no answer came (socket missing, refused, timed out);
+// any HTTP status is a reply.
+Result<HttpReply> unix_http(const std::string& socket, const std::string& method, const std::string& path,
+                            const std::string& body = "", long timeout_s = 60);
+
+}  // namespace hydra::docker

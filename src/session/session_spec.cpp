@@ -1,0 +1,71 @@
+#include "session/session_spec.hpp"
+
+namespace hydra::session {
+
+Status validate_key(const SessionKey& key) {
+  if (key.scope_type != "session" && key.scope_type != "spectask" && key.scope_type != "exploratory")
+    return make_error("scope_type must be session, spectask or exploratory, not \"" + key.scope_type + "\"", EINVAL);
+  if (key.scope_id.empty() || key.scope_id.size() > 64)
+    return make_error("scope_id must be 1 to 64 characters", EINVAL);
+  for (char c : key.scope_id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '-';
+    if (!ok) return make_error("scope_id may hold only letters, digits, '_', '.' and '-'", EINVAL);
+  }
+  if (key.scope_id == "." || key.scope_id == "..") return make_error("scope_id may not be . or ..", EINVAL);
+  return {};
+}
+
+SessionNet session_net(int n) {
+  SessionNet net;
+  net.index = n;
+  std::string base = "10.200." + std::to_string(n) + ".";
+  net.bridge = "hydra" + std::to_string(n);
+  net.subnet = base + "0/24";
+  net.gateway = base + "1";
+  net.desktop_ip = base + "254";
+  // Each session gets the /20 number N-1 of 10.112.0.0/12.
+  uint32_t pool = (10u << 24) | (112u << 16);
+  pool += static_cast<uint32_t>(n - 1) << 12;
+  net.address_pool = std::to_string(pool >> 24) + "." + std::to_string((pool >> 16) & 255) + "." +
+                     std::to_string((pool >> 8) & 255) + "." + std::to_string(pool & 255) + "/20";
+  net.desktop_veth = "vethb-h" + std::to_string(n);
+  return net;
+}
+
+SessionPaths session_paths(const SessionSettings& s, const SessionKey& key, int index) {
+  SessionPaths p;
+  // Runtime paths by index: unix socket paths must stay under 108 bytes.
+  p.dir = s.run_dir + "/h" + std::to_string(index);
+  p.socket = p.dir + "/docker.sock";
+  p.exec_root = p.dir + "/exec";
+  p.pidfile = p.dir + "/dockerd.pid";
+  p.config_file = p.dir + "/daemon.json";
+  p.log = p.dir + "/dockerd.log";
+  p.data_root = s.data_dir + "/" + key.scope_type + "-" + key.scope_id;
+  return p;
+}
+
+nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s) {
+  nlohmann::json j{{"fixed-cidr", net.subnet},
+                   {"default-address-pools", {{{"base", net.address_pool}, {"size", 24}}}},
+                   {"live-restore", s.live_restore},
+                   {"dns", {net.gateway}}};
+  if (!s.storage_driver.empty()) j["storage-driver"] = s.storage_driver;
+  return j;
+}
+
+std::vector<std::string> dockerd_argv(const SessionNet& net, const SessionPaths& p, const SessionSettings& s) {
+  return {s.dockerd,
+          "--host=unix://" + p.socket,
+          "--data-root=" + p.data_root,
+          "--exec-root=" + p.exec_root,
+          "--pidfile=" + p.pidfile,
+          "--config-file=" + p.config_file,
+          "--bridge=" + net.bridge,
+          "--ip=" + net.gateway,
+          "--containerd-namespace=" + net.bridge,
+          "--containerd-plugins-namespace=" + net.bridge + "-plugins"};
+}
+
+}  // namespace hydra::session

@@ -1,0 +1,62 @@
+// Everything about session N that follows from N alone, and the dockerd it
+// gets: pure, so the layout and the argument vector are unit-tested.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.hpp"
+
+namespace hydra::session {
+
+inline constexpr int kMinIndex = 1;
+inline constexpr int kMaxIndex = 254;
+
+struct SessionKey {
+  std::string scope_type;  // session | spectask | exploratory
+  std::string scope_id;    // [A-Za-z0-9_.-]{1,64}
+  [[nodiscard]] std::string text() const { return scope_type + "/" + scope_id; }
+  friend auto operator<=>(const SessionKey&, const SessionKey&) = default;
+};
+
+// Checks a key as it comes from a request; the error says what is wrong.
+Status validate_key(const SessionKey& key);
+
+struct SessionNet {
+  int index = 0;
+  std::string bridge;        // hydraN
+  std::string subnet;        // 10.200.N.0/24
+  std::string gateway;       // 10.200.N.1
+  std::string desktop_ip;    // 10.200.N.254
+  std::string address_pool;  // 10.112.0.0/20 + (N-1) * /20
+  std::string desktop_veth;  // vethb-hN
+};
+SessionNet session_net(int index);
+
+struct SessionSettings {
+  std::string dockerd = "/usr/sbin/dockerd";
+  std::string data_dir = "/var/lib/hydra/sessions";  // data roots, kept across restarts
+  std::string run_dir = "/run/hydra/sessions";       // sockets, exec roots, pidfiles
+  std::string storage_driver;                         // "" lets dockerd choose
+  bool live_restore = true;  // prevention: a restarted dockerd then never deletes docker0
+  int start_timeout_ms = 60000;
+  int stop_timeout_ms = 30000;
+};
+
+struct SessionPaths {
+  std::string dir;          // run dir of this session (short: sockets live here)
+  std::string socket;
+  std::string exec_root;
+  std::string pidfile;
+  std::string config_file;
+  std::string log;
+  std::string data_root;    // by key, so a session keeps its data between starts
+};
+SessionPaths session_paths(const SessionSettings& s, const SessionKey& key, int index);
+
+nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s);
+std::vector<std::string> dockerd_argv(const SessionNet& net, const SessionPaths& paths, const SessionSettings& s);
+
+}  // namespace hydra::session

@@ -1,0 +1,157 @@
+// The end-to-end world: a sandbox namespace whose eth0 is a veth to an
+// "upstream" namespace serving HTTP (the test's internet), Debian's dockerd
+// as the sandbox's main daemon with docker0 10.213.0.1/24, an offline busybox
+// image, containers "buildkit" and "desktop", and hydrad. Fixture code: it
+// may use ip(8), nsenter and the docker CLI; hydra itself does not.
+#pragma once
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "../integration/hydrad_process.hpp"
+#include "../integration/sandbox_world.hpp"
+
+namespace hydra::test {
+
+inline std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+class DockerWorld {
+ public:
+  TestNetns sbx{"dsbx"};
+  TestNetns up{"dup"};
+  std::string dir;
+  std::unique_ptr<HydradProcess> hydrad;
+  bool ok = false;
+
+  explicit DockerWorld(bool live_restore) {
+    char tmpl[] = "/tmp/hydra-e2e-XXXXXX";
+    dir = mkdtemp(tmpl) ? tmpl : "/tmp/hydra-e2e-x";
+    ok = build(live_restore);
+  }
+  ~DockerWorld() { teardown(); }
+
+  [[nodiscard]] std::string main_socket() const { return dir + "/main.sock"; }
+  [[nodiscard]] std::string in_sbx(const std::string& cmd) const { return "nsenter --net=" + sbx.path() + " " + cmd; }
+  // docker CLI against a daemon's socket.
+  [[nodiscard]] std::string docker(const std::string& socket, const std::string& args) const {
+    return trim(capture("DOCKER_HOST=unix://" + socket + " docker " + args + " 2>&1"));
+  }
+  int docker_rc(const std::string& socket, const std::string& args) const {
+    return sh("DOCKER_HOST=unix://" + socket + " docker " + args);
+  }
+  // hydrad's API: "STATUS BODY".
+  [[nodiscard]] std::pair<int, std::string> api(const std::string& method, const std::string& path,
+                                                const std::string& body = "") const {
+    std::string data = body.empty() ? "" : " -H 'Content-Type: application/json' --data-binary @" + write_body(body);
+    auto out = capture("curl -s -m 120 -w '\\n%{http_code}' -X " + method + " --unix-socket " + hydrad->socket() +
+                       data + " http://localhost" + path);
+    auto nl = out.find_last_of('\n');
+    if (nl == std::string::npos) return {0, out};
+    return {std::atoi(out.substr(nl + 1).c_str()), out.substr(0, nl)};
+  }
+  bool import_busybox(const std::string& socket) const {
+    return docker_rc(socket, "import " + dir + "/busybox.tar busybox:hydra") == 0;
+  }
+  [[nodiscard]] std::string docker0_ifindex() const {
+    auto j = nlohmann::json::parse(capture("ip -n " + sbx.name() + " -j link show dev docker0"), nullptr, false);
+    return j.is_array() && !j.empty() ? j[0]["ifindex"].dump() : "missing";
+  }
+
+ private:
+  pid_t httpd_ = -1;
+  pid_t main_dockerd_ = -1;
+
+  std::string write_body(const std::string& body) const {
+    std::string path = dir + "/body.json";
+    std::ofstream(path) << body;
+    return path;
+  }
+
+  bool build(bool live_restore) {
+    if (!sbx.ok() || !up.ok()) return false;
+    // Upstream: 192.0.2.1 serving /www/hello over HTTP.
+    if (sbx.ip("link add eth0 type veth peer name uplink netns " + up.name()) != 0) return false;
+    sbx.ip("addr add 192.0.2.2/24 dev eth0");
+    sbx.ip("link set eth0 up");
+    sbx.ip("route add default via 192.0.2.1");
+    up.ip("addr add 192.0.2.1/24 dev uplink");
+    up.ip("link set uplink up");
+    sh("mkdir -p " + dir + "/www && echo upstream-says-hello > " + dir + "/www/hello");
+    httpd_ = fork();
+    if (httpd_ == 0) {
+      std::string cmd = "exec nsenter --net=" + up.path() + " busybox httpd -f -p 192.0.2.1:8080 -h " + dir + "/www";
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // An offline busybox image: a rootfs of Debian's busybox-static.
+    sh("mkdir -p " + dir + "/rootfs/bin && cp /bin/busybox " + dir + "/rootfs/bin/ && cd " + dir +
+       "/rootfs/bin && for t in sh ping sleep wget httpd ip cat timeout; do ln -sf busybox $t; done && tar -C " + dir +
+       "/rootfs -cf " + dir + "/busybox.tar .");
+    // The main dockerd, as the sandbox runs it.
+    main_dockerd_ = fork();
+    if (main_dockerd_ == 0) {
+      std::string cmd = "exec " + in_sbx("dockerd --data-root " + dir + "/main-data --exec-root " + dir +
+                                         "/main-exec -H unix://" + main_socket() + " --pidfile " + dir +
+                                         "/main.pid --bip 10.213.0.1/24 > " + dir + "/main.log 2>&1");
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    if (!wait_ping(main_socket(), 30000)) return false;
+    if (!import_busybox(main_socket())) return false;
+    for (const char* name : {"buildkit", "desktop"})
+      if (docker_rc(main_socket(), std::string("run -d --init --name ") + name + " busybox:hydra sleep 100000") != 0)
+        return false;
+    std::ofstream(dir + "/hydra.toml") << "[docker]\nmain_socket = \"" << main_socket() << "\"\n"
+                                       << "[sessions]\ndata_dir = \"" << dir << "/sessions\"\nrun_dir = \"" << dir
+                                       << "/run\"\nlive_restore = " << (live_restore ? "true" : "false") << "\n";
+    hydrad = std::make_unique<HydradProcess>(sbx.path(), dir + "/state",
+                                             std::vector<std::string>{"--config", dir + "/hydra.toml"});
+    return hydrad->start();
+  }
+
+  static bool wait_ping(const std::string& socket, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+      if (trim(capture("curl -s -m 1 --unix-socket " + socket + " http://localhost/_ping")) == "OK") return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  void teardown() {
+    if (hydrad && hydrad->pid() > 0) {
+      // Sessions first (their containers, dockerd, bridge), then hydrad.
+      auto [status, body] = api("GET", "/api/v1/docker-instances");
+      auto list = nlohmann::json::parse(body, nullptr, false);
+      if (list.is_array())
+        for (const auto& s : list)
+          (void)api("DELETE", "/api/v1/docker-instances/" + s["scope_type"].get<std::string>() + "/" +
+                            s["scope_id"].get<std::string>());
+      hydrad->stop(SIGTERM);
+    }
+    if (main_dockerd_ > 0) {
+      sh("DOCKER_HOST=unix://" + main_socket() + " docker rm -f buildkit desktop");
+      kill(main_dockerd_, SIGTERM);
+      waitpid(main_dockerd_, nullptr, 0);
+    }
+    if (httpd_ > 0) {
+      kill(httpd_, SIGTERM);
+      waitpid(httpd_, nullptr, 0);
+    }
+    // Safety net: anything still running from this world's directory.
+    sh("for p in $(pgrep -f '" + dir + "'); do kill -9 $p; done");
+    sh("for m in $(grep ' " + dir + "' /proc/mounts | cut -d' ' -f2 | sort -r); do umount -l $m; done");
+    sh("rm -rf " + dir);
+  }
+};
+
+}  // namespace hydra::test

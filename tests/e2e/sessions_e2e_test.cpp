@@ -1,0 +1,161 @@
+// Sessions end to end with Debian's real dockerd, inside namespaces.
+#include <gtest/gtest.h>
+
+#include "docker_world.hpp"
+
+using namespace hydra::test;
+using nlohmann::json;
+
+namespace {
+
+#define HYDRA_REQUIRE_DOCKERD()                                                               \
+  do {                                                                                        \
+    HYDRA_REQUIRE_ROOT();                                                                     \
+    if (access("/usr/sbin/dockerd", X_OK) != 0) {                                             \
+      if (std::getenv("CI")) FAIL() << "dockerd missing: make test installs docker.io";       \
+      GTEST_SKIP() << "needs Debian's docker.io (dockerd); skipped on this machine";          \
+    }                                                                                         \
+  } while (0)
+
+const char* kCreate = R"({"scope_type":"session","scope_id":"s1","user_id":"u1"})";
+
+std::string session_socket(const json& s) { return s["docker_socket"].get<std::string>(); }
+
+// Restarts s1 (DELETE, then POST) and returns the new instance.
+json restart(DockerWorld& w) {
+  EXPECT_EQ(w.api("DELETE", "/api/v1/docker-instances/session/s1").first, 200);
+  auto [status, body] = w.api("POST", "/api/v1/docker-instances", kCreate);
+  EXPECT_EQ(status, 201) << body;
+  return json::parse(body, nullptr, false);
+}
+
+::testing::AssertionResult reaches(DockerWorld& w, const std::string& container, const std::string& url) {
+  if (w.docker_rc(w.main_socket(), "exec " + container + " timeout 5 wget -q -O /dev/null " + url) == 0)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << container << " cannot fetch " << url << ": "
+                                       << w.docker(w.main_socket(), "exec " + container + " timeout 5 wget -O /dev/null " + url)
+                                       << "\nroutes: " << w.docker(w.main_socket(), "exec " + container + " ip route");
+}
+
+}  // namespace
+
+TEST(SessionsE2E, SessionDesktopAndPreventedDeletion) {
+  HYDRA_REQUIRE_DOCKERD();
+  DockerWorld w(/*live_restore=*/true);
+  ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
+  const std::string docker0 = w.docker0_ifindex();
+
+  auto [status, body] = w.api("POST", "/api/v1/docker-instances", kCreate);
+  ASSERT_EQ(status, 201) << body;
+  json s1 = json::parse(body);
+  EXPECT_EQ(s1["bridge_name"], "hydra1");
+  EXPECT_EQ(s1["subnet"], "10.200.1.0/24");
+  EXPECT_EQ(s1["gateway"], "10.200.1.1");
+  EXPECT_EQ(s1["address_pool"], "10.112.0.0/20");
+  EXPECT_EQ(s1["status"], "running");
+  EXPECT_EQ(s1["docker_host"], "unix://" + session_socket(s1));
+  EXPECT_EQ(w.api("POST", "/api/v1/docker-instances", kCreate).first, 200) << "asking again returns it";
+
+  // A user's container on a network from the session's pool.
+  ASSERT_TRUE(w.import_busybox(session_socket(s1)));
+  ASSERT_EQ(w.docker_rc(session_socket(s1), "network create usernet"), 0);
+  ASSERT_EQ(w.docker_rc(session_socket(s1), "run -d --name api --network usernet busybox:hydra httpd -f -p 8080 -h /bin"), 0);
+  std::string api_ip = w.docker(session_socket(s1), "inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' api");
+  ASSERT_EQ(api_ip.rfind("10.112.", 0), 0u) << api_ip;
+
+  auto [bstatus, bbody] = w.api("POST", "/api/v1/bridge-desktop",
+                                R"({"session_id":"session/s1","desktop_container_id":"desktop"})");
+  ASSERT_EQ(bstatus, 200) << bbody;
+  EXPECT_EQ(json::parse(bbody)["desktop"]["ip"], "10.200.1.254");
+  EXPECT_EQ(w.api("POST", "/api/v1/bridge-desktop", R"({"session_id":"session/s1","desktop_container_id":"desktop"})").first, 200)
+      << "idempotent";
+  EXPECT_TRUE(reaches(w, "desktop", "http://" + api_ip + ":8080/busybox")) << "desktop → user container by IP";
+  EXPECT_TRUE(reaches(w, "desktop", "http://192.0.2.1:8080/hello")) << "desktop → upstream through eth0";
+  auto inspect = json::parse(w.api("GET", "/api/v1/docker-instances/session/s1").second);
+  EXPECT_EQ(inspect["container_count"], 1);
+  EXPECT_GT(inspect["pid"].get<int>(), 0);
+  EXPECT_GE(inspect["uptime_seconds"].get<int>(), 0);
+
+  // Two restarts: live-restore keeps the session dockerd off docker0.
+  for (int i = 0; i < 2; ++i) {
+    json again = restart(w);
+    EXPECT_EQ(again["bridge_name"], "hydra1");
+  }
+  EXPECT_EQ(w.docker0_ifindex(), docker0) << "docker0 never deleted";
+  EXPECT_EQ(w.hydrad->count("bridge_restored"), 0u);
+  for (const auto& e : w.hydrad->events()) {
+    if (e["event"] == "session_started") {
+      EXPECT_EQ(e["protected_bridges_touched"], false);
+    }
+  }
+  EXPECT_TRUE(reaches(w, "buildkit", "http://192.0.2.1:8080/hello"));
+
+  // Delete: bridge and veth gone, data kept; purge: data gone.
+  std::string data_root = s1["data_root"];
+  ASSERT_EQ(w.api("DELETE", "/api/v1/docker-instances/session/s1").first, 200);
+  EXPECT_EQ(w.sbx.ip("link show hydra1"), 1);
+  EXPECT_EQ(w.sbx.ip("link show vethb-h1"), 1);
+  struct stat st {};
+  EXPECT_EQ(stat(data_root.c_str(), &st), 0) << "data kept";
+  EXPECT_EQ(w.api("GET", "/api/v1/docker-instances/session/s1").first, 404);
+  ASSERT_EQ(w.api("DELETE", "/api/v1/docker-instances/session/s1/data").first, 200);
+  EXPECT_NE(stat(data_root.c_str(), &st), 0) << "data purged";
+}
+
+TEST(SessionsE2E, WithoutPreventionTheGuardRestoresDocker0) {
+  HYDRA_REQUIRE_DOCKERD();
+  DockerWorld w(/*live_restore=*/false);
+  ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
+  ASSERT_EQ(w.api("POST", "/api/v1/docker-instances", kCreate).first, 201);
+  restart(w);  // the second start of a dockerd with a kept data root deletes docker0
+  ASSERT_TRUE(w.hydrad->wait_for([](const json& e) { return e["event"] == "bridge_restored"; }, 10000))
+      << "dockerd without live-restore deletes docker0; the guard puts it back";
+  bool touched = false;
+  for (const auto& e : w.hydrad->events())
+    if (e["event"] == "session_started") touched |= e["protected_bridges_touched"].get<bool>();
+  EXPECT_TRUE(touched) << "the session start event says docker0 was touched";
+  for (const char* c : {"buildkit", "desktop"}) {
+    EXPECT_EQ(w.docker_rc(w.main_socket(), std::string("exec ") + c + " ping -c1 -W2 10.213.0.1"), 0) << c;
+    EXPECT_TRUE(reaches(w, c, "http://192.0.2.1:8080/hello")) << c << " → upstream";
+  }
+}
+
+TEST(SessionsE2E, BadRequestsGetTheirStatus) {
+  HYDRA_REQUIRE_DOCKERD();
+  DockerWorld w(true);
+  ASSERT_TRUE(w.ok);
+  struct Case {
+    const char* method;
+    std::string path;
+    std::string body;
+    int status;
+  };
+  std::string big(70 * 1024, 'x');
+  for (const auto& c : std::vector<Case>{
+           {"POST", "/api/v1/docker-instances", R"({"scope_type":"pod","scope_id":"s1"})", 400},
+           {"POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"a/b"})", 400},
+           {"POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":")" + std::string(65, 'a') + "\"}", 400},
+           {"POST", "/api/v1/docker-instances", R"({"scope_type":"session"})", 400},
+           {"POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s1","colour":"red"})", 400},
+           {"POST", "/api/v1/docker-instances", "not json", 400},
+           {"POST", "/api/v1/docker-instances", "{\"scope_id\":\"" + big + "\"}", 413},
+           {"GET", "/api/v1/docker-instances/session/nope", "", 404},
+           {"GET", "/api/v1/docker-instances/bogus/s1", "", 400},
+           {"DELETE", "/api/v1/docker-instances/session/nope", "", 404},
+           {"DELETE", "/api/v1/docker-instances/session/nope/data", "", 404},
+           {"POST", "/api/v1/bridge-desktop", R"({"session_id":"session/nope","desktop_container_id":"desktop"})", 404},
+           {"POST", "/api/v1/bridge-desktop", R"({"session_id":"nope","desktop_container_id":"desktop"})", 400},
+           {"PUT", "/api/v1/docker-instances", "", 405},
+       }) {
+    auto [status, body] = w.api(c.method, c.path, c.body);
+    EXPECT_EQ(status, c.status) << c.method << " " << c.path << " " << c.body.substr(0, 80) << " → " << body;
+    if (status >= 400) {
+      EXPECT_NE(body.find("\"error\""), std::string::npos) << body;
+    }
+  }
+  // A desktop that does not exist, on a running session: 404 from the main dockerd.
+  ASSERT_EQ(w.api("POST", "/api/v1/docker-instances", kCreate).first, 201);
+  EXPECT_EQ(w.api("POST", "/api/v1/bridge-desktop", R"({"session_id":"session/s1","desktop_container_id":"ghost"})").first, 404);
+  // Purging a running session is refused.
+  EXPECT_EQ(w.api("DELETE", "/api/v1/docker-instances/session/s1/data").first, 409);
+}
