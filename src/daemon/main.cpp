@@ -90,6 +90,9 @@ int main(int argc, char** argv) {
   if (auto st = loop.setup(); !st) return fail(st.error().text());
   if (auto st = guard.start(); !st) return fail(st.error().text());
   if (auto st = sessions.recover(); !st) log.emit("session_recovery_failed", {{"error", st.error().text()}});
+  // Ready: every protected bridge snapshotted or known missing, sessions recovered.
+  board.set_ready(true);
+  log.emit("ready", {{"bridges", config.guard_bridges}, {"sessions_running", sessions.running()}});
   sd_notify(0, "READY=1\nSTATUS=guarding");
   int rc = loop.run();
   sd_notify(0, "STOPPING=1");

@@ -119,10 +119,10 @@ Status DockerdProcess::wait_ready(const std::string& socket, int timeout_ms) {
   // Phase 1: wait for the socket file (or the process's end).
   struct stat st {};
   while (stat(socket.c_str(), &st) != 0) {
-    if (remaining_ms() == 0) return make_error("dockerd did not create " + socket + " in time", ETIMEDOUT);
+    if (remaining_ms() == 0) return make_error("dockerd did not create " + socket + " in time");
     pollfd fds[2] = {{ino.get(), POLLIN, 0}, {pidfd_.get(), POLLIN, 0}};
     if (poll(fds, 2, remaining_ms()) < 0 && errno != EINTR) return errno_error("wait for dockerd");
-    if (fds[1].revents) return make_error("dockerd exited with code " + std::to_string(reap()) + " before it was ready", ECHILD);
+    if (fds[1].revents) return make_error("dockerd exited with code " + std::to_string(reap()) + " before it was ready");
     char buf[4096];
     while (read(ino.get(), buf, sizeof buf) > 0) {
     }
@@ -130,8 +130,8 @@ Status DockerdProcess::wait_ready(const std::string& socket, int timeout_ms) {
   // Phase 2: the socket exists; the API answers as soon as dockerd serves it.
   for (;;) {
     if (engine.ping(1)) return {};
-    if (exited()) return make_error("dockerd exited with code " + std::to_string(*exit_code_) + " before it was ready", ECHILD);
-    if (remaining_ms() == 0) return make_error("dockerd on " + socket + " does not answer /_ping", ETIMEDOUT);
+    if (exited()) return make_error("dockerd exited with code " + std::to_string(*exit_code_) + " before it was ready");
+    if (remaining_ms() == 0) return make_error("dockerd on " + socket + " does not answer /_ping");
     pollfd p{pidfd_.get(), POLLIN, 0};
     poll(&p, 1, std::min(20, remaining_ms()));
   }

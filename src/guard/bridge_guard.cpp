@@ -45,10 +45,6 @@ Status BridgeGuard::start() {
     b.dirty = true;
   }
   process(now);
-  json names = json::array();
-  for (const auto& [name, _] : bridges_) names.push_back(name);
-  board_.set_ready(true);
-  log_.emit("ready", {{"bridges", names}});
   return {};
 }
 

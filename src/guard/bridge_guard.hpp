@@ -38,7 +38,7 @@ class BridgeGuard {
               EventLog& log, StatusBoard& board);
 
   // Reads the table; snapshots present bridges, restores missing ones from
-  // their snapshot on disk; then emits `ready`.
+  // their snapshot on disk. Every bridge is then snapshotted or known missing.
   Status start();
   void on_event(const netlink::MonitorEvent& ev, int64_t read_us);
   // Carries out what the events asked for, then persists changed snapshots.

@@ -56,6 +56,27 @@ pid_t read_pidfile(const std::string& path) {
   return static_cast<pid_t>(pid);
 }
 
+// True while `pid` runs (a zombie does not: its parent just has not reaped it).
+bool process_alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+
+// dockerd refuses to start while its pidfile names a live process, and
+// waits for "its" containerd while containerd's pidfile does. Pidfiles left
+// by a crash (the process gone, or a zombie nobody reaped) are removed; a
+// live process is a conflict.
+Status clear_stale_pidfile(const std::string& path) {
+  pid_t pid = read_pidfile(path);
+  if (pid > 0 && process_alive(pid))
+    return make_error("a dockerd (pid " + std::to_string(pid) + ") still holds " + path, EBUSY);
+  unlink(path.c_str());
+  return {};
+}
+
 }  // namespace
 
 SessionManager::SessionManager(SessionSettings settings, std::string state_dir, std::string main_docker_socket,
@@ -172,7 +193,8 @@ Status SessionManager::recover() {
     if (j.value("index_held", false) && s->index >= kMinIndex && s->index <= kMaxIndex) {
       SessionPaths paths = session_paths(settings_, s->key, s->index);
       pid_t pid = read_pidfile(paths.pidfile);
-      auto proc = pid > 0 ? docker::DockerdProcess::adopt(pid) : Result<docker::DockerdProcess>(make_error("no pid"));
+      auto proc = pid > 0 && process_alive(pid) ? docker::DockerdProcess::adopt(pid)
+                                                : Result<docker::DockerdProcess>(make_error("no live pid"));
       if (proc && docker::EngineClient(paths.socket).ping(2)) {
         s->proc = std::make_unique<docker::DockerdProcess>(std::move(*proc));
         s->state = "running";
@@ -231,6 +253,8 @@ Result<std::pair<json, bool>> SessionManager::create(const SessionKey& key, cons
   if (auto st = make_dirs(paths.dir, 0700); !st) return fail(st.error());
   if (auto st = make_dirs(paths.data_root, 0710); !st) return fail(st.error());
   unlink(paths.socket.c_str());
+  for (const auto& pidfile : {paths.pidfile, paths.exec_root + "/containerd/containerd.pid"})
+    if (auto st = clear_stale_pidfile(pidfile); !st) return fail(st.error());
   if (auto st = write_file(paths.config_file, daemon_json(net, settings_).dump(2) + "\n"); !st) return fail(st.error());
   auto proc = docker::DockerdProcess::spawn(dockerd_argv(net, paths, settings_), paths.log);
   if (!proc) return fail(proc.error());

@@ -159,3 +159,52 @@ TEST(SessionsE2E, BadRequestsGetTheirStatus) {
   // Purging a running session is refused.
   EXPECT_EQ(w.api("DELETE", "/api/v1/docker-instances/session/s1/data").first, 409);
 }
+
+TEST(SessionsE2E, AdoptionRebridgeAndCrash) {
+  HYDRA_REQUIRE_DOCKERD();
+  DockerWorld w(true);
+  ASSERT_TRUE(w.ok);
+  auto [status, body] = w.api("POST", "/api/v1/docker-instances", kCreate);
+  ASSERT_EQ(status, 201) << body;
+  const char* bridge = R"({"session_id":"session/s1","desktop_container_id":"desktop"})";
+  ASSERT_EQ(w.api("POST", "/api/v1/bridge-desktop", bridge).first, 200);
+  int pid = json::parse(w.api("GET", "/api/v1/docker-instances/session/s1").second)["pid"];
+
+  // hydrad dies and comes back: the running session dockerd is adopted, not orphaned.
+  w.hydrad->stop(SIGKILL);
+  ASSERT_TRUE(w.hydrad->start());
+  EXPECT_EQ(w.hydrad->count("session_adopted"), 1u);
+  auto s = json::parse(w.api("GET", "/api/v1/docker-instances/session/s1").second);
+  EXPECT_EQ(s["status"], "running");
+  EXPECT_EQ(s["pid"], pid);
+
+  // The desktop restarts (new pid, new namespace): bridging again re-creates its leg.
+  ASSERT_EQ(w.docker_rc(w.main_socket(), "restart -t 1 desktop"), 0);
+  EXPECT_NE(w.docker_rc(w.main_socket(), "exec desktop ip link show eth1"), 0) << "the old leg went with its namespace";
+  ASSERT_EQ(w.api("POST", "/api/v1/bridge-desktop", bridge).first, 200);
+  EXPECT_NE(w.docker(w.main_socket(), "exec desktop ip -4 addr show eth1").find("10.200.1.254/24"), std::string::npos);
+  bool rebridged = false;
+  for (const auto& e : w.hydrad->events())
+    if (e["event"] == "desktop_bridged") rebridged |= e["rebridged"].get<bool>();
+  EXPECT_TRUE(rebridged);
+  EXPECT_NE(trim(capture("nsenter --net=" + w.sbx.path() + " iptables -S DOCKER-USER")).find("hydra desktop hydra1"),
+            std::string::npos);
+
+  // Undo the bridge: leg and rules gone.
+  ASSERT_EQ(w.api("DELETE", "/api/v1/bridge-desktop/session/s1").first, 200);
+  EXPECT_NE(w.sbx.ip("link show vethb-h1"), 0);
+  EXPECT_EQ(trim(capture("nsenter --net=" + w.sbx.path() + " iptables -S DOCKER-USER")).find("hydra desktop"),
+            std::string::npos);
+  EXPECT_EQ(w.api("DELETE", "/api/v1/bridge-desktop/session/s1").first, 404);
+
+  // The session dockerd crashes: marked exited with its code, its bridge removed.
+  kill(pid, SIGKILL);
+  ASSERT_TRUE(w.hydrad->wait_for([](const json& e) { return e["event"] == "session_exited"; }, 10000));
+  s = json::parse(w.api("GET", "/api/v1/docker-instances/session/s1").second);
+  EXPECT_EQ(s["status"], "exited");
+  EXPECT_TRUE(s.contains("exit_code"));
+  EXPECT_NE(w.sbx.ip("link show hydra1"), 0);
+  // Asking again starts it anew.
+  auto again = w.api("POST", "/api/v1/docker-instances", kCreate);
+  EXPECT_EQ(again.first, 201) << again.second;
+}

@@ -1,0 +1,69 @@
+// A session whose dockerd never becomes ready is rolled back completely.
+// No Docker needed: stand-in "dockerd" programs fail in the two ways a real
+// one can (exits at once; never answers).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "hydrad_process.hpp"
+#include "sandbox_world.hpp"
+
+using namespace hydra::test;
+using nlohmann::json;
+
+namespace {
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::pair<int, std::string> api(const HydradProcess& h, const std::string& method, const std::string& path,
+                                const std::string& body = "") {
+  std::string data = body.empty() ? "" : " -H 'Content-Type: application/json' -d '" + body + "'";
+  auto out = capture("curl -s -m 30 -w '\\n%{http_code}' -X " + method + " --unix-socket " + h.socket() + data +
+                     " http://localhost" + path);
+  auto nl = out.find_last_of('\n');
+  return {std::atoi(out.substr(nl + 1).c_str()), out.substr(0, nl)};
+}
+
+void rollback_case(const std::string& fake_dockerd_body, const std::string& expect_in_error,
+                   const std::string& leftover_pattern) {
+  SandboxWorld world(1);
+  ASSERT_TRUE(world.ok);
+  char tmpl[] = "/tmp/hydra-rb-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::string fake = dir + "/fake-dockerd";
+  std::ofstream(fake) << "#!/bin/sh\n" << fake_dockerd_body << "\n";
+  chmod(fake.c_str(), 0755);
+  std::ofstream(dir + "/hydra.toml") << "[sessions]\ndockerd = \"" << fake << "\"\ndata_dir = \"" << dir
+                                     << "/data\"\nrun_dir = \"" << dir << "/run\"\nstart_timeout = 2\n";
+  HydradProcess hydrad(world.sbx.path(), dir + "/state", {"--config", dir + "/hydra.toml"});
+  ASSERT_TRUE(hydrad.start());
+  for (int attempt = 0; attempt < 2; ++attempt) {  // the index is freed: the retry gets hydra1 again
+    auto [status, body] = api(hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s1"})");
+    EXPECT_EQ(status, 500) << body;
+    EXPECT_NE(body.find(expect_in_error), std::string::npos) << body;
+    EXPECT_NE(world.sbx.ip("link show hydra1"), 0) << "bridge rolled back";
+    EXPECT_EQ(trim(api(hydrad, "GET", "/api/v1/docker-instances").second), "[]");
+  }
+  EXPECT_EQ(hydrad.count("session_start_failed"), 2u);
+  if (!leftover_pattern.empty()) {
+    EXPECT_TRUE(capture("pgrep -f '" + leftover_pattern + "'").empty()) << "the process was killed";
+  }
+  hydrad.stop(SIGTERM);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+}  // namespace
+
+TEST(SessionRollback, DockerdThatExitsAtOnce) {
+  HYDRA_REQUIRE_ROOT();
+  rollback_case("echo 'cannot start' >&2; exit 3", "exited with code 3", "");
+}
+
+TEST(SessionRollback, DockerdThatNeverAnswers) {
+  HYDRA_REQUIRE_ROOT();
+  rollback_case("exec sleep 61.25", "did not create", "^sleep 61.25$");
+}

@@ -1,0 +1,126 @@
+// Session layout, daemon.json, dockerd's argument vector, request decoding.
+#include <gtest/gtest.h>
+
+#include "api/session_routes.hpp"
+#include "daemon/config.hpp"
+#include "session/desktop_firewall.hpp"
+#include "session/session_spec.hpp"
+
+using namespace hydra;
+using namespace hydra::session;
+
+TEST(SessionSpec, NetworkFollowsTheIndex) {
+  auto n1 = session_net(1);
+  EXPECT_EQ(n1.bridge, "hydra1");
+  EXPECT_EQ(n1.subnet, "10.200.1.0/24");
+  EXPECT_EQ(n1.gateway, "10.200.1.1");
+  EXPECT_EQ(n1.desktop_ip, "10.200.1.254");
+  EXPECT_EQ(n1.address_pool, "10.112.0.0/20");
+  EXPECT_EQ(n1.desktop_veth, "vethb-h1");
+  EXPECT_EQ(session_net(2).address_pool, "10.112.16.0/20");
+  EXPECT_EQ(session_net(17).address_pool, "10.113.0.0/20");
+  EXPECT_EQ(session_net(254).address_pool, "10.127.208.0/20");
+  EXPECT_EQ(session_net(254).bridge, "hydra254");
+}
+
+TEST(SessionSpec, DaemonJsonAndArgv) {
+  SessionSettings s;
+  s.run_dir = "/run/hydra/sessions";
+  s.data_dir = "/var/lib/hydra/sessions";
+  SessionKey key{"spectask", "t-42"};
+  auto net = session_net(3);
+  auto paths = session_paths(s, key, 3);
+  EXPECT_EQ(paths.data_root, "/var/lib/hydra/sessions/spectask-t-42");
+  EXPECT_EQ(paths.socket, "/run/hydra/sessions/h3/docker.sock");
+  auto j = daemon_json(net, s);
+  EXPECT_EQ(j["fixed-cidr"], "10.200.3.0/24");
+  EXPECT_EQ(j["default-address-pools"][0]["base"], "10.112.32.0/20");
+  EXPECT_EQ(j["default-address-pools"][0]["size"], 24);
+  EXPECT_EQ(j["live-restore"], true) << "prevention: a restarted dockerd never deletes docker0";
+  EXPECT_EQ(j["dns"][0], "10.200.3.1");
+  EXPECT_FALSE(j.contains("storage-driver"));
+  s.storage_driver = "vfs";
+  s.live_restore = false;
+  EXPECT_EQ(daemon_json(net, s)["storage-driver"], "vfs");
+  EXPECT_EQ(daemon_json(net, s)["live-restore"], false);
+  auto argv = dockerd_argv(net, paths, s);
+  std::vector<std::string> expected = {"/usr/sbin/dockerd",
+                                       "--host=unix:///run/hydra/sessions/h3/docker.sock",
+                                       "--data-root=/var/lib/hydra/sessions/spectask-t-42",
+                                       "--exec-root=/run/hydra/sessions/h3/exec",
+                                       "--pidfile=/run/hydra/sessions/h3/dockerd.pid",
+                                       "--config-file=/run/hydra/sessions/h3/daemon.json",
+                                       "--bridge=hydra3",
+                                       "--ip=10.200.3.1",
+                                       "--containerd-namespace=hydra3",
+                                       "--containerd-plugins-namespace=hydra3-plugins"};
+  EXPECT_EQ(argv, expected);
+  for (const auto& a : argv) EXPECT_NE(a, "--bridge=none") << "the path that always deletes docker0";
+}
+
+TEST(SessionSpec, KeysAreValidated) {
+  for (const char* t : {"session", "spectask", "exploratory"}) EXPECT_TRUE(validate_key({t, "abc_1.2-3"}));
+  EXPECT_FALSE(validate_key({"pod", "x"}));
+  EXPECT_FALSE(validate_key({"session", ""}));
+  EXPECT_FALSE(validate_key({"session", std::string(65, 'a')}));
+  EXPECT_TRUE(validate_key({"session", std::string(64, 'a')}));
+  EXPECT_FALSE(validate_key({"session", "a/b"}));
+  EXPECT_FALSE(validate_key({"session", ".."}));
+  EXPECT_FALSE(validate_key({"session", "a b"}));
+}
+
+TEST(SessionSpec, DesktopRulesAreExactlyTheDesktopsTraffic) {
+  auto rules = desktop_rules(session_net(7));
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0], "insert rule ip filter DOCKER-USER iifname \"hydra7\" ip saddr 10.200.7.254 ip daddr "
+                      "10.112.0.0/12 counter accept comment \"hydra desktop hydra7\"");
+  EXPECT_EQ(rules[1], "insert rule ip filter DOCKER-USER oifname \"hydra7\" ip saddr 10.112.0.0/12 ip daddr "
+                      "10.200.7.254 counter accept comment \"hydra desktop hydra7\"");
+}
+
+TEST(RequestBody, StrictDecoding) {
+  auto ok = api::decode_body(R"({"scope_type":"session","scope_id":"s1"})", {"scope_type", "scope_id"}, {"user_id"});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->at("scope_id"), "s1");
+  for (const char* bad : {"", "[]", "{", R"({"scope_type":"session"})", R"({"scope_type":1,"scope_id":"s"})",
+                          R"({"scope_type":"session","scope_id":"s","extra":"x"})"}) {
+    auto r = api::decode_body(bad, {"scope_type", "scope_id"}, {"user_id"});
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, EINVAL);
+  }
+}
+
+TEST(Config, SessionAndDockerKeys) {
+  daemon::DaemonConfig c;
+  auto st = daemon::apply_config_text(R"([docker]
+main_socket = "/run/docker-main.sock"
+[sessions]
+dockerd = "/opt/docker/dockerd"
+data_dir = "/srv/sessions"
+run_dir = "/run/hs"
+storage_driver = "overlay2"
+live_restore = false
+start_timeout = 20
+stop_timeout = 5
+)", "h.toml", c);
+  ASSERT_TRUE(st) << st.error().text();
+  EXPECT_EQ(c.main_docker_socket, "/run/docker-main.sock");
+  EXPECT_EQ(c.sessions.dockerd, "/opt/docker/dockerd");
+  EXPECT_EQ(c.sessions.data_dir, "/srv/sessions");
+  EXPECT_EQ(c.sessions.run_dir, "/run/hs");
+  EXPECT_EQ(c.sessions.storage_driver, "overlay2");
+  EXPECT_FALSE(c.sessions.live_restore);
+  EXPECT_EQ(c.sessions.start_timeout_ms, 20000);
+  EXPECT_EQ(c.sessions.stop_timeout_ms, 5000);
+  for (auto [text, expect] : std::vector<std::pair<const char*, const char*>>{
+           {"[sessions]\nlive_restore = \"yes\"\n", "h.toml:2: sessions.live_restore must be true or false"},
+           {"[sessions]\nstart_timeout = 0\n", "h.toml:2: sessions.start_timeout"},
+           {"[sessions]\nmood = 1\n", "h.toml:2: unknown key sessions.mood"},
+           {"[docker]\nmain_socket = \"relative.sock\"\n", "absolute"}}) {
+    daemon::DaemonConfig d;
+    auto bad = daemon::apply_config_text(text, "h.toml", d);
+    ASSERT_FALSE(bad) << text;
+    EXPECT_NE(bad.error().message.find(expect), std::string::npos) << bad.error().message;
+    EXPECT_TRUE(d.sessions.live_restore);
+  }
+}
