@@ -71,6 +71,18 @@ TEST(SessionsE2E, SessionDesktopAndPreventedDeletion) {
       << "idempotent";
   EXPECT_TRUE(reaches(w, "desktop", "http://" + api_ip + ":8080/busybox")) << "desktop → user container by IP";
   EXPECT_TRUE(reaches(w, "desktop", "http://192.0.2.1:8080/hello")) << "desktop → upstream through eth0";
+  // hydractl's views of the same.
+  std::string ctl = std::string(HYDRA_BIN_DIR) + "/hydractl --socket " + w.hydrad->socket();
+  auto table = capture(ctl + " session list");
+  EXPECT_NE(table.find("session/s1"), std::string::npos) << table;
+  EXPECT_NE(table.find("hydra1"), std::string::npos) << table;
+  auto listed = json::parse(capture(ctl + " session list --json"), nullptr, false);
+  ASSERT_TRUE(listed.is_array());
+  EXPECT_EQ(listed[0]["scope_id"], "s1");
+  auto shown = json::parse(capture(ctl + " session inspect s1 --json"), nullptr, false);
+  EXPECT_EQ(shown["desktop"]["ip"], "10.200.1.254");
+  EXPECT_NE(capture(ctl + " session inspect s1").find("10.112.0.0/20"), std::string::npos);
+  EXPECT_NE(sh(ctl + " session inspect nope"), 0) << "unknown session: non-zero exit";
   auto inspect = json::parse(w.api("GET", "/api/v1/docker-instances/session/s1").second);
   EXPECT_EQ(inspect["container_count"], 1);
   EXPECT_GT(inspect["pid"].get<int>(), 0);
