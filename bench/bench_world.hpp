@@ -89,7 +89,7 @@ inline Status build_bridge_with_ports(netlink::RtnlSocket& sock, const std::stri
 // hydrad, run inside a namespace, its JSON events in a file.
 class Hydrad {
  public:
-  Hydrad(const std::string& netns_path, const std::string& dir) : dir_(dir) {
+  Hydrad(const std::string& netns_path, const std::string& dir, std::vector<std::string> extra = {}) : dir_(dir) {
     sh("mkdir -p " + dir);
     pid_ = fork();
     if (pid_ == 0) {
@@ -99,8 +99,12 @@ class Hydrad {
       dup2(log, 2);
       std::string bin = std::string(HYDRA_BIN_DIR) + "/hydrad";
       std::string sock = dir + "/hydra.sock";
-      execl(bin.c_str(), bin.c_str(), "--state-dir", dir.c_str(), "--socket", sock.c_str(), "--log-format", "json",
-            static_cast<char*>(nullptr));
+      std::vector<std::string> args = {bin, "--state-dir", dir, "--socket", sock, "--log-format", "json"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(bin.c_str(), argv.data());
       _exit(121);
     }
   }
@@ -111,6 +115,7 @@ class Hydrad {
     }
     sh("rm -rf " + dir_);
   }
+  [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] std::vector<std::string> lines_with(const std::string& needle) const {
     std::ifstream in(dir_ + "/events.log");
     std::vector<std::string> out;

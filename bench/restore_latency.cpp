@@ -1,19 +1,21 @@
-// Restore latency of hydrad, seen from outside: a bridge with N ports is
-// deleted through netlink, and an independent listener timestamps (in the
-// kernel) the first port release, the bridge's deletion and the event that
-// completes the restore (bridge up, its address back, every port attached).
+// Restore latency seen from outside, for three repairs of the same deletion:
+// hydrad; the kernel floor (hydrad's batch, prebuilt, sent by a bare thread);
+// the naive repair (one ip(8) per step). A bridge with N ports is deleted
+// through netlink; an independent listener thread stamps the bridge's
+// RTM_DELLINK and the notification that completes the restore (docker0 up,
+// 10.213.0.1/24 back, all N ports attached).
 //
-//   restore_latency [--ports 1,2,10,100,1000] [--reps 20]
-//
-// Prints one markdown table row per port count.
-#include <algorithm>
+//   restore_latency [--ports 1,2,10,100,1000] [--reps 20] [--naive-reps-1000 5] [--data FILE]
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "bench_world.hpp"
+#include "repairers.hpp"
 #include "stamped_listener.hpp"
+#include "stats.hpp"
 
 using namespace hydra;
 using namespace hydra::bench;
@@ -21,34 +23,12 @@ using namespace hydra::bench;
 namespace {
 
 struct Sample {
-  double kernel_delete_us;  // delete request sent → bridge's RTM_DELLINK
-  double hydra_us;          // RTM_DELLINK → restore complete
-  double outage_us;         // first port released → last port back
-  double hydrad_restore_us; // hydrad's own restore_us
-  double hydrad_detect_us;  // hydrad's detect_us: deletion read → batch sent
-  double hydrad_batch_us;   // hydrad's batch_us: batch sent → all acked
+  double restore_us;        // RTM_DELLINK → restore complete
+  double outage_us;         // first port released → restore complete
+  double kernel_delete_us;  // delete request sent → RTM_DELLINK
 };
 
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
-std::string stats(const std::vector<double>& v) {
-  char b[160];
-  std::snprintf(b, sizeof b, "%.0f | %.0f | %.0f | %.0f", percentile(v, 0.5), percentile(v, 0.99),
-                *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end()));
-  return b;
-}
-
-int64_t json_int(const std::string& line, const std::string& key) {
-  auto at = line.find("\"" + key + "\":");
-  return at == std::string::npos ? -1 : std::stoll(line.substr(at + key.size() + 3));
-}
-
-std::optional<Sample> one_deletion(netlink::RtnlSocket& sock, StampedListener& listener, Hydrad& hydrad,
-                                   size_t restores_before, int n) {
+std::optional<Sample> one_deletion(netlink::RtnlSocket& sock, StampedListener& listener, int n) {
   auto links = netlink::dump_links(sock);
   if (!links) return std::nullopt;
   int bridge = 0;
@@ -65,7 +45,7 @@ std::optional<Sample> one_deletion(netlink::RtnlSocket& sock, StampedListener& l
   listener.take();
   const int64_t t_req = realtime_ns();
   if (!sock.execute_one(netlink::delete_link(bridge, "docker0"))) return std::nullopt;
-  for (int waited = 0; !done && waited < 30000; waited += 5) {
+  for (int waited = 0; !done && waited < 120000; waited += 5) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     for (const auto& [ev, ts] : listener.take()) {
       if (done) break;
@@ -87,21 +67,41 @@ std::optional<Sample> one_deletion(netlink::RtnlSocket& sock, StampedListener& l
     }
   }
   if (listener.overrun() || !done) return std::nullopt;
-  if (!hydrad.wait_for("bridge_restored", restores_before + 1, 10000)) return std::nullopt;
-  auto line = hydrad.lines_with("bridge_restored")[restores_before];
-  return Sample{(dellink - t_req) / 1e3, (done - dellink) / 1e3, (done - first_release) / 1e3,
-                static_cast<double>(json_int(line, "restore_us")), static_cast<double>(json_int(line, "detect_us")),
-                static_cast<double>(json_int(line, "batch_us"))};
+  return Sample{(done - dellink) / 1e3, (done - first_release) / 1e3, (dellink - t_req) / 1e3};
+}
+
+// hydrad's batch for this world, built before any deletion.
+std::vector<netlink::Request> floor_batch(netlink::RtnlSocket& sock) {
+  std::vector<netlink::Request> batch;
+  auto links = netlink::dump_links(sock);
+  auto addrs = netlink::dump_addrs(sock);
+  int bridge = 0;
+  for (const auto& l : *links)
+    if (l.name == "docker0") {
+      netlink::BridgeSpec spec;
+      spec.name = "docker0";
+      spec.ifindex = bridge = l.ifindex;
+      spec.mac = l.mac;
+      batch.push_back(*netlink::create_bridge(spec));
+    }
+  for (const auto& a : *addrs)
+    if (a.ifindex == bridge && a.family == AF_INET) batch.push_back(netlink::add_address(a, "docker0"));
+  for (const auto& l : *links)
+    if (l.master == bridge) batch.push_back(netlink::set_master(l.ifindex, l.name, bridge, "docker0"));
+  return batch;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<int> counts = {1, 2, 10, 100, 1000};
-  int reps = 20;
+  int reps = 20, naive_reps_1000 = 5;
+  std::string data_file;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--reps") reps = std::stoi(argv[i + 1]);
+    if (a == "--naive-reps-1000") naive_reps_1000 = std::stoi(argv[i + 1]);
+    if (a == "--data") data_file = argv[i + 1];
     if (a == "--ports") {
       counts.clear();
       std::stringstream s(argv[i + 1]);
@@ -113,9 +113,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "restore_latency: needs root (network namespaces)\n");
     return 1;
   }
-  std::printf("| ports | reps | hydra median | p99 | min | max | outage median | p99 | min | max "
-              "| kernel deletion median | p99 | min | max | hydrad detect / batch / restore_us (medians) |\n");
-  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+  std::map<int, std::map<std::string, std::vector<double>>> restore;  // N → series → samples
+  std::map<int, std::vector<double>> outage, kernel;                   // hydrad series
   for (int n : counts) {
     Netns sbx("sbx"), peers("peers");
     if (!sbx.ok() || !peers.ok()) return 1;
@@ -129,27 +128,59 @@ int main(int argc, char** argv) {
     }
     StampedListener listener;
     listener.start();
-    Hydrad hydrad(sbx.path(), "/tmp/hydra-bench-" + std::to_string(getpid()));
-    if (!hydrad.wait_for("\"ready\"", 1, 10000)) return 1;
-    std::vector<double> hydra_us, outage_us, kernel_us, hydrad_us, detect_us, batch_us;
-    for (int r = 0; r < reps; ++r) {
-      auto s = one_deletion(*sock, listener, hydrad, static_cast<size_t>(r), n);
-      if (!s) {
-        std::fprintf(stderr, "ports=%d rep %d: no complete restore seen\n", n, r);
-        return 1;
+    auto run = [&](const std::string& series, int r_count) -> bool {
+      for (int r = 0; r < r_count; ++r) {
+        auto s = one_deletion(*sock, listener, n);
+        if (!s) {
+          std::fprintf(stderr, "%s, ports=%d, rep %d: no complete restore seen\n", series.c_str(), n, r);
+          return false;
+        }
+        restore[n][series].push_back(s->restore_us);
+        if (series == "hydrad") {
+          outage[n].push_back(s->outage_us);
+          kernel[n].push_back(s->kernel_delete_us);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
-      hydra_us.push_back(s->hydra_us);
-      outage_us.push_back(s->outage_us);
-      kernel_us.push_back(s->kernel_delete_us);
-      hydrad_us.push_back(s->hydrad_restore_us);
-      detect_us.push_back(s->hydrad_detect_us);
-      batch_us.push_back(s->hydrad_batch_us);
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the snapshot be written
+      return true;
+    };
+    {
+      Hydrad hydrad(sbx.path(), "/tmp/hydra-bench-" + std::to_string(getpid()));
+      if (!hydrad.wait_for("\"ready\"", 1, 10000) || !run("hydrad", reps)) return 1;
     }
-    std::printf("| %d | %d | %s | %s | %s | %.0f / %.0f / %.0f |\n", n, reps, stats(hydra_us).c_str(),
-                stats(outage_us).c_str(), stats(kernel_us).c_str(), percentile(detect_us, 0.5),
-                percentile(batch_us, 0.5), percentile(hydrad_us, 0.5));
-    std::fflush(stdout);
+    {
+      FloorRepair floor(sbx.path(), floor_batch(*sock));
+      DeletionWatcher watcher(sbx.path(), [&] { floor(); });
+      if (!run("floor", reps)) return 1;
+    }
+    {
+      std::string ns = sbx.name();
+      DeletionWatcher watcher(sbx.path(), [ns] { naive_repair(ns); });
+      if (!run("naive", n >= 1000 ? naive_reps_1000 : reps)) return 1;
+    }
+    std::fprintf(stderr, "restore_latency: ports=%d done\n", n);
+  }
+  std::printf("| ports | repair | reps | median | p99 | min | max | median / floor |\n");
+  std::printf("|---:|---|---:|---:|---:|---:|---:|---:|\n");
+  for (int n : counts) {
+    double floor_median = percentile(restore[n]["floor"], 0.5);
+    for (const char* series : {"hydrad", "floor", "naive"}) {
+      const auto& v = restore[n][series];
+      std::printf("| %d | %s | %zu | %s | %.2f× |\n", n, series, v.size(), stat_cells(v).c_str(),
+                  percentile(v, 0.5) / floor_median);
+    }
+  }
+  std::printf("\n| ports | hydrad outage: first port released → restored (median / p99) | kernel's own deletion: "
+              "request → RTM_DELLINK (median / p99) |\n|---:|---:|---:|\n");
+  for (int n : counts)
+    std::printf("| %d | %.0f / %.0f | %.0f / %.0f |\n", n, percentile(outage[n], 0.5), percentile(outage[n], 0.99),
+                percentile(kernel[n], 0.5), percentile(kernel[n], 0.99));
+  if (!data_file.empty()) {
+    std::ofstream out(data_file);
+    out << "# ports hydrad floor naive (median restore, us)\n";
+    for (int n : counts)
+      out << n << " " << percentile(restore[n]["hydrad"], 0.5) << " " << percentile(restore[n]["floor"], 0.5) << " "
+          << percentile(restore[n]["naive"], 0.5) << "\n";
   }
   return 0;
 }
