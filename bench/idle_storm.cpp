@@ -73,15 +73,20 @@ int main(int argc, char** argv) {
   Hydrad hydrad(sbx.path(), dir);
   if (!hydrad.wait_for("\"ready\"", 1, 10000)) return 1;
   pid_t pid = hydrad.pid();
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // Let the world settle first: IPv6 duplicate address detection on 100 new
+  // ports keeps the kernel announcing address changes for a few seconds.
+  std::this_thread::sleep_for(std::chrono::seconds(5));
 
   ProcUsage a = proc_usage(pid);
   std::this_thread::sleep_for(std::chrono::seconds(idle_s));
   ProcUsage b = proc_usage(pid);
   std::printf("| idle, %d ports, %d s | CPU time (ms) | wakeups per second | peak RSS (MiB) |\n|---|---:|---:|---:|\n",
               n, idle_s);
-  std::printf("| hydrad | %.1f | %.2f | %.1f |\n\n", (b.cpu_s - a.cpu_s) * 1000,
-              static_cast<double>(b.switches - a.switches) / idle_s, b.peak_rss_kb / 1024.0);
+  const double wakeups = static_cast<double>(b.switches - a.switches) / idle_s;
+  std::printf("| hydrad | %.1f | %.2f | %.1f |\n\n", (b.cpu_s - a.cpu_s) * 1000, wakeups, b.peak_rss_kb / 1024.0);
+  // "No periodic wakeups": under one a second (a timer would show as at least one).
+  std::printf("Target, no periodic wakeups: %s. Target, RSS ≤ 10 MB: %s.\n\n", wakeups < 1 ? "**met**" : "**missed**",
+              b.peak_rss_kb <= 10 * 1024 ? "**met**" : "**missed**");
   std::fflush(stdout);
 
   StampedListener listener;
@@ -150,5 +155,7 @@ int main(int argc, char** argv) {
   std::printf("| hydrad | %.0f | %.1f | %.0f | %.0f | %.2f× |\n", static_cast<double>(events) / secs,
               (d.cpu_s - c.cpu_s) / secs * 100, percentile(quiet, 0.5), percentile(stormy, 0.5),
               percentile(stormy, 0.5) / percentile(quiet, 0.5));
+  std::printf("\nTarget, restore mid-storm within 2× the quiet figure: %s.\n",
+              percentile(stormy, 0.5) <= 2 * percentile(quiet, 0.5) ? "**met**" : "**missed**");
   return 0;
 }

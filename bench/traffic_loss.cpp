@@ -223,6 +223,9 @@ int main(int argc, char** argv) {
     if (!hydrad.wait_for("\"ready\"", 1, 10000)) return 1;
     auto r = udp_run(w, *sock, 1000, [](const auto&, int64_t elapsed) { return elapsed > 1000000; });
     std::printf("%s\n", udp_row("hydrad", r).c_str());
+    int64_t lost = 0;
+    for (const auto& c : r.per_container) lost += c.sent - c.received;
+    std::printf("\nTarget, no packet lost at 1 kHz (N ≤ 10): %s.\n\n", lost == 0 ? "**met**" : "**missed**");
     std::fflush(stdout);
 
     // TCP through the sandbox, 100 deletions.
@@ -249,6 +252,9 @@ int main(int argc, char** argv) {
     std::printf("\n| TCP, 3 connections, %d deletions repaired by hydrad | connections reset | reconnects | longest "
                 "stall (ms) |\n|---|---:|---:|---:|\n| hydrad | %d | %d | %.1f |\n\n",
                 deletions, stats.resets.load(), stats.reconnects.load(), stats.longest_stall_us.load() / 1000.0);
+    bool tcp_ok = stats.resets == 0 && stats.reconnects == 0 && stats.longest_stall_us < 250000;
+    std::printf("Target, no TCP connection reset and the longest stall under 250 ms: %s.\n\n",
+                tcp_ok ? "**met**" : "**missed**");
     std::fflush(stdout);
   }
   {  // naive repair: traffic resumes only once the containers re-resolve the gateway
