@@ -222,7 +222,8 @@ void BridgeGuard::resync(int64_t now_us) {
 
 void BridgeGuard::recover(Bridge& b, int64_t now_us) {
   const int64_t t0 = *b.deleted_us;
-  RestoreOutcome out = run_restore(sock_, announcer_, *b.snap, table_, net::PlanMode::kRecover);
+  RestoreOutcome out =
+      run_restore(sock_, announcer_, *b.snap, table_, net::plan_restore(*b.snap, table_, net::PlanMode::kRecover));
   b.dirty = true;
   if (out.plan.conflict) {
     const net::LinkInfo* cur = table_.find(b.name);
@@ -288,8 +289,9 @@ void BridgeGuard::settle(Bridge& b, int64_t now_us) {
     b.dirty = true;
   }
   b.released.clear();
-  if (net::plan_restore(*b.snap, table_, net::PlanMode::kRepair).empty()) return;
-  RestoreOutcome out = run_restore(sock_, announcer_, *b.snap, table_, net::PlanMode::kRepair);
+  auto plan = net::plan_restore(*b.snap, table_, net::PlanMode::kRepair);
+  if (plan.empty()) return;
+  RestoreOutcome out = run_restore(sock_, announcer_, *b.snap, table_, std::move(plan));
   json added = json::array();
   for (const auto& a : out.plan.addresses) added.push_back(a.cidr());
   if (out.verified) {

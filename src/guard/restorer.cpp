@@ -17,9 +17,9 @@ Status refresh_table(netlink::RtnlSocket& sock, net::LinkTable& table) {
 }
 
 RestoreOutcome run_restore(netlink::RtnlSocket& sock, Announcer& announcer, const net::BridgeSnapshot& snap,
-                           net::LinkTable& table, net::PlanMode mode) {
+                           net::LinkTable& table, net::RestorePlan plan) {
   RestoreOutcome out;
-  out.plan = net::plan_restore(snap, table, mode);
+  out.plan = std::move(plan);
   if (out.plan.conflict) {
     out.problems.push_back(*out.plan.conflict);
     return out;

@@ -25,9 +25,10 @@ struct RestoreOutcome {
   bool name_taken = false;               // create answered EEXIST: someone else made it
 };
 
+// Carries out `plan` (made from `snap` and `table` by net::plan_restore).
 // `table` is the current view; it is refreshed from a dump by the read-back.
 RestoreOutcome run_restore(netlink::RtnlSocket& sock, Announcer& announcer, const net::BridgeSnapshot& snap,
-                           net::LinkTable& table, net::PlanMode mode);
+                           net::LinkTable& table, net::RestorePlan plan);
 
 // Re-reads links and addresses into `table`.
 Status refresh_table(netlink::RtnlSocket& sock, net::LinkTable& table);
