@@ -47,6 +47,10 @@ HttpResponse route(ApiContext& ctx, const HttpRequest& req) {
   static const std::string kKey = "([^/]+)/([^/]+)";
   const std::vector<Route> routes = {
       {std::regex("/health"), "GET", [&](const std::smatch&) { return health(ctx); }},
+      {std::regex("/metrics"), "GET",
+       [&](const std::smatch&) {
+         return HttpResponse{200, ctx.metrics.text(), "text/plain; version=0.0.4; charset=utf-8"};
+       }},
       {std::regex("/api/v1/bridges"), "GET",
        [&](const std::smatch&) { return HttpResponse{200, ctx.board.bridges().dump() + "\n"}; }},
       {std::regex("/api/v1/docker-instances"), "POST", [&](const std::smatch&) { return create_instance(ctx, req); }},

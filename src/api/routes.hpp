@@ -2,6 +2,7 @@
 #pragma once
 
 #include "api/http_server.hpp"
+#include "guard/metrics.hpp"
 #include "guard/status_board.hpp"
 
 namespace hydra::session {
@@ -13,6 +14,7 @@ namespace hydra::api {
 struct ApiContext {
   const guard::StatusBoard& board;
   session::SessionManager& sessions;
+  const guard::Metrics& metrics;
   std::string version;
 };
 

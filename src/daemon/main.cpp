@@ -73,8 +73,9 @@ int main(int argc, char** argv) {
   if (!monitor) return fail(monitor.error().text());
 
   guard::StatusBoard board;
-  session::SessionManager sessions(config.sessions, config.state_dir, config.main_docker_socket, log, board);
-  api::ApiContext api_ctx{board, sessions, HYDRA_VERSION};
+  guard::Metrics metrics(HYDRA_VERSION);
+  session::SessionManager sessions(config.sessions, config.state_dir, config.main_docker_socket, log, board, metrics);
+  api::ApiContext api_ctx{board, sessions, metrics, HYDRA_VERSION};
   auto listener = api::listen_unix(config.socket, 0660);
   if (!listener) return fail(listener.error().text());
   auto server = api::HttpServer::start(std::move(*listener), config.socket,
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
   if (!announcer) return fail(announcer.error().text());
   guard::GuardConfig guard_config;
   guard_config.bridges = config.guard_bridges;
-  guard::BridgeGuard guard(guard_config, *sock, *announcer, store, log, board);
+  guard::BridgeGuard guard(guard_config, *sock, *announcer, store, log, board, metrics);
   daemon::GuardLoop loop(*monitor, guard, log);
   if (auto st = loop.setup(); !st) return fail(st.error().text());
   if (auto st = guard.start(); !st) return fail(st.error().text());

@@ -11,8 +11,14 @@ namespace hydra::guard {
 using nlohmann::json;
 
 BridgeGuard::BridgeGuard(GuardConfig config, netlink::RtnlSocket& sock, Announcer& announcer, SnapshotStore& store,
-                         EventLog& log, StatusBoard& board)
-    : config_(std::move(config)), sock_(sock), announcer_(announcer), store_(store), log_(log), board_(board) {
+                         EventLog& log, StatusBoard& board, Metrics& metrics)
+    : config_(std::move(config)),
+      sock_(sock),
+      announcer_(announcer),
+      store_(store),
+      log_(log),
+      board_(board),
+      metrics_(metrics) {
   for (const auto& name : config_.bridges) bridges_[name].name = name;
 }
 
@@ -217,6 +223,7 @@ void BridgeGuard::resync(int64_t now_us) {
     }
     b.dirty = true;
   }
+  metrics_.resync();
   log_.emit("resync", {{"reason", reason}, {"links", table_.size()}});
 }
 
@@ -231,6 +238,7 @@ void BridgeGuard::recover(Bridge& b, int64_t now_us) {
     return;
   }
   if (!out.verified) {
+    metrics_.netlink_errors(out.problems.size());
     ++b.attempts;
     json problems = out.problems;
     if (b.attempts <= static_cast<int>(config_.retry_backoff_us.size())) {
@@ -265,6 +273,7 @@ void BridgeGuard::recover(Bridge& b, int64_t now_us) {
                                 {"readback_us", out.done_us - out.announced_us},
                                 {"restore_us", restore}});
   ++b.restores;
+  metrics_.restored(b.name, static_cast<double>(restore) / 1e6);
   b.last_restore = {{"restore_us", restore}, {"ports_attached", out.attached.size()}, {"at", EventLog::timestamp()}};
   // The record is now what was verified to be there.
   b.snap = net::snapshot_bridge(*table_.find(b.name), table_);
@@ -363,6 +372,7 @@ void BridgeGuard::publish(const Bridge& b) {
   }
   if (!b.conflict.empty()) status["conflict"] = b.conflict;
   board_.publish_bridge(b.name, status);
+  metrics_.bridge_state(b.name, status["up"].get<bool>(), b.snap ? b.snap->ports.size() : 0);
 }
 
 }  // namespace hydra::guard

@@ -12,6 +12,7 @@
 
 #include "guard/announcer.hpp"
 #include "guard/event_log.hpp"
+#include "guard/metrics.hpp"
 #include "guard/snapshot_store.hpp"
 #include "guard/status_board.hpp"
 #include "net/bridge_snapshot.hpp"
@@ -35,7 +36,7 @@ struct GuardConfig {
 class BridgeGuard {
  public:
   BridgeGuard(GuardConfig config, netlink::RtnlSocket& sock, Announcer& announcer, SnapshotStore& store,
-              EventLog& log, StatusBoard& board);
+              EventLog& log, StatusBoard& board, Metrics& metrics);
 
   // Reads the table; snapshots present bridges, restores missing ones from
   // their snapshot on disk. Every bridge is then snapshotted or known missing.
@@ -80,6 +81,7 @@ class BridgeGuard {
   SnapshotStore& store_;
   EventLog& log_;
   StatusBoard& board_;
+  Metrics& metrics_;
   net::LinkTable table_;
   std::map<std::string, Bridge> bridges_;
   std::optional<std::string> resync_reason_;

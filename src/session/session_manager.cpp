@@ -80,12 +80,13 @@ Status clear_stale_pidfile(const std::string& path) {
 }  // namespace
 
 SessionManager::SessionManager(SessionSettings settings, std::string state_dir, std::string main_docker_socket,
-                               guard::EventLog& log, const guard::StatusBoard& board)
+                               guard::EventLog& log, const guard::StatusBoard& board, guard::Metrics& metrics)
     : settings_(std::move(settings)),
       state_file_(std::move(state_dir) + "/sessions.json"),
       main_socket_(std::move(main_docker_socket)),
       log_(log),
       board_(board),
+      metrics_(metrics),
       stop_fd_(eventfd(0, EFD_CLOEXEC)) {}
 
 SessionManager::~SessionManager() {
@@ -112,6 +113,13 @@ std::optional<int> SessionManager::free_index() const {
 }
 
 void SessionManager::persist() const {
+  size_t starting = 0, running = 0, exited = 0;
+  for (const auto& [_, s] : sessions_) {
+    starting += s->state == "starting" || s->state == "stopping";
+    running += s->state == "running";
+    exited += s->state == "exited";
+  }
+  metrics_.sessions(starting, running, exited);
   json arr = json::array();
   for (const auto& [_, s] : sessions_) {
     arr.push_back({{"scope_type", s->key.scope_type}, {"scope_id", s->key.scope_id}, {"user_id", s->user_id},
@@ -270,6 +278,7 @@ Result<std::pair<json, bool>> SessionManager::create(const SessionKey& key, cons
   supervise(*s);
   persist();
   const int touched = protected_restores() - restores_before;
+  metrics_.session_started(static_cast<double>(t1 - t0) / 1e6);
   log_.emit("session_started", {{"session", key.text()}, {"bridge", net.bridge}, {"pid", s->proc->pid()},
                                 {"start_us", t1 - t0}, {"live_restore", settings_.live_restore},
                                 {"protected_bridges_touched", touched > 0}, {"protected_restores", touched}});

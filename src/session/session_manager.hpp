@@ -16,6 +16,7 @@
 #include "base/unique_fd.hpp"
 #include "docker/dockerd_process.hpp"
 #include "guard/event_log.hpp"
+#include "guard/metrics.hpp"
 #include "guard/status_board.hpp"
 #include "session/session_spec.hpp"
 
@@ -24,7 +25,7 @@ namespace hydra::session {
 class SessionManager {
  public:
   SessionManager(SessionSettings settings, std::string state_dir, std::string main_docker_socket,
-                 guard::EventLog& log, const guard::StatusBoard& board);
+                 guard::EventLog& log, const guard::StatusBoard& board, guard::Metrics& metrics);
   ~SessionManager();  // leaves running dockerds running, for adoption
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
@@ -68,6 +69,7 @@ class SessionManager {
   void supervise(Session& s);
   void on_exit(Session& s, int code);
   void release(Session& s);
+  // Writes sessions.json and refreshes the hydra_sessions gauges.
   void persist() const;
   int protected_restores() const;
 
@@ -76,6 +78,7 @@ class SessionManager {
   std::string main_socket_;
   guard::EventLog& log_;
   const guard::StatusBoard& board_;
+  guard::Metrics& metrics_;
   mutable std::mutex mu_;           // guards sessions_
   std::mutex op_mu_;                // one create/remove/bridge at a time
   std::condition_variable exited_;

@@ -71,6 +71,9 @@ TEST(SessionsE2E, SessionDesktopAndPreventedDeletion) {
       << "idempotent";
   EXPECT_TRUE(reaches(w, "desktop", "http://" + api_ip + ":8080/busybox")) << "desktop → user container by IP";
   EXPECT_TRUE(reaches(w, "desktop", "http://192.0.2.1:8080/hello")) << "desktop → upstream through eth0";
+  auto metrics = w.api("GET", "/metrics").second;
+  EXPECT_NE(metrics.find("hydra_sessions{state=\"running\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("hydra_session_start_duration_seconds_count 1"), std::string::npos) << metrics;
   // hydractl's views of the same.
   std::string ctl = std::string(HYDRA_BIN_DIR) + "/hydractl --socket " + w.hydrad->socket();
   auto table = capture(ctl + " session list");

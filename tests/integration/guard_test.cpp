@@ -235,6 +235,9 @@ TEST(Guard, OverrunLeadsToResyncAndCorrectState) {
   expect_same_identity(before, world.link("docker0"));
   EXPECT_EQ(world.ports_of("docker0"), (std::vector<std::string>{"vethc0", "vethc1", "vethc2"}));
   EXPECT_EQ(world.master_of("vethstray"), "");
+  auto metrics = capture("curl -s --unix-socket " + hydrad.socket() + " http://localhost/metrics");
+  EXPECT_EQ(metrics.find("hydra_resyncs_total 0"), std::string::npos) << "the resync is counted";
+  EXPECT_NE(metrics.find("hydra_resyncs_total"), std::string::npos);
   std::system(("rm -rf " + dir).c_str());
 }
 
@@ -289,4 +292,26 @@ TEST(Guard, ApiAndReadiness) {
   hydrad.stop(SIGTERM);
   EXPECT_NE(access(hydrad.socket().c_str(), F_OK), 0) << "socket removed on a clean stop";
   std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(Guard, MetricsAfterARestore) {
+  HYDRA_REQUIRE_ROOT();
+  Guarded g;
+  ASSERT_TRUE(g.start());
+  auto metrics = [&] {
+    return capture("curl -s --unix-socket " + g.hydrad.socket() + " http://localhost/metrics");
+  };
+  auto before = metrics();
+  EXPECT_NE(before.find("hydra_bridge_restores_total{bridge=\"docker0\"} 0"), std::string::npos) << before;
+  EXPECT_NE(before.find("hydra_bridge_up{bridge=\"docker0\"} 1"), std::string::npos);
+  EXPECT_NE(before.find("hydra_bridge_ports{bridge=\"docker0\"} 3"), std::string::npos);
+  EXPECT_NE(before.find("hydra_build_info{version=\""), std::string::npos);
+  EXPECT_NE(before.find("# TYPE hydra_bridge_restore_duration_seconds histogram"), std::string::npos);
+  ASSERT_TRUE(g.delete_and_wait_restored());
+  usleep(100000);
+  auto after = metrics();
+  EXPECT_NE(after.find("hydra_bridge_restores_total{bridge=\"docker0\"} 1"), std::string::npos) << after;
+  EXPECT_NE(after.find("hydra_bridge_restore_duration_seconds_count 1"), std::string::npos) << after;
+  EXPECT_NE(after.find("hydra_bridge_restore_duration_seconds_bucket{le=\"1\"} 1"), std::string::npos) << after;
+  EXPECT_NE(after.find("hydra_resyncs_total 0"), std::string::npos);
 }

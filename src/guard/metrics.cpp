@@ -1,0 +1,75 @@
+#include "guard/metrics.hpp"
+
+#include <prometheus/text_serializer.h>
+
+namespace hydra::guard {
+
+using namespace prometheus;
+
+namespace {
+
+// Sub-millisecond buckets: a restore of a few ports takes well under 1 ms.
+const Histogram::BucketBoundaries kRestoreBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                     0.025,  0.05,    0.1,    0.25,  0.5,    1};
+const Histogram::BucketBoundaries kSessionBuckets = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+
+}  // namespace
+
+Metrics::Metrics(const std::string& version)
+    : registry_(std::make_shared<Registry>()),
+      restores_(BuildCounter()
+                    .Name("hydra_bridge_restores_total")
+                    .Help("Protected bridges put back after a deletion")
+                    .Register(*registry_)),
+      restore_duration_(BuildHistogram()
+                            .Name("hydra_bridge_restore_duration_seconds")
+                            .Help("From reading a bridge's deletion to its verified restore")
+                            .Register(*registry_)
+                            .Add({}, kRestoreBuckets)),
+      bridge_up_(BuildGauge().Name("hydra_bridge_up").Help("1 when the protected bridge exists and is up").Register(*registry_)),
+      bridge_ports_(BuildGauge().Name("hydra_bridge_ports").Help("Ports recorded on the protected bridge").Register(*registry_)),
+      resyncs_(BuildCounter()
+                   .Name("hydra_resyncs_total")
+                   .Help("Full re-reads of the link table after a netlink overrun")
+                   .Register(*registry_)
+                   .Add({})),
+      netlink_errors_(BuildCounter()
+                          .Name("hydra_netlink_errors_total")
+                          .Help("Netlink requests the kernel refused, and monitor errors")
+                          .Register(*registry_)
+                          .Add({})),
+      sessions_(BuildGauge().Name("hydra_sessions").Help("Session dockerds by state").Register(*registry_)),
+      session_start_(BuildHistogram()
+                         .Name("hydra_session_start_duration_seconds")
+                         .Help("From a create request to the session dockerd answering /_ping")
+                         .Register(*registry_)
+                         .Add({}, kSessionBuckets)) {
+  BuildGauge()
+      .Name("hydra_build_info")
+      .Help("hydrad's version, as a label")
+      .Register(*registry_)
+      .Add({{"version", version}})
+      .Set(1);
+  sessions(0, 0, 0);
+}
+
+void Metrics::restored(const std::string& bridge, double seconds) {
+  restores_.Add({{"bridge", bridge}}).Increment();
+  restore_duration_.Observe(seconds);
+}
+
+void Metrics::bridge_state(const std::string& bridge, bool up, size_t ports) {
+  bridge_up_.Add({{"bridge", bridge}}).Set(up ? 1 : 0);
+  bridge_ports_.Add({{"bridge", bridge}}).Set(static_cast<double>(ports));
+  restores_.Add({{"bridge", bridge}});  // shown as 0 before the first restore
+}
+
+void Metrics::sessions(size_t starting, size_t running, size_t exited) {
+  sessions_.Add({{"state", "starting"}}).Set(static_cast<double>(starting));
+  sessions_.Add({{"state", "running"}}).Set(static_cast<double>(running));
+  sessions_.Add({{"state", "exited"}}).Set(static_cast<double>(exited));
+}
+
+std::string Metrics::text() const { return TextSerializer().Serialize(registry_->Collect()); }
+
+}  // namespace hydra::guard

@@ -1,0 +1,42 @@
+// hydrad's Prometheus metrics (prometheus-cpp core: thread-safe counters,
+// gauges and histograms; the API serialises them as text).
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+namespace hydra::guard {
+
+class Metrics {
+ public:
+  explicit Metrics(const std::string& version);
+
+  void restored(const std::string& bridge, double seconds);
+  void bridge_state(const std::string& bridge, bool up, size_t ports);
+  void resync() { resyncs_.Increment(); }
+  void netlink_errors(size_t n) { netlink_errors_.Increment(static_cast<double>(n)); }
+  void sessions(size_t starting, size_t running, size_t exited);
+  void session_started(double seconds) { session_start_.Observe(seconds); }
+
+  // The exposition text (text/plain; version=0.0.4).
+  [[nodiscard]] std::string text() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& restores_;
+  prometheus::Histogram& restore_duration_;
+  prometheus::Family<prometheus::Gauge>& bridge_up_;
+  prometheus::Family<prometheus::Gauge>& bridge_ports_;
+  prometheus::Counter& resyncs_;
+  prometheus::Counter& netlink_errors_;
+  prometheus::Family<prometheus::Gauge>& sessions_;
+  prometheus::Histogram& session_start_;
+};
+
+}  // namespace hydra::guard
