@@ -1,5 +1,7 @@
 #include "api/control_socket.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -55,6 +57,43 @@ Result<UniqueFd> listen_unix(const std::string& path, mode_t mode) {
     return errno_error("bind control socket " + path);
   if (chmod(path.c_str(), mode) != 0) return errno_error("chmod control socket " + path);
   if (listen(fd.get(), 128) != 0) return errno_error("listen on control socket " + path);
+  return fd;
+}
+
+Result<UniqueFd> listen_tcp(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size())
+    return make_error("metrics address \"" + address + "\" is not HOST:PORT", EINVAL);
+  std::string host = address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    port = std::stoi(address.substr(colon + 1));
+  } catch (...) {
+    port = 0;
+  }
+  if (port <= 0 || port > 65535) return make_error("metrics address \"" + address + "\": bad port", EINVAL);
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    len = sizeof *v6;
+  } else {
+    return make_error("metrics address \"" + address + "\": host must be an IP address", EINVAL);
+  }
+  UniqueFd fd(socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return errno_error("metrics socket");
+  int one = 1;
+  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) return errno_error("bind metrics address " + address);
+  if (listen(fd.get(), 64) != 0) return errno_error("listen on metrics address " + address);
   return fd;
 }
 

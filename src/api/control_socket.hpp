@@ -13,5 +13,7 @@
 namespace hydra::api {
 
 Result<UniqueFd> listen_unix(const std::string& path, mode_t mode);
+// A TCP listener on "HOST:PORT" (IPv4 or [IPv6]); for the metrics endpoint.
+Result<UniqueFd> listen_tcp(const std::string& address);
 
 }  // namespace hydra::api

@@ -1,5 +1,7 @@
 #include "daemon/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
@@ -45,6 +47,7 @@ Status apply_table(const toml::table& table, const std::string& section, const s
     Status st;
     auto& s = next.sessions;
     if (section == "docker" && k == "main_socket") st = string_value(node, full, origin, next.main_docker_socket);
+    else if (section == "metrics" && k == "address") st = string_value(node, full, origin, next.metrics_address);
     else if (section == "sessions" && k == "dockerd") st = string_value(node, full, origin, s.dockerd);
     else if (section == "sessions" && k == "data_dir") st = string_value(node, full, origin, s.data_dir);
     else if (section == "sessions" && k == "run_dir") st = string_value(node, full, origin, s.run_dir);
@@ -60,6 +63,24 @@ Status apply_table(const toml::table& table, const std::string& section, const s
 
 }  // namespace
 
+std::string describe_config(const DaemonConfig& c) {
+  auto q = [](const std::string& v) { return "\"" + v + "\""; };
+  std::string bridges;
+  for (const auto& b : c.guard_bridges) bridges += (bridges.empty() ? "" : ", ") + q(b);
+  std::string out;
+  out += "# hydrad: configuration in effect (defaults, then the file, then flags)\n";
+  out += "state_dir = " + q(c.state_dir) + "\nsocket = " + q(c.socket) + "\nlog_format = " + q(c.log_format) + "\n";
+  out += "\n[guard]\nbridges = [" + bridges + "]\n";
+  out += "\n[docker]\nmain_socket = " + q(c.main_docker_socket) + "\n";
+  out += "\n[metrics]\naddress = " + q(c.metrics_address) + "\n";
+  const auto& s = c.sessions;
+  out += "\n[sessions]\ndockerd = " + q(s.dockerd) + "\ndata_dir = " + q(s.data_dir) + "\nrun_dir = " + q(s.run_dir) +
+         "\nstorage_driver = " + q(s.storage_driver) + "\nlive_restore = " + (s.live_restore ? "true" : "false") +
+         "\nstart_timeout = " + std::to_string(s.start_timeout_ms / 1000) +
+         "\nstop_timeout = " + std::to_string(s.stop_timeout_ms / 1000) + "\n";
+  return out;
+}
+
 Status validate_config(const DaemonConfig& c) {
   if (c.guard_bridges.empty()) return make_error("no bridge to guard", EINVAL);
   for (const auto& b : c.guard_bridges)
@@ -70,6 +91,19 @@ Status validate_config(const DaemonConfig& c) {
   if (c.socket.empty()) return make_error("socket path is empty", EINVAL);
   for (const auto* p : {&c.sessions.dockerd, &c.sessions.data_dir, &c.sessions.run_dir, &c.main_docker_socket})
     if (p->empty() || (*p)[0] != '/') return make_error("paths must be absolute, not \"" + *p + "\"", EINVAL);
+  if (!c.metrics_address.empty()) {
+    auto colon = c.metrics_address.rfind(':');
+    std::string host = colon == std::string::npos ? "" : c.metrics_address.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    std::string port = colon == std::string::npos ? "" : c.metrics_address.substr(colon + 1);
+    unsigned char buf[16];
+    bool ip = inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+    bool num = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos &&
+               std::stoi(port) > 0 && std::stoi(port) < 65536;
+    if (!ip || !num)
+      return make_error("metrics address must be IP:PORT (e.g. 127.0.0.1:9464), not \"" + c.metrics_address + "\"",
+                        EINVAL);
+  }
   if (c.sessions.run_dir.size() > 60)
     return make_error("sessions.run_dir is too long for the unix sockets under it (60 bytes at most)", EINVAL);
   return {};
@@ -110,7 +144,7 @@ Status apply_config_text(const std::string& text, const std::string& origin, Dae
           next.guard_bridges.push_back(*name);
         }
       }
-    } else if (k == "sessions" || k == "docker") {
+    } else if (k == "sessions" || k == "docker" || k == "metrics") {
       const toml::table* table = node.as_table();
       if (!table) return make_error(where(origin, node.source()) + ": " + k + " must be a table", EINVAL);
       st = apply_table(*table, k, origin, next);

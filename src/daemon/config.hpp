@@ -18,6 +18,7 @@ struct DaemonConfig {
   std::string log_format = "text";                    // log_format: text | json
   std::string main_docker_socket = "/var/run/docker.sock";  // [docker] main_socket
   session::SessionSettings sessions;                  // [sessions] ...
+  std::string metrics_address;                        // [metrics] address: "" = unix socket only
 };
 
 // Applies a TOML file to `config`. An unknown key, a wrong type or a bad
@@ -25,6 +26,8 @@ struct DaemonConfig {
 Status apply_config_file(const std::string& path, DaemonConfig& config);
 // The same for TOML text (tests, fuzzing); `origin` names it in errors.
 Status apply_config_text(const std::string& text, const std::string& origin, DaemonConfig& config);
+// The effective configuration as TOML, for --check-config.
+std::string describe_config(const DaemonConfig& config);
 // Checks values wherever they came from.
 Status validate_config(const DaemonConfig& config);
 

@@ -25,6 +25,10 @@ int fail(const std::string& what) {
   return 1;
 }
 
+// A config error already says what is wrong and where; only a failure to
+// read the file needs the system's reason.
+std::string config_text(const Error& e) { return e.code == EINVAL ? e.message : e.text(); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -34,7 +38,8 @@ int main(int argc, char** argv) {
   daemon::DaemonConfig config;
   std::string config_file;
   std::vector<std::string> guard_cli;
-  std::string state_dir, socket_path, log_format;
+  std::string state_dir, socket_path, log_format, metrics_address;
+  std::string check_file;
   bool version = false;
   int monitor_buffer = netlink::Monitor::kDefaultRecvBuf;
   app.add_option("--config", config_file,
@@ -44,6 +49,10 @@ int main(int argc, char** argv) {
   app.add_option("--state-dir", state_dir, "Where snapshots are kept (default: /var/lib/hydra)");
   app.add_option("--socket", socket_path, "Control socket, mode 0660 (default: /run/hydra/hydra.sock)");
   app.add_option("--log-format", log_format, "Event lines on stderr: text or json (default: text)");
+  app.add_option("--metrics-address", metrics_address,
+                 "Also serve GET /metrics over TCP at HOST:PORT (e.g. 127.0.0.1:9464); default: unix socket only");
+  app.add_option("--check-config", check_file,
+                 "Check a config file (with any flags given), print the configuration in effect, and exit");
   app.add_flag("--version", version, "Print the version and exit");
   app.add_option("--monitor-buffer", monitor_buffer,
                  "Netlink monitor receive buffer in bytes (default 32 MiB; small values force overruns in tests)")
@@ -54,13 +63,19 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (!check_file.empty()) config_file = check_file;
   if (!config_file.empty())
-    if (auto st = daemon::apply_config_file(config_file, config); !st) return fail(st.error().text());
+    if (auto st = daemon::apply_config_file(config_file, config); !st) return fail(config_text(st.error()));
   if (!guard_cli.empty()) config.guard_bridges = guard_cli;
   if (!state_dir.empty()) config.state_dir = state_dir;
   if (!socket_path.empty()) config.socket = socket_path;
   if (!log_format.empty()) config.log_format = log_format;
-  if (auto st = daemon::validate_config(config); !st) return fail(st.error().text());
+  if (!metrics_address.empty()) config.metrics_address = metrics_address;
+  if (auto st = daemon::validate_config(config); !st) return fail(config_text(st.error()));
+  if (!check_file.empty()) {
+    std::cout << daemon::describe_config(config);
+    return 0;
+  }
 
   if (auto st = daemon::block_termination_signals(); !st) return fail(st.error().text());
   guard::EventLog log(config.log_format == "json" ? guard::LogFormat::kJson : guard::LogFormat::kText);
@@ -81,6 +96,19 @@ int main(int argc, char** argv) {
   auto server = api::HttpServer::start(std::move(*listener), config.socket,
                                        [&](const api::HttpRequest& req) { return api::route(api_ctx, req); });
   if (!server) return fail(server.error().text());
+  // Metrics on TCP: only GET /metrics answers there, never the control API.
+  std::unique_ptr<api::HttpServer> metrics_server;
+  if (!config.metrics_address.empty()) {
+    auto tcp = api::listen_tcp(config.metrics_address);
+    if (!tcp) return fail(tcp.error().text());
+    auto started = api::HttpServer::start(std::move(*tcp), "", [&](const api::HttpRequest& req) {
+      if (req.path != "/metrics") return api::error_response(404, "only /metrics is served here");
+      if (req.method != "GET") return api::error_response(405, req.method + " is not allowed on /metrics");
+      return api::HttpResponse{200, metrics.text(), "text/plain; version=0.0.4; charset=utf-8"};
+    });
+    if (!started) return fail(started.error().text());
+    metrics_server = std::move(*started);
+  }
 
   auto announcer = guard::Announcer::open();
   if (!announcer) return fail(announcer.error().text());

@@ -315,3 +315,28 @@ TEST(Guard, MetricsAfterARestore) {
   EXPECT_NE(after.find("hydra_bridge_restore_duration_seconds_bucket{le=\"1\"} 1"), std::string::npos) << after;
   EXPECT_NE(after.find("hydra_resyncs_total 0"), std::string::npos);
 }
+
+TEST(Guard, MetricsOverTcpAndConfigCheck) {
+  HYDRA_REQUIRE_ROOT();
+  SandboxWorld world(1);
+  ASSERT_TRUE(world.ok);
+  std::string dir = temp_dir();
+  // The TCP listener lives in the sandbox namespace: its loopback, not the machine's.
+  HydradProcess hydrad(world.sbx.path(), dir, {"--metrics-address", "127.0.0.1:9464"});
+  ASSERT_TRUE(hydrad.start());
+  auto text = capture("nsenter --net=" + world.sbx.path() + " curl -s http://127.0.0.1:9464/metrics");
+  EXPECT_NE(text.find("hydra_bridge_up{bridge=\"docker0\"} 1"), std::string::npos) << text;
+  auto other = capture("nsenter --net=" + world.sbx.path() +
+                       " curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9464/api/v1/bridges");
+  EXPECT_EQ(other, "404") << "the control API is never served over TCP";
+  hydrad.stop(SIGTERM);
+  std::ofstream(dir + "/bad.toml") << "[guard]\nbridges = [\"docker0\"]\n[metrics]\nadress = \"x\"\n";
+  auto out = capture(std::string(HYDRA_BIN_DIR) + "/hydrad --check-config " + dir + "/bad.toml 2>&1; echo rc=$?");
+  EXPECT_NE(out.find("bad.toml:4: unknown key metrics.adress"), std::string::npos) << out;
+  EXPECT_NE(out.find("rc=1"), std::string::npos);
+  std::ofstream(dir + "/good.toml") << "[metrics]\naddress = \"127.0.0.1:9100\"\n";
+  out = capture(std::string(HYDRA_BIN_DIR) + "/hydrad --check-config " + dir + "/good.toml 2>&1; echo rc=$?");
+  EXPECT_NE(out.find("address = \"127.0.0.1:9100\""), std::string::npos) << out;
+  EXPECT_NE(out.find("rc=0"), std::string::npos);
+  std::system(("rm -rf " + dir).c_str());
+}
