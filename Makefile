@@ -5,7 +5,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test demo bench install package clean
 
 all: build
 
@@ -26,6 +26,12 @@ demo: build
 
 bench: build
 	@scripts/bench $(BUILD)
+
+install: build
+	@cmake --install $(BUILD)
+
+package: build
+	@cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD)

@@ -42,6 +42,9 @@ Status GuardLoop::setup() {
   r = sd_event_add_time(event_, &timer_, CLOCK_MONOTONIC, UINT64_MAX, 1, &GuardLoop::on_timer, this);
   if (r < 0) return make_error("create guard timer", -r);
   sd_event_source_set_enabled(timer_, SD_EVENT_OFF);
+  // Under systemd with WatchdogSec=, sd-event sends WATCHDOG=1 from the loop
+  // itself: a loop that stops turning stops the pings.
+  sd_event_set_watchdog(event_, true);
   return {};
 }
 
