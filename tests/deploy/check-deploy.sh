@@ -29,6 +29,9 @@ awk '/hydra.toml: \|/{on=1; next} on && /^---/{exit} on' "$src/deploy/kubernetes
 # The Debian package (make package).
 (cd "$build" && cpack -G DEB -B "$tmp/pkg" >/dev/null) || fail "cpack"
 deb=$(ls "$tmp"/pkg/hydra_*.deb)
-dpkg-deb -c "$deb" | grep -q './usr/bin/hydrad$' || fail "the package lacks /usr/bin/hydrad"
-dpkg-deb -I "$deb" | grep -q 'Depends:.*libmnl0' || fail "the package does not depend on libmnl0"
+# (listed to files first: grep -q closing a pipe early would fail it under pipefail)
+dpkg-deb -c "$deb" >"$tmp/contents"
+dpkg-deb -I "$deb" >"$tmp/info"
+grep -q './usr/bin/hydrad$' "$tmp/contents" || fail "the package lacks /usr/bin/hydrad"
+grep -q 'Depends:.*libmnl0' "$tmp/info" || fail "the package does not depend on libmnl0"
 echo "deploy: 1 passed, 0 failed"
