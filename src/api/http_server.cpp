@@ -3,6 +3,9 @@
 #include <microhttpd.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 namespace hydra::api {
@@ -18,9 +21,29 @@ struct Pending {
   bool too_large = false;
 };
 
+// State of one streamed response: what the producer gave and is not sent yet.
+struct StreamState {
+  std::function<std::string()> next;
+  std::string pending;
+};
+
+ssize_t read_stream(void* cls, uint64_t, char* buf, size_t max) {
+  auto* st = static_cast<StreamState*>(cls);
+  if (st->pending.empty()) st->pending = st->next();
+  if (st->pending.empty()) return MHD_CONTENT_READER_END_OF_STREAM;
+  size_t n = std::min(max, st->pending.size());
+  std::memcpy(buf, st->pending.data(), n);
+  st->pending.erase(0, n);
+  return static_cast<ssize_t>(n);
+}
+
+void free_stream(void* cls) { delete static_cast<StreamState*>(cls); }
+
 MHD_Result send(MHD_Connection* conn, const HttpResponse& r) {
-  MHD_Response* resp = MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()),
-                                                       MHD_RESPMEM_MUST_COPY);
+  MHD_Response* resp =
+      r.stream ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, &read_stream, new StreamState{r.stream, {}},
+                                                   &free_stream)
+               : MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
   if (!resp) return MHD_NO;
   MHD_add_response_header(resp, "Content-Type", r.content_type.c_str());
   MHD_Result ret = MHD_queue_response(conn, static_cast<unsigned>(r.status), resp);

@@ -25,6 +25,10 @@ struct HttpResponse {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  // A streamed (chunked) body instead of `body`: called for the next bytes;
+  // it may block (each connection has its own thread); returning an empty
+  // string ends the stream.
+  std::function<std::string()> stream;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

@@ -35,6 +35,27 @@ HttpResponse health(const ApiContext& ctx) {
                    .dump() + "\n"};
 }
 
+// One JSON line per event, as they happen, until the client leaves. A
+// newline every 15 s of silence lets a vanished client be noticed.
+HttpResponse event_stream(ApiContext& ctx) {
+  auto sub = ctx.events.subscribe();
+  HttpResponse r;
+  r.content_type = "application/x-ndjson";
+  r.stream = [sub]() -> std::string {
+    std::unique_lock lock(sub->mu);
+    if (!sub->ready.wait_for(lock, std::chrono::seconds(15), [&] { return !sub->lines.empty() || sub->overflowed; }))
+      return "\n";
+    if (sub->lines.empty()) return "";  // overflowed: this client is too slow; end its stream
+    std::string out;
+    while (!sub->lines.empty()) {
+      out += sub->lines.front();
+      sub->lines.pop_front();
+    }
+    return out;
+  };
+  return r;
+}
+
 }  // namespace
 
 HttpResponse route(ApiContext& ctx, const HttpRequest& req) {
@@ -51,6 +72,7 @@ HttpResponse route(ApiContext& ctx, const HttpRequest& req) {
        [&](const std::smatch&) {
          return HttpResponse{200, ctx.metrics.text(), "text/plain; version=0.0.4; charset=utf-8"};
        }},
+      {std::regex("/api/v1/events"), "GET", [&](const std::smatch&) { return event_stream(ctx); }},
       {std::regex("/api/v1/bridges"), "GET",
        [&](const std::smatch&) { return HttpResponse{200, ctx.board.bridges().dump() + "\n"}; }},
       {std::regex("/api/v1/docker-instances"), "POST", [&](const std::smatch&) { return create_instance(ctx, req); }},

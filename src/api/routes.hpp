@@ -1,6 +1,7 @@
 // The REST API's routes: path and method → answer.
 #pragma once
 
+#include "api/event_stream.hpp"
 #include "api/http_server.hpp"
 #include "guard/metrics.hpp"
 #include "guard/status_board.hpp"
@@ -15,6 +16,7 @@ struct ApiContext {
   const guard::StatusBoard& board;
   session::SessionManager& sessions;
   const guard::Metrics& metrics;
+  EventStream& events;
   std::string version;
 };
 

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/events_command.hpp"
 #include "cli/links_command.hpp"
 #include "cli/session_commands.hpp"
 #include "cli/status_command.hpp"
@@ -21,6 +22,10 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "Protected bridges as hydrad guards them: state, identity, "
                                               "addresses, ports, restores");
   status->add_flag("--json", status_json, "Print the API's JSON");
+
+  bool events_json = false;
+  auto* events = app.add_subcommand("events", "Follow hydrad's events as they happen (restores, sessions, ...)");
+  events->add_flag("--json", events_json, "One JSON object per line");
 
   hydra::cli::SessionArgs sa;
   auto* session = app.add_subcommand("session", "Session dockerds: create, list, inspect, delete, purge");
@@ -49,6 +54,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   sa.socket = socket_path;
   using namespace hydra::cli;
+  if (events->parsed()) return run_events(socket_path, events_json, std::cout, std::cerr);
   if (s_create->parsed()) return run_session_create(sa, std::cout, std::cerr);
   if (s_list->parsed()) return run_session_list(sa, std::cout, std::cerr);
   if (s_inspect->parsed()) return run_session_inspect(sa, std::cout, std::cerr);

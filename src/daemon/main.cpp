@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
 
   if (auto st = daemon::block_termination_signals(); !st) return fail(st.error().text());
   guard::EventLog log(config.log_format == "json" ? guard::LogFormat::kJson : guard::LogFormat::kText);
+  // Declared before everything that emits events, so it outlives them.
+  api::EventStream event_stream;
+  log.subscribe([&](const nlohmann::json& e) { event_stream.publish(e.dump() + "\n"); });
   guard::SnapshotStore store(config.state_dir);
   if (auto st = store.prepare(); !st) return fail(st.error().text());
   auto sock = netlink::RtnlSocket::open();
@@ -90,7 +93,7 @@ int main(int argc, char** argv) {
   guard::StatusBoard board;
   guard::Metrics metrics(HYDRA_VERSION);
   session::SessionManager sessions(config.sessions, config.state_dir, config.main_docker_socket, log, board, metrics);
-  api::ApiContext api_ctx{board, sessions, metrics, HYDRA_VERSION};
+  api::ApiContext api_ctx{board, sessions, metrics, event_stream, HYDRA_VERSION};
   auto listener = api::listen_unix(config.socket, 0660);
   if (!listener) return fail(listener.error().text());
   auto server = api::HttpServer::start(std::move(*listener), config.socket,

@@ -43,4 +43,31 @@ Result<HttpReply> unix_http(const std::string& socket, const std::string& method
   return reply;
 }
 
+namespace {
+
+size_t forward(char* data, size_t size, size_t n, void* fn) {
+  auto& on_data = *static_cast<const std::function<bool(std::string_view)>*>(fn);
+  return on_data(std::string_view(data, size * n)) ? size * n : 0;  // 0 makes curl stop
+}
+
+}  // namespace
+
+Result<HttpReply> unix_http_stream(const std::string& socket, const std::string& path,
+                                   const std::function<bool(std::string_view)>& on_data) {
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+  if (!curl) return make_error("cannot initialise libcurl", ENOMEM);
+  std::string url = "http://localhost" + path;
+  curl_easy_setopt(curl.get(), CURLOPT_UNIX_SOCKET_PATH, socket.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &forward);
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &on_data);
+  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+  CURLcode rc = curl_easy_perform(curl.get());
+  HttpReply reply;
+  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &reply.status);
+  if (rc != CURLE_OK && rc != CURLE_WRITE_ERROR)
+    return make_error("GET " + path + " on " + socket + ": " + curl_easy_strerror(rc), ECONNREFUSED);
+  return reply;
+}
+
 }  // namespace hydra::docker

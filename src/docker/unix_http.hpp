@@ -2,7 +2,9 @@
 // hydrad's own API for hydractl.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "base/result.hpp"
 
@@ -17,5 +19,10 @@ struct HttpReply {
 // any HTTP status is a reply.
 Result<HttpReply> unix_http(const std::string& socket, const std::string& method, const std::string& path,
                             const std::string& body = "", long timeout_s = 60);
+
+// A GET whose body is handed over piece by piece as it arrives (a stream);
+// on_data returns false to stop. The reply's body stays empty.
+Result<HttpReply> unix_http_stream(const std::string& socket, const std::string& path,
+                                   const std::function<bool(std::string_view)>& on_data);
 
 }  // namespace hydra::docker

@@ -340,3 +340,33 @@ TEST(Guard, MetricsOverTcpAndConfigCheck) {
   EXPECT_NE(out.find("rc=0"), std::string::npos);
   std::system(("rm -rf " + dir).c_str());
 }
+
+TEST(Guard, EventStreamFollowsARestore) {
+  HYDRA_REQUIRE_ROOT();
+  Guarded g;
+  ASSERT_TRUE(g.start());
+  std::string out = g.dir + "/stream.json", text = g.dir + "/stream.txt";
+  std::string ctl = std::string(HYDRA_BIN_DIR) + "/hydractl --socket " + g.hydrad.socket() + " events";
+  // Two followers, JSON and text, each stopped by timeout after the restore.
+  ASSERT_EQ(sh("(timeout 3 " + ctl + " --json > " + out + " &) ; (timeout 3 " + ctl + " > " + text + " &)"), 0);
+  usleep(300000);
+  ASSERT_TRUE(g.delete_and_wait_restored());
+  sleep(3);
+  std::ifstream in(out);
+  std::string line;
+  bool restored = false;
+  while (std::getline(in, line)) {
+    auto e = json::parse(line, nullptr, false);
+    ASSERT_FALSE(e.is_discarded()) << line;
+    if (e["event"] == "bridge_restored") {
+      restored = true;
+      EXPECT_EQ(e["bridge"], "docker0");
+      EXPECT_EQ(e["ports"], 3);
+    }
+  }
+  EXPECT_TRUE(restored) << "the JSON stream carried the restore";
+  std::ifstream tin(text);
+  std::string all((std::istreambuf_iterator<char>(tin)), std::istreambuf_iterator<char>());
+  EXPECT_NE(all.find(" bridge_restored "), std::string::npos) << all;
+  EXPECT_NE(all.find("bridge=docker0"), std::string::npos) << all;
+}

@@ -1,0 +1,45 @@
+#include "cli/events_command.hpp"
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "docker/unix_http.hpp"
+#include "guard/event_log.hpp"
+
+namespace hydra::cli {
+
+int run_events(const std::string& socket, bool json, std::ostream& out, std::ostream& err) {
+  std::string partial;
+  auto r = docker::unix_http_stream(socket, "/api/v1/events", [&](std::string_view data) {
+    partial.append(data);
+    size_t nl;
+    while ((nl = partial.find('\n')) != std::string::npos) {
+      std::string line = partial.substr(0, nl);
+      partial.erase(0, nl + 1);
+      if (line.empty()) continue;  // the server's keep-alive
+      if (json) {
+        out << line << "\n";
+      } else {
+        auto e = nlohmann::json::parse(line, nullptr, false);
+        if (e.is_discarded()) continue;
+        std::string ts = e.value("ts", ""), name = e.value("event", "");
+        e.erase("ts");
+        e.erase("event");
+        out << ts << " " << name << " " << guard::EventLog::text_fields(e) << "\n";
+      }
+      out.flush();
+    }
+    return static_cast<bool>(out);
+  });
+  if (!r) {
+    err << "hydractl: cannot reach hydrad at " << socket << ": " << r.error().message << "\n";
+    return 1;
+  }
+  if (r->status != 200) {
+    err << "hydractl: hydrad answered " << r->status << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace hydra::cli
