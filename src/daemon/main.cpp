@@ -78,7 +78,11 @@ int main(int argc, char** argv) {
   }
 
   if (auto st = daemon::block_termination_signals(); !st) return fail(st.error().text());
-  guard::EventLog log(config.log_format == "json" ? guard::LogFormat::kJson : guard::LogFormat::kText);
+  // Under systemd, events go to the journal with native fields (EVENT=,
+  // BRIDGE=, RESTORE_USEC=, SESSION=); elsewhere text or JSON lines on stderr.
+  guard::EventLog log(guard::stderr_is_journal()   ? guard::LogFormat::kJournal
+                      : config.log_format == "json" ? guard::LogFormat::kJson
+                                                    : guard::LogFormat::kText);
   // Declared before everything that emits events, so it outlives them.
   api::EventStream event_stream;
   log.subscribe([&](const nlohmann::json& e) { event_stream.publish(e.dump() + "\n"); });

@@ -1,6 +1,12 @@
 #include "guard/event_log.hpp"
 
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
+
+#include <cctype>
+#include <cstdlib>
 
 #include <ctime>
 
@@ -26,11 +32,47 @@ std::string EventLog::text_fields(const nlohmann::json& fields) {
   return out;
 }
 
+bool stderr_is_journal() {
+  const char* js = std::getenv("JOURNAL_STREAM");
+  if (!js) return false;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(js, "%llu:%llu", &dev, &ino) != 2) return false;
+  struct stat st {};
+  return fstat(2, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+std::vector<std::string> journal_fields(const nlohmann::json& event) {
+  nlohmann::json rest = event;
+  std::string name = rest.value("event", "");
+  rest.erase("ts");
+  rest.erase("event");
+  std::vector<std::string> out;
+  out.push_back("MESSAGE=" + name + " " + EventLog::text_fields(rest));
+  out.push_back("EVENT=" + name);
+  bool bad = name == "restore_failed" || name == "fatal" || name == "bridge_conflict";
+  bool warn = name == "bridge_missing" || name == "resync" || name == "session_exited" || name == "restore_retry";
+  out.push_back(std::string("PRIORITY=") + (bad ? "3" : warn ? "4" : "6"));
+  for (const auto& [key, value] : rest.items()) {
+    std::string k;
+    for (char c : key) k += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    // Journal convention: durations in microseconds end in _USEC.
+    if (k.size() > 3 && k.compare(k.size() - 3, 3, "_US") == 0) k += "EC";
+    out.push_back(k + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
+  }
+  return out;
+}
+
 void EventLog::emit(const std::string& event, nlohmann::json fields) {
   nlohmann::json line{{"ts", timestamp()}, {"event", event}};
   for (auto& [k, v] : fields.items()) line[k] = v;
   std::lock_guard lock(mu_);
-  if (format_ == LogFormat::kJson) {
+  if (format_ == LogFormat::kJournal) {
+    auto f = journal_fields(line);
+    std::vector<iovec> iov;
+    for (auto& s : f) iov.push_back({s.data(), s.size()});
+    if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) < 0)
+      std::fprintf(out_, "%s\n", line.dump().c_str());  // no journal after all: keep the line
+  } else if (format_ == LogFormat::kJson) {
     std::fprintf(out_, "%s\n", line.dump().c_str());
   } else {
     std::fprintf(out_, "%s %s %s\n", line["ts"].get<std::string>().c_str(), event.c_str(),

@@ -14,11 +14,20 @@
 
 namespace hydra::guard {
 
-enum class LogFormat { kText, kJson };
+enum class LogFormat { kText, kJson, kJournal };
+
+// True when stderr is connected to the journal (systemd sets JOURNAL_STREAM
+// to its device and inode): events then go to journald with native fields.
+bool stderr_is_journal();
+
+// The journal fields of one event: MESSAGE (the text line), EVENT=, and the
+// upper-cased fields (BRIDGE=, RESTORE_USEC=, SESSION=, ...), PRIORITY.
+std::vector<std::string> journal_fields(const nlohmann::json& event);
 
 class EventLog {
  public:
   explicit EventLog(LogFormat format, FILE* out = stderr) : format_(format), out_(out) {}
+  [[nodiscard]] LogFormat format() const { return format_; }
   void emit(const std::string& event, nlohmann::json fields = nlohmann::json::object());
   void subscribe(std::function<void(const nlohmann::json&)> fn);
 
