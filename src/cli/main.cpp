@@ -6,6 +6,7 @@
 #include "cli/links_command.hpp"
 #include "cli/session_commands.hpp"
 #include "cli/status_command.hpp"
+#include "cli/topology_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"hydractl — inspect and drive hydrad, the guard of docker0 and its session bridges"};
@@ -26,6 +27,14 @@ int main(int argc, char** argv) {
   bool events_json = false;
   auto* events = app.add_subcommand("events", "Follow hydrad's events as they happen (restores, sessions, ...)");
   events->add_flag("--json", events_json, "One JSON object per line");
+
+  hydra::cli::TopologyArgs ta;
+  ta.docker_socket = "/var/run/docker.sock";
+  auto* topology = app.add_subcommand("topology", "Draw this sandbox's network: bridges, ports by container, "
+                                                  "guarded bridges, sessions and desktop links");
+  topology->add_option("--docker-socket", ta.docker_socket, "The main dockerd, for container names")
+      ->capture_default_str();
+  topology->add_flag("--dot", ta.dot, "Print Graphviz (dot) instead of a tree");
 
   hydra::cli::SessionArgs sa;
   auto* session = app.add_subcommand("session", "Session dockerds: create, list, inspect, delete, purge");
@@ -54,6 +63,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   sa.socket = socket_path;
   using namespace hydra::cli;
+  ta.socket = socket_path;
+  if (topology->parsed()) return run_topology(ta, std::cout, std::cerr);
   if (events->parsed()) return run_events(socket_path, events_json, std::cout, std::cerr);
   if (s_create->parsed()) return run_session_create(sa, std::cout, std::cerr);
   if (s_list->parsed()) return run_session_list(sa, std::cout, std::cerr);

@@ -25,6 +25,24 @@ Status EngineClient::ping(long timeout_s) const {
   return {};
 }
 
+Result<std::vector<EngineClient::Container>> EngineClient::containers() const {
+  auto r = unix_http(socket_, "GET", "/containers/json");
+  if (!r) return r.error();
+  if (r->status != 200) return api_error("list containers", *r);
+  auto j = json::parse(r->body, nullptr, false);
+  if (!j.is_array()) return make_error("list containers: not a JSON array", EBADMSG);
+  std::vector<Container> out;
+  for (const auto& c : j) {
+    Container k;
+    k.id = c.value("Id", "");
+    if (c.contains("Names") && c["Names"].is_array() && !c["Names"].empty()) k.name = c["Names"][0];
+    if (!k.name.empty() && k.name[0] == '/') k.name.erase(0, 1);
+    if (k.name.empty()) k.name = k.id.substr(0, 12);
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> EngineClient::running_containers() const {
   auto r = unix_http(socket_, "GET", "/containers/json");
   if (!r) return r.error();

@@ -15,6 +15,12 @@ class EngineClient {
   explicit EngineClient(std::string socket) : socket_(std::move(socket)) {}
 
   Status ping(long timeout_s = 2) const;
+  struct Container {
+    std::string id;
+    std::string name;  // without the leading '/'
+  };
+  // The running containers, with their names.
+  Result<std::vector<Container>> containers() const;
   // Ids of the running containers.
   Result<std::vector<std::string>> running_containers() const;
   // Stops one container, giving it `grace_s` seconds before Docker kills it.

@@ -86,6 +86,16 @@ TEST(SessionsE2E, SessionDesktopAndPreventedDeletion) {
   EXPECT_EQ(shown["desktop"]["ip"], "10.200.1.254");
   EXPECT_NE(capture(ctl + " session inspect s1").find("10.112.0.0/20"), std::string::npos);
   EXPECT_NE(sh(ctl + " session inspect nope"), 0) << "unknown session: non-zero exit";
+  // The topology, drawn from inside the sandbox.
+  std::string topo = capture(w.in_sbx(ctl + " topology --docker-socket " + w.main_socket()));
+  for (const char* want : {"docker0  bridge  10.213.0.1/24", "guarded by hydrad: guarded", "→ container buildkit (eth0)",
+                           "→ container desktop (eth0)", "hydra1  bridge  10.200.1.1/24", "session session/s1",
+                           "vethb-h1 → container desktop (eth1)", "[desktop link]", "→ container api (eth0, session/s1)",
+                           "network of session session/s1", "eth0  veth  192.0.2.2/24"})
+    EXPECT_NE(topo.find(want), std::string::npos) << "missing \"" << want << "\" in:\n" << topo;
+  std::string dot = capture(w.in_sbx(ctl + " topology --dot --docker-socket " + w.main_socket()));
+  EXPECT_EQ(dot.rfind("digraph sandbox {", 0), 0u) << dot;
+  EXPECT_NE(dot.find("\"docker0\" -> \"container buildkit\""), std::string::npos) << dot;
   auto inspect = json::parse(w.api("GET", "/api/v1/docker-instances/session/s1").second);
   EXPECT_EQ(inspect["container_count"], 1);
   EXPECT_GT(inspect["pid"].get<int>(), 0);
