@@ -5,7 +5,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build test demo bench install package clean
+.PHONY: all deps build fuzz-build test fuzz demo bench install package clean
 
 all: build
 
@@ -18,8 +18,16 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
 
-test: build
+fuzz-build: deps
+	@scripts/fuzz build
+
+test: build fuzz-build
 	@scripts/run-tests $(BUILD)
+
+# Longer fuzzing than the 10 s per target of make test.
+FUZZ_SECONDS ?= 300
+fuzz: fuzz-build
+	@scripts/fuzz all $(FUZZ_SECONDS)
 
 demo: build
 	@scripts/demo $(BUILD) $(ARGS)
@@ -34,4 +42,4 @@ package: build
 	@cd $(BUILD) && cpack -G DEB
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-fuzz

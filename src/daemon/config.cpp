@@ -61,6 +61,42 @@ Status apply_table(const toml::table& table, const std::string& section, const s
   return {};
 }
 
+// toml++ 3.3 reaches a __builtin_unreachable on some non-ASCII code points
+// (U+FEFD, found by the config fuzzer) — undefined behaviour on input. Every
+// value hydrad reads is ASCII, so non-ASCII is refused outside comments (with
+// the line named) and blanked inside them before toml++ sees the text.
+Result<std::string> ascii_outside_comments(const std::string& text, const std::string& origin) {
+  std::string out = text;
+  size_t line = 1;
+  bool in_comment = false;
+  char quote = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    char c = out[i];
+    if (c == '\n') {
+      ++line;
+      in_comment = false;
+      quote = 0;
+      continue;
+    }
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      if (!in_comment)
+        return make_error(origin + ":" + std::to_string(line) + ": only ASCII is accepted outside comments", EINVAL);
+      out[i] = ' ';
+      continue;
+    }
+    if (in_comment) continue;
+    if (quote) {
+      if (c == '\\' && quote == '"' && i + 1 < out.size()) ++i;
+      else if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '#') {
+      in_comment = true;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string describe_config(const DaemonConfig& c) {
@@ -110,9 +146,11 @@ Status validate_config(const DaemonConfig& c) {
 }
 
 Status apply_config_text(const std::string& text, const std::string& origin, DaemonConfig& config) {
+  auto ascii = ascii_outside_comments(text, origin);
+  if (!ascii) return ascii.error();
   toml::table root;
   try {
-    root = toml::parse(text, origin);
+    root = toml::parse(*ascii, origin);
   } catch (const toml::parse_error& e) {
     return make_error(where(origin, e.source()) + ": " + std::string(e.description()), EINVAL);
   }

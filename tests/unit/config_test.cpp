@@ -20,6 +20,13 @@ bridges = ["docker0", "br-main"]
   EXPECT_EQ(c.guard_bridges, (std::vector<std::string>{"docker0", "br-main"}));
 }
 
+TEST(Config, NonAsciiInCommentsIsFine) {
+  DaemonConfig c;
+  auto st = apply_config_text("# caf\xc3\xa9 \xef\xbb\xbd \xe2\x80\x94 notes\nstate_dir = \"/x\" # \xc3\xa9\n", "h.toml", c);
+  ASSERT_TRUE(st) << st.error().text();
+  EXPECT_EQ(c.state_dir, "/x");
+}
+
 TEST(Config, ErrorsNameFileAndLineAndChangeNothing) {
   struct Case {
     const char* text;
@@ -31,7 +38,9 @@ TEST(Config, ErrorsNameFileAndLineAndChangeNothing) {
                  Case{"[guard]\nbridges = [\"docker0\", \"way-too-long-bridge-name\"]\n", "hydra.toml:2:"},
                  Case{"[guard]\ncolour = 1\n", "hydra.toml:2: unknown key guard.colour"},
                  Case{"log_format = \"xml\"\n", "log format must be text or json"},
-                 Case{"state_dir = \n", "hydra.toml:1:"}}) {
+                 Case{"state_dir = \n", "hydra.toml:1:"},
+                 Case{"# fine\nstate_dir = \"/caf\xc3\xa9\"\n", "hydra.toml:2: only ASCII"},
+                 Case{"\xef\xbb\xbd\n", "hydra.toml:1: only ASCII"}}) {
     DaemonConfig cfg;
     auto st = apply_config_text(c.text, "hydra.toml", cfg);
     ASSERT_FALSE(st) << c.text;
