@@ -5,7 +5,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build fuzz-build test fuzz demo bench install package clean
+.PHONY: all deps build sanitize-build fuzz-build test fuzz demo bench install package clean
 
 all: build
 
@@ -21,7 +21,12 @@ build: deps $(BUILD)/CMakeCache.txt
 fuzz-build: deps
 	@scripts/fuzz build
 
-test: build fuzz-build
+# The unit and integration suites again, built with ASan + UBSan.
+sanitize-build: deps
+	@[ -f build-asan/CMakeCache.txt ] || cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHYDRA_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS) --target unit_tests integration_tests hydrad hydractl -- --no-print-directory >/dev/null
+
+test: build fuzz-build sanitize-build
 	@scripts/run-tests $(BUILD)
 
 # Longer fuzzing than the 10 s per target of make test.
@@ -42,4 +47,4 @@ package: build
 	@cd $(BUILD) && cpack -G DEB
 
 clean:
-	rm -rf $(BUILD) build-fuzz
+	rm -rf $(BUILD) build-fuzz build-asan

@@ -36,7 +36,7 @@ std::vector<uint8_t> make_ack(uint32_t seq, int error, const std::string& msg = 
   std::vector<uint8_t> out(h.nlmsg_len);
   std::memcpy(out.data(), &h, sizeof h);
   std::memcpy(out.data() + sizeof h, &e, sizeof e);
-  std::memcpy(out.data() + sizeof h + sizeof e, tlvs.data(), tlvs.size());
+  if (!tlvs.empty()) std::memcpy(out.data() + sizeof h + sizeof e, tlvs.data(), tlvs.size());
   return out;
 }
 
