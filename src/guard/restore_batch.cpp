@@ -18,6 +18,7 @@ Result<RestoreBatch> build_restore_batch(const net::RestorePlan& plan, const std
     auto r = netlink::create_bridge(*plan.create);
     if (!r) return r.error();
     add(std::move(*r), Kind::kCreate);
+    if (plan.mtu_after_create) add(netlink::set_mtu(plan.bridge_ifindex, bridge_name, *plan.mtu_after_create), Kind::kMtu);
   } else if (plan.set_up) {
     add(netlink::set_admin_up(plan.bridge_ifindex, bridge_name, true), Kind::kSetUp);
   }

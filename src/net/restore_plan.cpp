@@ -17,6 +17,8 @@ bool restorable_address(const AddrInfo& a) {
 
 namespace {
 
+constexpr uint32_t kDefaultMtu = 1500;
+
 // The recorded ifindex when free, else one above every index in use.
 int choose_ifindex(const BridgeSnapshot& snap, const LinkTable& table) {
   if (snap.ifindex > 0 && !table.find(snap.ifindex)) return snap.ifindex;
@@ -41,7 +43,13 @@ void plan_ports(const BridgeSnapshot& snap, const LinkTable& table, RestorePlan&
     plan.attach.push_back(rec);
     min_mtu = min_mtu ? std::min(min_mtu, dev->mtu) : dev->mtu;
   }
-  if (!plan.attach.empty() && snap.mtu && min_mtu != snap.mtu) plan.mtu_after_ports = snap.mtu;
+  // A bridge takes its ports' MTU as they join, and falls back to 1500 when
+  // the last one leaves — unless its MTU was changed after creation (an MTU
+  // given at creation, or "changed" to the value it has, does not count). So
+  // a non-default MTU is set right after creation (see plan_restore), and the
+  // default one after the ports only if they would pull it elsewhere.
+  if (plan.create && snap.mtu == kDefaultMtu && !plan.attach.empty() && min_mtu != snap.mtu)
+    plan.mtu_after_ports = snap.mtu;
 }
 
 }  // namespace
@@ -61,7 +69,8 @@ RestorePlan plan_restore(const BridgeSnapshot& snap, const LinkTable& table, Pla
     spec.name = snap.name;
     spec.ifindex = choose_ifindex(snap, table);
     spec.mac = snap.mac;
-    spec.mtu = snap.mtu;
+    spec.mtu = 0;  // created at 1500; a different MTU is set next, so that it sticks
+    if (snap.mtu && snap.mtu != kDefaultMtu) plan.mtu_after_create = snap.mtu;
     spec.options = netlink::non_default(snap.options, netlink::bridge_option_specs());
     spec.up = true;
     plan.bridge_ifindex = spec.ifindex;

@@ -34,11 +34,14 @@ struct RestorePlan {
   std::vector<PortRecord> attach;              // recorded ports to re-attach
   std::vector<RefusedPort> refused;            // recorded, present, but not to be touched
   std::vector<PortRecord> gone;                // recorded, no longer present
-  // A bridge follows its ports' MTU; set after the ports when that differs.
+  // The MTU is set in a request of its own so that the kernel marks it as
+  // chosen (and keeps it when ports come and go): right after creation when
+  // it is not 1500, after the ports when they would pull 1500 elsewhere.
+  std::optional<uint32_t> mtu_after_create;
   std::optional<uint32_t> mtu_after_ports;
 
   [[nodiscard]] bool empty() const {
-    return !create && !set_up && addresses.empty() && attach.empty() && !mtu_after_ports;
+    return !create && !set_up && addresses.empty() && attach.empty() && !mtu_after_create && !mtu_after_ports;
   }
 };
 

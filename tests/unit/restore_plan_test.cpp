@@ -39,7 +39,8 @@ TEST(RestorePlan, DeletedBridgeComesBackWithItsPorts) {
   EXPECT_EQ(plan.create->name, "docker0");
   EXPECT_EQ(plan.create->ifindex, 5) << "the old ifindex is free: reuse it";
   EXPECT_EQ(plan.create->mac, w.snap.mac);
-  EXPECT_EQ(plan.create->mtu, 1500u);
+  EXPECT_EQ(plan.create->mtu, 0u) << "1500, the default: nothing to set";
+  EXPECT_FALSE(plan.mtu_after_create);
   EXPECT_TRUE(plan.create->up);
   EXPECT_EQ(plan.bridge_ifindex, 5);
   EXPECT_EQ(names(plan.attach), (std::vector<std::string>{"veth0a", "veth0b", "veth0c"}));
@@ -103,13 +104,38 @@ TEST(RestorePlan, UnrecordedMasterlessDevicesAreNeverConsidered) {
   EXPECT_EQ(plan.attach.size(), 3u);
 }
 
-TEST(RestorePlan, MtuSetAfterPortsWhenTheyWouldChangeIt) {
+TEST(RestorePlan, NonDefaultMtuIsSetAfterTheBridgeIsMade) {
   SandboxWorld w;
-  w.snap.mtu = 1400;  // set by the user; ports are 1500
+  w.snap.mtu = 1400;
+  for (auto& p : w.snap.ports) (void)p;
   w.delete_docker0();
+  for (int idx : {10, 11, 12}) {  // ports of the same MTU: joining would not change it
+    auto l = *w.table.find(idx);
+    l.mtu = 1400;
+    w.table.apply(netlink::LinkEvent{false, l});
+  }
   auto plan = plan_restore(w.snap, w.table, PlanMode::kRecover);
+  ASSERT_TRUE(plan.create);
+  EXPECT_EQ(plan.create->mtu, 0u) << "created at 1500 ...";
+  ASSERT_TRUE(plan.mtu_after_create) << "... then changed, so that it stays when the ports leave";
+  EXPECT_EQ(*plan.mtu_after_create, 1400u);
+  auto batch = guard::build_restore_batch(plan, "docker0");
+  ASSERT_TRUE(batch);
+  EXPECT_EQ(batch->items[1].kind, guard::BatchItem::Kind::kMtu) << "right after the create";
+}
+
+TEST(RestorePlan, MtuSetAfterPortsWhenTheyWouldChangeIt) {
+  SandboxWorld w;  // docker0 at 1500; its ports come back at 9000
+  w.delete_docker0();
+  for (int idx : {10, 11, 12}) {
+    auto l = *w.table.find(idx);
+    l.mtu = 9000;
+    w.table.apply(netlink::LinkEvent{false, l});
+  }
+  auto plan = plan_restore(w.snap, w.table, PlanMode::kRecover);
+  EXPECT_FALSE(plan.mtu_after_create);
   ASSERT_TRUE(plan.mtu_after_ports);
-  EXPECT_EQ(*plan.mtu_after_ports, 1400u);
+  EXPECT_EQ(*plan.mtu_after_ports, 1500u);
   auto batch = guard::build_restore_batch(plan, "docker0");
   ASSERT_TRUE(batch);
   EXPECT_EQ(batch->items.back().kind, guard::BatchItem::Kind::kMtu);
