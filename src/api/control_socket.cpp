@@ -3,11 +3,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <vector>
 
 namespace hydra::api {
 
@@ -39,9 +41,18 @@ Status make_parent(const std::string& path) {
 
 }  // namespace
 
-Result<UniqueFd> listen_unix(const std::string& path, mode_t mode) {
+Result<UniqueFd> listen_unix(const std::string& path, mode_t mode, const std::string& group) {
   auto addr = unix_address(path);
   if (!addr) return addr.error();
+  gid_t gid = static_cast<gid_t>(-1);
+  if (!group.empty()) {
+    std::vector<char> buf(16384);
+    struct group grp {};
+    struct group* found = nullptr;
+    if (getgrnam_r(group.c_str(), &grp, buf.data(), buf.size(), &found) != 0 || !found)
+      return make_error("control socket group \"" + group + "\" does not exist", EINVAL);
+    gid = found->gr_gid;
+  }
   if (auto st = make_parent(path); !st) return st.error();
   struct stat st {};
   if (lstat(path.c_str(), &st) == 0) {
@@ -56,6 +67,8 @@ Result<UniqueFd> listen_unix(const std::string& path, mode_t mode) {
   if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0)
     return errno_error("bind control socket " + path);
   if (chmod(path.c_str(), mode) != 0) return errno_error("chmod control socket " + path);
+  if (gid != static_cast<gid_t>(-1) && chown(path.c_str(), static_cast<uid_t>(-1), gid) != 0)
+    return errno_error("give control socket " + path + " to group " + group);
   if (listen(fd.get(), 128) != 0) return errno_error("listen on control socket " + path);
   return fd;
 }

@@ -12,7 +12,8 @@
 
 namespace hydra::api {
 
-Result<UniqueFd> listen_unix(const std::string& path, mode_t mode);
+// `group` (a name; "" keeps root's) owns the socket, so its members may use it.
+Result<UniqueFd> listen_unix(const std::string& path, mode_t mode, const std::string& group = "");
 // A TCP listener on "HOST:PORT" (IPv4 or [IPv6]); for the metrics endpoint.
 Result<UniqueFd> listen_tcp(const std::string& address);
 

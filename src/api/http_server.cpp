@@ -1,6 +1,7 @@
 #include "api/http_server.hpp"
 
 #include <microhttpd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -68,6 +69,14 @@ MHD_Result on_request(void* cls, MHD_Connection* conn, const char* url, const ch
   if (pending->too_large)
     return send(conn, error_response(413, "request body larger than " + std::to_string(HttpServer::kMaxBody) + " bytes"));
   HttpRequest req{method, url, std::move(pending->body)};
+  if (const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (getsockopt(info->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0) {
+      req.peer_uid = cred.uid;
+      req.peer_pid = cred.pid;
+    }
+  }
   HttpResponse resp;
   try {
     resp = server->handler()(req);

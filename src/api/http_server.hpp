@@ -19,6 +19,9 @@ struct HttpRequest {
   std::string method;
   std::string path;
   std::string body;
+  // Who is asking (SO_PEERCRED on the unix socket); -1 when unknown (TCP).
+  long peer_uid = -1;
+  long peer_pid = -1;
 };
 
 struct HttpResponse {

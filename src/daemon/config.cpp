@@ -105,7 +105,8 @@ std::string describe_config(const DaemonConfig& c) {
   for (const auto& b : c.guard_bridges) bridges += (bridges.empty() ? "" : ", ") + q(b);
   std::string out;
   out += "# hydrad: configuration in effect (defaults, then the file, then flags)\n";
-  out += "state_dir = " + q(c.state_dir) + "\nsocket = " + q(c.socket) + "\nlog_format = " + q(c.log_format) + "\n";
+  out += "state_dir = " + q(c.state_dir) + "\nsocket = " + q(c.socket) + "\nsocket_group = " + q(c.socket_group) +
+         "\nlog_format = " + q(c.log_format) + "\n";
   out += "\n[guard]\nbridges = [" + bridges + "]\n";
   out += "\n[docker]\nmain_socket = " + q(c.main_docker_socket) + "\n";
   out += "\n[metrics]\naddress = " + q(c.metrics_address) + "\n";
@@ -162,6 +163,8 @@ Status apply_config_text(const std::string& text, const std::string& origin, Dae
       st = string_value(node, k, origin, next.state_dir);
     } else if (k == "socket") {
       st = string_value(node, k, origin, next.socket);
+    } else if (k == "socket_group") {
+      st = string_value(node, k, origin, next.socket_group);
     } else if (k == "log_format") {
       st = string_value(node, k, origin, next.log_format);
     } else if (k == "guard") {

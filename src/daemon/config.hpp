@@ -15,6 +15,7 @@ struct DaemonConfig {
   std::vector<std::string> guard_bridges{"docker0"};  // [guard] bridges
   std::string state_dir = "/var/lib/hydra";           // state_dir
   std::string socket = "/run/hydra/hydra.sock";       // socket
+  std::string socket_group;                           // socket_group: "" = root's group
   std::string log_format = "text";                    // log_format: text | json
   std::string main_docker_socket = "/var/run/docker.sock";  // [docker] main_socket
   session::SessionSettings sessions;                  // [sessions] ...

@@ -98,10 +98,16 @@ int main(int argc, char** argv) {
   guard::Metrics metrics(HYDRA_VERSION);
   session::SessionManager sessions(config.sessions, config.state_dir, config.main_docker_socket, log, board, metrics);
   api::ApiContext api_ctx{board, sessions, metrics, event_stream, HYDRA_VERSION};
-  auto listener = api::listen_unix(config.socket, 0660);
+  auto listener = api::listen_unix(config.socket, 0660, config.socket_group);
   if (!listener) return fail(listener.error().text());
-  auto server = api::HttpServer::start(std::move(*listener), config.socket,
-                                       [&](const api::HttpRequest& req) { return api::route(api_ctx, req); });
+  auto server = api::HttpServer::start(std::move(*listener), config.socket, [&](const api::HttpRequest& req) {
+    api::HttpResponse resp = api::route(api_ctx, req);
+    // Every request that changes something is logged with who asked.
+    if (req.method != "GET")
+      log.emit("api_request", {{"method", req.method}, {"path", req.path}, {"status", resp.status},
+                               {"peer_uid", req.peer_uid}, {"peer_pid", req.peer_pid}});
+    return resp;
+  });
   if (!server) return fail(server.error().text());
   // Metrics on TCP: only GET /metrics answers there, never the control API.
   std::unique_ptr<api::HttpServer> metrics_server;

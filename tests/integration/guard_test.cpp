@@ -375,3 +375,35 @@ TEST(Guard, EventStreamFollowsARestore) {
   EXPECT_NE(all.find(" bridge_restored "), std::string::npos) << all;
   EXPECT_NE(all.find("bridge=docker0"), std::string::npos) << all;
 }
+
+TEST(Guard, ControlSocketGroupAndWhoAsked) {
+  HYDRA_REQUIRE_ROOT();
+  SandboxWorld world(1);
+  ASSERT_TRUE(world.ok);
+  std::string dir = temp_dir();
+  std::ofstream(dir + "/h.toml") << "socket_group = \"daemon\"\n";
+  HydradProcess hydrad(world.sbx.path(), dir, {"--config", dir + "/h.toml"});
+  ASSERT_TRUE(hydrad.start());
+  struct stat st {};
+  ASSERT_EQ(stat(hydrad.socket().c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 1u) << "group daemon (gid 1 on Debian)";
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  // A mutating request is logged with the asker's uid and pid.
+  capture("curl -s -X DELETE --unix-socket " + hydrad.socket() + " http://localhost/api/v1/docker-instances/session/nope");
+  ASSERT_TRUE(hydrad.wait_for([](const json& e) { return e["event"] == "api_request"; }, 2000));
+  for (const auto& e : hydrad.events()) {
+    if (e["event"] != "api_request") continue;
+    EXPECT_EQ(e["method"], "DELETE");
+    EXPECT_EQ(e["status"], 404);
+    EXPECT_EQ(e["peer_uid"], 0);
+    EXPECT_GT(e["peer_pid"].get<long>(), 0);
+  }
+  hydrad.stop(SIGTERM);
+  // A group that does not exist is an error at start, named.
+  std::ofstream(dir + "/bad.toml") << "socket_group = \"no-such-group-hydra\"\n";
+  auto out = capture("nsenter --net=" + world.sbx.path() + " " + std::string(HYDRA_BIN_DIR) + "/hydrad --config " +
+                     dir + "/bad.toml --state-dir " + dir + "/s2 --socket " + dir + "/s2.sock 2>&1; echo rc=$?");
+  EXPECT_NE(out.find("group \"no-such-group-hydra\" does not exist"), std::string::npos) << out;
+  EXPECT_NE(out.find("rc=1"), std::string::npos);
+  std::system(("rm -rf " + dir).c_str());
+}
