@@ -53,6 +53,7 @@ Status apply_table(const toml::table& table, const std::string& section, const s
     else if (section == "sessions" && k == "run_dir") st = string_value(node, full, origin, s.run_dir);
     else if (section == "sessions" && k == "storage_driver") st = string_value(node, full, origin, s.storage_driver);
     else if (section == "sessions" && k == "live_restore") st = bool_value(node, full, origin, s.live_restore);
+    else if (section == "sessions" && k == "stop_on_exit") st = bool_value(node, full, origin, s.stop_on_exit);
     else if (section == "sessions" && k == "start_timeout") st = seconds_value(node, full, origin, s.start_timeout_ms);
     else if (section == "sessions" && k == "stop_timeout") st = seconds_value(node, full, origin, s.stop_timeout_ms);
     else return make_error(where(origin, node.source()) + ": unknown key " + full, EINVAL);
@@ -113,6 +114,7 @@ std::string describe_config(const DaemonConfig& c) {
   const auto& s = c.sessions;
   out += "\n[sessions]\ndockerd = " + q(s.dockerd) + "\ndata_dir = " + q(s.data_dir) + "\nrun_dir = " + q(s.run_dir) +
          "\nstorage_driver = " + q(s.storage_driver) + "\nlive_restore = " + (s.live_restore ? "true" : "false") +
+         "\nstop_on_exit = " + (s.stop_on_exit ? "true" : "false") +
          "\nstart_timeout = " + std::to_string(s.start_timeout_ms / 1000) +
          "\nstop_timeout = " + std::to_string(s.stop_timeout_ms / 1000) + "\n";
   return out;

@@ -21,12 +21,14 @@ Status block_termination_signals() {
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   // sd-event takes them through a signalfd, which needs them blocked.
   if (pthread_sigmask(SIG_BLOCK, &mask, nullptr) != 0) return errno_error("block termination signals");
   return {};
 }
 
-Status GuardLoop::setup() {
+Status GuardLoop::setup(std::function<void()> on_reload) {
+  on_reload_ = std::move(on_reload);
   int r = sd_event_new(&event_);
   if (r < 0) return make_error("create event loop", -r);
   if (auto st = block_termination_signals(); !st) return st;
@@ -34,6 +36,8 @@ Status GuardLoop::setup() {
     r = sd_event_add_signal(event_, nullptr, sig, nullptr, nullptr);
     if (r < 0) return make_error("watch signal " + std::to_string(sig), -r);
   }
+  r = sd_event_add_signal(event_, nullptr, SIGHUP, &GuardLoop::on_hup, this);
+  if (r < 0) return make_error("watch SIGHUP", -r);
   r = sd_event_add_io(event_, &io_, monitor_.fd(), EPOLLIN, &GuardLoop::on_monitor, this);
   if (r < 0) return make_error("watch netlink monitor", -r);
   // Highest priority: a deletion is handled before anything else queued.
@@ -58,6 +62,13 @@ int GuardLoop::on_monitor(sd_event_source*, int, uint32_t, void* p) {
     sd_event_exit(sd_event_source_get_event(self->io_), 1);
     return 0;
   }
+  self->after_work();
+  return 0;
+}
+
+int GuardLoop::on_hup(sd_event_source*, const struct signalfd_siginfo*, void* p) {
+  auto* self = static_cast<GuardLoop*>(p);
+  if (self->on_reload_) self->on_reload_();
   self->after_work();
   return 0;
 }

@@ -5,6 +5,8 @@
 
 #include <systemd/sd-event.h>
 
+#include <functional>
+
 #include "base/result.hpp"
 #include "guard/bridge_guard.hpp"
 #include "guard/event_log.hpp"
@@ -24,14 +26,15 @@ class GuardLoop {
   GuardLoop(const GuardLoop&) = delete;
   GuardLoop& operator=(const GuardLoop&) = delete;
 
-  // Installs the sources; SIGTERM and SIGINT end run().
-  Status setup();
+  // Installs the sources; SIGTERM and SIGINT end run(); SIGHUP calls `on_reload`.
+  Status setup(std::function<void()> on_reload = {});
   // Runs until a termination signal or a fatal monitor error; returns the exit code.
   int run();
 
  private:
   static int on_monitor(sd_event_source*, int, uint32_t, void* self);
   static int on_timer(sd_event_source*, uint64_t, void* self);
+  static int on_hup(sd_event_source*, const struct signalfd_siginfo*, void* self);
   void after_work();
 
   netlink::Monitor& monitor_;
@@ -41,6 +44,7 @@ class GuardLoop {
   sd_event_source* io_ = nullptr;
   sd_event_source* timer_ = nullptr;
   int exit_code_ = 0;
+  std::function<void()> on_reload_;
 };
 
 }  // namespace hydra::daemon

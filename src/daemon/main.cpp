@@ -129,7 +129,21 @@ int main(int argc, char** argv) {
   guard_config.bridges = config.guard_bridges;
   guard::BridgeGuard guard(guard_config, *sock, *announcer, store, log, board, metrics);
   daemon::GuardLoop loop(*monitor, guard, log);
-  if (auto st = loop.setup(); !st) return fail(st.error().text());
+  // SIGHUP: read the config file again. The guard goes on throughout; the
+  // guarded bridges follow the new list. Other changes need a restart.
+  auto reload = [&] {
+    daemon::DaemonConfig next;
+    Status st = config_file.empty() ? Status{} : daemon::apply_config_file(config_file, next);
+    if (st && !guard_cli.empty()) next.guard_bridges = guard_cli;
+    if (st) st = daemon::validate_config(next);
+    if (!st) {
+      log.emit("reload_failed", {{"error", config_text(st.error())}, {"action", "kept the running configuration"}});
+      return;
+    }
+    guard.set_bridges(next.guard_bridges);
+    log.emit("reloaded", {{"config", config_file}, {"bridges", next.guard_bridges}});
+  };
+  if (auto st = loop.setup(reload); !st) return fail(st.error().text());
   if (auto st = guard.start(); !st) return fail(st.error().text());
   if (auto st = sessions.recover(); !st) log.emit("session_recovery_failed", {{"error", st.error().text()}});
   // Ready: every protected bridge snapshotted or known missing, sessions recovered.
@@ -138,6 +152,7 @@ int main(int argc, char** argv) {
   sd_notify(0, "READY=1\nSTATUS=guarding");
   int rc = loop.run();
   sd_notify(0, "STOPPING=1");
+  if (config.sessions.stop_on_exit) sessions.stop_all();
   log.emit("stopped", {{"exit_code", rc}});
   return rc;
 }

@@ -54,6 +54,33 @@ Status BridgeGuard::start() {
   return {};
 }
 
+void BridgeGuard::set_bridges(const std::vector<std::string>& bridges) {
+  for (auto it = bridges_.begin(); it != bridges_.end();) {
+    if (std::find(bridges.begin(), bridges.end(), it->first) == bridges.end()) {
+      log_.emit("bridge_unguarded", {{"bridge", it->first}});
+      board_.remove_bridge(it->first);
+      it = bridges_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& name : bridges) {
+    if (bridges_.count(name)) continue;
+    Bridge& b = bridges_[name];
+    b.name = name;
+    const net::LinkInfo* cur = table_.find(name);
+    if (cur && cur->kind == "bridge") {
+      adopt(b, *cur);
+    } else if (cur) {
+      report_conflict(b, *cur);
+    } else {
+      log_.emit("bridge_missing", {{"bridge", name}, {"action", "wait for it to appear"}});
+    }
+    b.dirty = true;
+  }
+  config_.bridges = bridges;
+}
+
 bool BridgeGuard::alive(const Bridge& b) const {
   if (!b.snap || b.deleted_us) return false;
   const net::LinkInfo* l = table_.find(b.snap->ifindex);

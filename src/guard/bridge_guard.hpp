@@ -42,6 +42,10 @@ class BridgeGuard {
   // their snapshot on disk. Every bridge is then snapshotted or known missing.
   Status start();
   void on_event(const netlink::MonitorEvent& ev, int64_t read_us);
+  // Guards exactly `bridges` from now on: new names are snapshotted (or
+  // waited for), dropped names are no longer guarded; the others keep their
+  // state. Used by a configuration reload.
+  void set_bridges(const std::vector<std::string>& bridges);
   // Carries out what the events asked for, then persists changed snapshots.
   void process(int64_t now_us);
   // When process() must run even without events.

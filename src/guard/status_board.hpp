@@ -17,6 +17,10 @@ class StatusBoard {
     std::lock_guard lock(mu_);
     bridges_[name] = std::move(status);
   }
+  void remove_bridge(const std::string& name) {
+    std::lock_guard lock(mu_);
+    bridges_.erase(name);
+  }
   void set_ready(bool ready) {
     std::lock_guard lock(mu_);
     ready_ = ready;

@@ -341,6 +341,16 @@ Status SessionManager::remove(const SessionKey& key) {
   return {};
 }
 
+void SessionManager::stop_all() {
+  std::vector<SessionKey> keys;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [k, _] : sessions_) keys.push_back(k);
+  }
+  for (const auto& k : keys)
+    if (auto st = remove(k); !st) log_.emit("session_stop_failed", {{"session", k.text()}, {"error", st.error().text()}});
+}
+
 Status SessionManager::purge(const SessionKey& key) {
   if (auto st = validate_key(key); !st) return st;
   std::lock_guard op(op_mu_);

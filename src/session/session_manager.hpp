@@ -47,6 +47,8 @@ class SessionManager {
   Result<nlohmann::json> bridge_desktop(const SessionKey& key, const std::string& container_id);
   Status unbridge_desktop(const SessionKey& key);
   [[nodiscard]] size_t running() const;
+  // Deletes every session (containers, dockerd, bridge); data is kept.
+  void stop_all();
 
  private:
   struct Session {

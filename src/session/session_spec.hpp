@@ -43,6 +43,9 @@ struct SessionSettings {
   bool live_restore = true;  // prevention: a restarted dockerd then never deletes docker0
   int start_timeout_ms = 60000;
   int stop_timeout_ms = 30000;
+  // On SIGTERM: false leaves session dockerds running, to be adopted by the
+  // next hydrad; true stops them (and their containers) first.
+  bool stop_on_exit = false;
 };
 
 struct SessionPaths {

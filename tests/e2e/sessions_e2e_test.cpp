@@ -233,3 +233,22 @@ TEST(SessionsE2E, AdoptionRebridgeAndCrash) {
   auto again = w.api("POST", "/api/v1/docker-instances", kCreate);
   EXPECT_EQ(again.first, 201) << again.second;
 }
+
+TEST(SessionsE2E, StopOnExitStopsSessionsWithHydrad) {
+  HYDRA_REQUIRE_DOCKERD();
+  DockerWorld w(true);
+  ASSERT_TRUE(w.ok);
+  // Same world, hydrad restarted with stop_on_exit.
+  w.hydrad->stop(SIGTERM);
+  std::ofstream(w.dir + "/hydra.toml", std::ios::app) << "stop_on_exit = true\n";
+  ASSERT_TRUE(w.hydrad->start());
+  ASSERT_EQ(w.api("POST", "/api/v1/docker-instances", kCreate).first, 201);
+  int pid = json::parse(w.api("GET", "/api/v1/docker-instances/session/s1").second)["pid"];
+  ASSERT_GT(pid, 0);
+  w.hydrad->stop(SIGTERM);
+  EXPECT_TRUE(w.hydrad->count("session_stopped") >= 1u) << "stopped on the way out";
+  std::string state = trim(capture("cat /proc/" + std::to_string(pid) + "/stat 2>/dev/null | cut -d' ' -f3"));
+  EXPECT_TRUE(state.empty() || state == "Z") << "dockerd " << pid << " still runs (" << state << ")";
+  EXPECT_NE(w.sbx.ip("link show hydra1"), 0);
+  ASSERT_TRUE(w.hydrad->start());  // for the world's own teardown
+}

@@ -407,3 +407,42 @@ TEST(Guard, ControlSocketGroupAndWhoAsked) {
   EXPECT_NE(out.find("rc=1"), std::string::npos);
   std::system(("rm -rf " + dir).c_str());
 }
+
+TEST(Guard, ReloadOnSighupKeepsGuarding) {
+  HYDRA_REQUIRE_ROOT();
+  SandboxWorld world(1);
+  ASSERT_TRUE(world.ok);
+  std::string dir = temp_dir();
+  std::string conf = dir + "/h.toml";
+  std::ofstream(conf) << "[guard]\nbridges = [\"docker0\"]\n";
+  HydradProcess hydrad(world.sbx.path(), dir, {"--config", conf});
+  ASSERT_TRUE(hydrad.start());
+  // A new list: hydra1 joins.
+  std::ofstream(conf, std::ios::trunc) << "[guard]\nbridges = [\"docker0\", \"hydra1\"]\n";
+  kill(hydrad.pid(), SIGHUP);
+  ASSERT_TRUE(hydrad.wait_for([](const json& e) { return e["event"] == "reloaded"; }, 2000));
+  ASSERT_TRUE(hydrad.wait_for([](const json& e) { return e["event"] == "bridge_guarded" && e["bridge"] == "hydra1"; }, 2000));
+  size_t skip = hydrad.event_count();
+  ASSERT_EQ(world.sbx.ip("link del hydra1"), 0);
+  ASSERT_TRUE(hydrad.wait_for([](const json& e) { return e["event"] == "bridge_restored" && e["bridge"] == "hydra1"; },
+                              5000, skip));
+  EXPECT_EQ(world.master_of("vethb-h1"), "") << "vethb-* is never attached by the guard, as the issue rules";
+  // A broken file: the reload is refused, the running configuration stays.
+  std::ofstream(conf, std::ios::trunc) << "[guard]\nbridges = 7\n";
+  kill(hydrad.pid(), SIGHUP);
+  ASSERT_TRUE(hydrad.wait_for([](const json& e) { return e["event"] == "reload_failed"; }, 2000));
+  skip = hydrad.event_count();
+  ASSERT_EQ(world.sbx.ip("link del docker0"), 0);
+  EXPECT_TRUE(hydrad.wait_for([](const json& e) { return e["event"] == "bridge_restored" && e["bridge"] == "docker0"; },
+                              5000, skip));
+  // hydra1 dropped from the list: no longer guarded.
+  std::ofstream(conf, std::ios::trunc) << "[guard]\nbridges = [\"docker0\"]\n";
+  kill(hydrad.pid(), SIGHUP);
+  ASSERT_TRUE(hydrad.wait_for([](const json& e) { return e["event"] == "bridge_unguarded"; }, 2000));
+  auto status = json::parse(capture(std::string(HYDRA_BIN_DIR) + "/hydractl --socket " + hydrad.socket() +
+                                    " status --json"), nullptr, false);
+  ASSERT_TRUE(status.is_array());
+  EXPECT_EQ(status.size(), 1u);
+  hydrad.stop(SIGTERM);
+  std::system(("rm -rf " + dir).c_str());
+}
