@@ -13,6 +13,7 @@
 #include <set>
 
 #include "bench_world.hpp"
+#include "restore_probe.hpp"
 #include "stamped_listener.hpp"
 #include "stats.hpp"
 
@@ -52,38 +53,6 @@ void client(const std::string& socket, std::atomic<bool>& stop, std::atomic<long
   }
 }
 
-double restore_once(netlink::RtnlSocket& sock, StampedListener& listener, int n) {
-  auto links = netlink::dump_links(sock);
-  int bridge = 0;
-  std::set<int> ports;
-  for (const auto& l : *links) {
-    if (l.name == "docker0") bridge = l.ifindex;
-    if (l.name.rfind("vb", 0) == 0) ports.insert(l.ifindex);
-  }
-  listener.take();
-  (void)sock.execute_one(netlink::delete_link(bridge, "docker0"));
-  int64_t dellink = 0;
-  int fresh = 0;
-  bool up = false, addr = false;
-  std::set<int> attached;
-  for (int waited = 0; waited < 10000; waited += 5) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    for (const auto& [ev, ts] : listener.take()) {
-      if (const auto* l = std::get_if<netlink::LinkEvent>(&ev)) {
-        if (l->link.name == "docker0" && l->deleted && !dellink) dellink = ts;
-        if (l->link.name == "docker0" && !l->deleted && dellink) {
-          fresh = l->link.ifindex;
-          up = l->link.admin_up();
-        }
-        if (ports.count(l->link.ifindex) && dellink && fresh && l->link.master == fresh) attached.insert(l->link.ifindex);
-      } else if (const auto* a = std::get_if<netlink::AddrEvent>(&ev)) {
-        if (dellink && !a->deleted && a->addr.ifindex == fresh && a->addr.cidr() == "10.213.0.1/24") addr = true;
-      }
-      if (dellink && up && addr && static_cast<int>(attached.size()) == n) return (ts - dellink) / 1e3;
-    }
-  }
-  return -1;
-}
 
 }  // namespace
 

@@ -17,10 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string temp_dir() {
-  char tmpl[] = "/tmp/hydra-chaos-XXXXXX";
-  return mkdtemp(tmpl) ? tmpl : "/tmp/hydra-chaos-x";
-}
+std::string temp_dir() { return make_temp_dir("hydra-chaos"); }
 
 }  // namespace
 

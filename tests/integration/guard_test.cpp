@@ -14,10 +14,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string temp_dir() {
-  char tmpl[] = "/tmp/hydra-it-XXXXXX";
-  return mkdtemp(tmpl) ? tmpl : "/tmp/hydra-it-fallback";
-}
+std::string temp_dir() { return make_temp_dir("hydra-it"); }
 
 struct Guarded {
   SandboxWorld world;

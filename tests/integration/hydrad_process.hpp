@@ -19,6 +19,12 @@
 
 namespace hydra::test {
 
+// A fresh directory under /tmp for one test's state (removed by the test).
+inline std::string make_temp_dir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
+  return mkdtemp(tmpl.data()) ? tmpl : "/tmp/" + prefix + "-fallback";
+}
+
 class HydradProcess {
  public:
   // state_dir also holds the control socket and the event log.
