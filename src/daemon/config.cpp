@@ -108,7 +108,7 @@ std::string describe_config(const DaemonConfig& c) {
   out += "# hydrad: configuration in effect (defaults, then the file, then flags)\n";
   out += "state_dir = " + q(c.state_dir) + "\nsocket = " + q(c.socket) + "\nsocket_group = " + q(c.socket_group) +
          "\nlog_format = " + q(c.log_format) + "\n";
-  out += "\n[guard]\nbridges = [" + bridges + "]\n";
+  out += "\n[guard]\nbridges = [" + bridges + "]\nrealtime_priority = " + std::to_string(c.guard_realtime_priority) + "\n";
   out += "\n[docker]\nmain_socket = " + q(c.main_docker_socket) + "\n";
   out += "\n[metrics]\naddress = " + q(c.metrics_address) + "\n";
   const auto& s = c.sessions;
@@ -122,6 +122,8 @@ std::string describe_config(const DaemonConfig& c) {
 
 Status validate_config(const DaemonConfig& c) {
   if (c.guard_bridges.empty()) return make_error("no bridge to guard", EINVAL);
+  if (c.guard_realtime_priority < 0 || c.guard_realtime_priority > 99)
+    return make_error("guard realtime priority must be 0 (off) to 99", EINVAL);
   for (const auto& b : c.guard_bridges)
     if (auto st = netlink::validate_ifname(b); !st) return st;
   if (c.log_format != "text" && c.log_format != "json")
@@ -174,6 +176,13 @@ Status apply_config_text(const std::string& text, const std::string& origin, Dae
       if (!guard) return make_error(where(origin, node.source()) + ": guard must be a table", EINVAL);
       for (auto&& [gkey, gnode] : *guard) {
         std::string gk(gkey.str());
+        if (gk == "realtime_priority") {
+          auto v = gnode.value<int64_t>();
+          if (!gnode.is_integer() || !v || *v < 0 || *v > 99)
+            return make_error(where(origin, gnode.source()) + ": guard.realtime_priority must be 0 (off) to 99", EINVAL);
+          next.guard_realtime_priority = static_cast<int>(*v);
+          continue;
+        }
         if (gk != "bridges") return make_error(where(origin, gnode.source()) + ": unknown key guard." + gk, EINVAL);
         const toml::array* arr = gnode.as_array();
         if (!arr) return make_error(where(origin, gnode.source()) + ": guard.bridges must be an array of names", EINVAL);

@@ -13,6 +13,9 @@ namespace hydra::daemon {
 
 struct DaemonConfig {
   std::vector<std::string> guard_bridges{"docker0"};  // [guard] bridges
+  // [guard] realtime_priority: SCHED_FIFO priority of the guard thread, 1-99;
+  // 0 leaves it an ordinary thread. Restores must not queue behind API work.
+  int guard_realtime_priority = 10;
   std::string state_dir = "/var/lib/hydra";           // state_dir
   std::string socket = "/run/hydra/hydra.sock";       // socket
   std::string socket_group;                           // socket_group: "" = root's group

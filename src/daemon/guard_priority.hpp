@@ -1,0 +1,14 @@
+// The guard thread's scheduling: a restore must not wait for a CPU behind
+// API connections, session starts or anyone else's work on the machine.
+#pragma once
+
+#include "base/result.hpp"
+
+namespace hydra::daemon {
+
+// Makes the calling thread SCHED_FIFO at `priority` (1-99). Threads and
+// processes it creates afterwards start as ordinary ones (SCHED_RESET_ON_FORK):
+// neither HTTP workers nor dockerd inherit it. Needs CAP_SYS_NICE.
+Status make_thread_realtime(int priority);
+
+}  // namespace hydra::daemon
