@@ -12,12 +12,15 @@ socket = "/run/h.sock"
 log_format = "json"
 [guard]
 bridges = ["docker0", "br-main"]
+realtime_priority = 0
 )", "hydra.toml", c);
   ASSERT_TRUE(st) << st.error().text();
   EXPECT_EQ(c.state_dir, "/srv/hydra");
   EXPECT_EQ(c.socket, "/run/h.sock");
   EXPECT_EQ(c.log_format, "json");
   EXPECT_EQ(c.guard_bridges, (std::vector<std::string>{"docker0", "br-main"}));
+  EXPECT_EQ(c.guard_realtime_priority, 0);
+  EXPECT_EQ(DaemonConfig().guard_realtime_priority, 10);
 }
 
 TEST(Config, NonAsciiInCommentsIsFine) {
@@ -37,6 +40,9 @@ TEST(Config, ErrorsNameFileAndLineAndChangeNothing) {
                  Case{"[guard]\nbridges = \"docker0\"\n", "hydra.toml:2: guard.bridges must be an array"},
                  Case{"[guard]\nbridges = [\"docker0\", \"way-too-long-bridge-name\"]\n", "hydra.toml:2:"},
                  Case{"[guard]\ncolour = 1\n", "hydra.toml:2: unknown key guard.colour"},
+                 Case{"[guard]\nrealtime_priority = 100\n", "hydra.toml:2: guard.realtime_priority must be 0 (off) to 99"},
+                 Case{"[guard]\n\nrealtime_priority = -1\n", "hydra.toml:3: guard.realtime_priority"},
+                 Case{"[guard]\nrealtime_priority = \"high\"\n", "hydra.toml:2: guard.realtime_priority"},
                  Case{"log_format = \"xml\"\n", "log format must be text or json"},
                  Case{"state_dir = \n", "hydra.toml:1:"},
                  Case{"# fine\nstate_dir = \"/caf\xc3\xa9\"\n", "hydra.toml:2: only ASCII"},
