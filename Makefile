@@ -5,7 +5,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build sanitize-build fuzz-build test fuzz demo bench install package clean
+.PHONY: all deps build sanitize-build fuzz-build test fuzz tidy demo bench install package clean
 
 all: build
 
@@ -28,6 +28,10 @@ sanitize-build: deps
 
 test: build fuzz-build sanitize-build
 	@scripts/run-tests $(BUILD)
+
+# clang-tidy over src/ (also part of make test).
+tidy: build
+	@scripts/tidy $(BUILD)
 
 # Longer fuzzing than the 10 s per target of make test.
 FUZZ_SECONDS ?= 300

@@ -33,7 +33,7 @@ ssize_t read_stream(void* cls, uint64_t, char* buf, size_t max) {
   if (st->pending.empty()) st->pending = st->next();
   if (st->pending.empty()) return MHD_CONTENT_READER_END_OF_STREAM;
   size_t n = std::min(max, st->pending.size());
-  std::memcpy(buf, st->pending.data(), n);
+  st->pending.copy(buf, n);
   st->pending.erase(0, n);
   return static_cast<ssize_t>(n);
 }

@@ -38,7 +38,7 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 class HttpServer {
  public:
-  static constexpr size_t kMaxBody = 64 * 1024;
+  static constexpr size_t kMaxBody = size_t{64} * 1024;
   static constexpr unsigned kMaxConnections = 256;
 
   // Serves on an already listening socket (see listen_unix); `path` is

@@ -18,7 +18,13 @@ struct Error {
   // "message: strerror(code)" — the form every log line uses.
   [[nodiscard]] std::string text() const {
     if (code == 0) return message;
-    return message + ": " + std::strerror(code);
+    return message + ": " + errno_text(code);
+  }
+
+  // strerror(3) text without strerror's shared buffer (threads log too).
+  static std::string errno_text(int code) {
+    const char* d = strerrordesc_np(code);
+    return d ? d : "error " + std::to_string(code);
   }
 };
 

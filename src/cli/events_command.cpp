@@ -12,7 +12,7 @@ int run_events(const std::string& socket, bool json, std::ostream& out, std::ost
   std::string partial;
   auto r = docker::unix_http_stream(socket, "/api/v1/events", [&](std::string_view data) {
     partial.append(data);
-    size_t nl;
+    size_t nl = 0;
     while ((nl = partial.find('\n')) != std::string::npos) {
       std::string line = partial.substr(0, nl);
       partial.erase(0, nl + 1);

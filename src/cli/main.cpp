@@ -8,7 +8,9 @@
 #include "cli/status_command.hpp"
 #include "cli/topology_command.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"hydractl — inspect and drive hydrad, the guard of docker0 and its session bridges"};
   app.require_subcommand(1);
   std::string socket_path = "/run/hydra/hydra.sock";
@@ -81,4 +83,19 @@ int main(int argc, char** argv) {
   if (links->parsed()) return hydra::cli::run_links(links_json, std::cout, std::cerr);
   if (status->parsed()) return hydra::cli::run_status(socket_path, status_json, std::cout, std::cerr);
   return 0;
+}
+
+}  // namespace
+
+// Errors are values throughout; an exception reaching here is a bug (or out
+// of memory) and ends the program with its message rather than a bare abort.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    (void)std::fprintf(stderr, "hydractl: unexpected error: %s\n", e.what());
+  } catch (...) {
+    (void)std::fprintf(stderr, "hydractl: unexpected error\n");
+  }
+  return 70;  // EX_SOFTWARE
 }

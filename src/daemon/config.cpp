@@ -43,7 +43,8 @@ Status apply_table(const toml::table& table, const std::string& section, const s
                    DaemonConfig& next) {
   for (auto&& [key, node] : table) {
     std::string k(key.str());
-    std::string full = section + "." + k;
+    std::string full = section;
+    full.append(".").append(k);
     Status st;
     auto& s = next.sessions;
     if (section == "docker" && k == "main_socket") st = string_value(node, full, origin, next.main_docker_socket);

@@ -52,8 +52,8 @@ Status GuardLoop::setup(std::function<void()> on_reload) {
   return {};
 }
 
-int GuardLoop::on_monitor(sd_event_source*, int, uint32_t, void* p) {
-  auto* self = static_cast<GuardLoop*>(p);
+int GuardLoop::on_monitor(sd_event_source*, int, uint32_t, void* userdata) {
+  auto* self = static_cast<GuardLoop*>(userdata);
   auto n = self->monitor_.drain(
       [&](const netlink::MonitorEvent& ev, int64_t read_us) { self->guard_.on_event(ev, read_us); });
   if (!n) {
@@ -66,15 +66,15 @@ int GuardLoop::on_monitor(sd_event_source*, int, uint32_t, void* p) {
   return 0;
 }
 
-int GuardLoop::on_hup(sd_event_source*, const struct signalfd_siginfo*, void* p) {
-  auto* self = static_cast<GuardLoop*>(p);
+int GuardLoop::on_hup(sd_event_source*, const struct signalfd_siginfo*, void* userdata) {
+  auto* self = static_cast<GuardLoop*>(userdata);
   if (self->on_reload_) self->on_reload_();
   self->after_work();
   return 0;
 }
 
-int GuardLoop::on_timer(sd_event_source*, uint64_t, void* p) {
-  static_cast<GuardLoop*>(p)->after_work();
+int GuardLoop::on_timer(sd_event_source*, uint64_t, void* userdata) {
+  static_cast<GuardLoop*>(userdata)->after_work();
   return 0;
 }
 
@@ -92,7 +92,7 @@ int GuardLoop::run() {
   after_work();  // arm the timer for anything start() left pending
   int r = sd_event_loop(event_);
   if (r < 0) {
-    log_.emit("fatal", {{"error", std::string("event loop: ") + strerror(-r)}});
+    log_.emit("fatal", {{"error", std::string("event loop: ") + Error::errno_text(-r)}});
     return 1;
   }
   return exit_code_;

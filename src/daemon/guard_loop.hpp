@@ -32,9 +32,9 @@ class GuardLoop {
   int run();
 
  private:
-  static int on_monitor(sd_event_source*, int, uint32_t, void* self);
-  static int on_timer(sd_event_source*, uint64_t, void* self);
-  static int on_hup(sd_event_source*, const struct signalfd_siginfo*, void* self);
+  static int on_monitor(sd_event_source*, int, uint32_t, void* userdata);
+  static int on_timer(sd_event_source*, uint64_t, void* userdata);
+  static int on_hup(sd_event_source*, const struct signalfd_siginfo*, void* userdata);
   void after_work();
 
   netlink::Monitor& monitor_;

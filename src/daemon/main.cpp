@@ -31,15 +31,13 @@ int fail(const std::string& what) {
 // read the file needs the system's reason.
 std::string config_text(const Error& e) { return e.code == EINVAL ? e.message : e.text(); }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   // glibc gives threads their own malloc arena only up to 8 per core, then
   // shares: an HTTP thread preempted inside malloc would then hold up the
   // guard's thread, which allocates while planning a restore (seen as ms-long
   // spikes under a 1000-client flood). One arena per thread, as many as the
   // control socket's connection limit allows, keeps the main arena the guard's.
-  mallopt(M_ARENA_MAX, 1024);
+  mallopt(M_ARENA_MAX, 1024);  // NOLINT(concurrency-mt-unsafe): no other thread exists yet
   CLI::App app{"hydrad " HYDRA_VERSION " — keeps docker0 and every container on it on the network.\n"
                "Guards the named bridges in this network namespace: when one is deleted it is put back\n"
                "within about a millisecond with the same name, MAC, MTU, addresses, options and ports."};
@@ -173,4 +171,19 @@ int main(int argc, char** argv) {
   if (config.sessions.stop_on_exit) sessions.stop_all();
   log.emit("stopped", {{"exit_code", rc}});
   return rc;
+}
+
+}  // namespace
+
+// Errors are values throughout; an exception reaching here is a bug (or out
+// of memory) and ends the program with its message rather than a bare abort.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    (void)std::fprintf(stderr, "hydrad: unexpected error: %s\n", e.what());
+  } catch (...) {
+    (void)std::fprintf(stderr, "hydrad: unexpected error\n");
+  }
+  return 70;  // EX_SOFTWARE
 }

@@ -25,6 +25,7 @@ Result<DockerdProcess> DockerdProcess::spawn(const std::vector<std::string>& arg
   UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
   if (!log.valid()) return errno_error("open dockerd log " + log_path);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = fork();
@@ -34,7 +35,7 @@ Result<DockerdProcess> DockerdProcess::spawn(const std::vector<std::string>& arg
     setsid();
     sigset_t none;
     sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    pthread_sigmask(SIG_SETMASK, &none, nullptr);
     int devnull = ::open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
     dup2(log.get(), 1);

@@ -6,6 +6,7 @@
 #include <systemd/sd-journal.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 
 #include <ctime>
@@ -19,7 +20,7 @@ std::string EventLog::timestamp() {
   gmtime_r(&tv.tv_sec, &utc);
   char buf[40];
   size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  snprintf(buf + n, sizeof buf - n, ".%06ldZ", static_cast<long>(tv.tv_usec));
+  (void)snprintf(buf + n, sizeof buf - n, ".%06ldZ", static_cast<long>(tv.tv_usec));
   return buf;
 }
 
@@ -33,10 +34,17 @@ std::string EventLog::text_fields(const nlohmann::json& fields) {
 }
 
 bool stderr_is_journal() {
-  const char* js = std::getenv("JOURNAL_STREAM");
+  // Read once at start-up, before any thread exists.
+  const char* js = std::getenv("JOURNAL_STREAM");  // NOLINT(concurrency-mt-unsafe)
   if (!js) return false;
+  std::string_view text(js);
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos) return false;
   unsigned long long dev = 0, ino = 0;
-  if (std::sscanf(js, "%llu:%llu", &dev, &ino) != 2) return false;
+  auto a = std::from_chars(text.data(), text.data() + colon, dev);
+  auto b = std::from_chars(text.data() + colon + 1, text.data() + text.size(), ino);
+  if (a.ec != std::errc{} || a.ptr != text.data() + colon || b.ec != std::errc{} || b.ptr != text.data() + text.size())
+    return false;
   struct stat st {};
   return fstat(2, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
@@ -69,16 +77,18 @@ void EventLog::emit(const std::string& event, nlohmann::json fields) {
   if (format_ == LogFormat::kJournal) {
     auto f = journal_fields(line);
     std::vector<iovec> iov;
+    iov.reserve(f.size());
     for (auto& s : f) iov.push_back({s.data(), s.size()});
     if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) < 0)
-      std::fprintf(out_, "%s\n", line.dump().c_str());  // no journal after all: keep the line
+      (void)std::fprintf(out_, "%s\n", line.dump().c_str());  // no journal after all: keep the line
   } else if (format_ == LogFormat::kJson) {
-    std::fprintf(out_, "%s\n", line.dump().c_str());
+    (void)std::fprintf(out_, "%s\n", line.dump().c_str());
   } else {
-    std::fprintf(out_, "%s %s %s\n", line["ts"].get<std::string>().c_str(), event.c_str(),
+    (void)std::fprintf(out_, "%s %s %s\n", line["ts"].get<std::string>().c_str(), event.c_str(),
                  text_fields(fields).c_str());
   }
-  std::fflush(out_);
+  // A log that cannot be written cannot report that either: carry on.
+  (void)std::fflush(out_);
   for (auto& fn : subscribers_) fn(line);
 }
 

@@ -105,7 +105,7 @@ std::vector<std::string> verify_restore(const RestorePlan& plan, const BridgeSna
     bad.push_back("ifindex " + std::to_string(br->ifindex) + ", expected " + std::to_string(plan.bridge_ifindex));
   if (plan.create && br->mac != snap.mac)
     bad.push_back("MAC " + netlink::format_mac(br->mac) + ", expected " + netlink::format_mac(snap.mac));
-  if (!br->admin_up()) bad.push_back("down");
+  if (!br->admin_up()) bad.emplace_back("down");
   if (plan.create && snap.mtu && br->mtu != snap.mtu)
     bad.push_back("MTU " + std::to_string(br->mtu) + ", expected " + std::to_string(snap.mtu));
   if (plan.create && br->bridge) {

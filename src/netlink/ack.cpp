@@ -37,7 +37,7 @@ void parse_ext_ack(const nlmsghdr* nlh, const nlmsgerr* err, Ack& ack) {
     if (type == NLMSGERR_ATTR_MSG && plen > 0) {
       ack.ext_message.assign(reinterpret_cast<const char*>(payload), strnlen(reinterpret_cast<const char*>(payload), plen));
     } else if (type == NLMSGERR_ATTR_OFFS && plen >= 4) {
-      uint32_t v;
+      uint32_t v = 0;
       std::memcpy(&v, payload, 4);
       ack.bad_attr_offset = v;
     }

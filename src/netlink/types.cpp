@@ -4,6 +4,8 @@
 #include <linux/if.h>
 
 #include <cctype>
+#include <charconv>
+#include <fstream>
 #include <cstdio>
 
 namespace hydra::netlink {
@@ -32,7 +34,7 @@ std::string format_mac(const std::vector<uint8_t>& mac) {
   std::string out;
   char part[4];
   for (size_t i = 0; i < mac.size(); ++i) {
-    std::snprintf(part, sizeof part, i ? ":%02x" : "%02x", mac[i]);
+    (void)std::snprintf(part, sizeof part, i ? ":%02x" : "%02x", mac[i]);
     out += part;
   }
   return out;
@@ -44,10 +46,8 @@ std::optional<std::vector<uint8_t>> parse_mac(const std::string& text) {
   while (i < text.size()) {
     if (i + 2 > text.size()) return std::nullopt;
     unsigned v = 0;
-    if (std::sscanf(text.substr(i, 2).c_str(), "%2x", &v) != 1) return std::nullopt;
-    if (!std::isxdigit(static_cast<unsigned char>(text[i])) ||
-        !std::isxdigit(static_cast<unsigned char>(text[i + 1])))
-      return std::nullopt;
+    auto [end, ec] = std::from_chars(text.data() + i, text.data() + i + 2, v, 16);
+    if (ec != std::errc{} || end != text.data() + i + 2) return std::nullopt;
     out.push_back(static_cast<uint8_t>(v));
     i += 2;
     if (i == text.size()) break;
@@ -62,12 +62,13 @@ std::optional<std::vector<uint8_t>> parse_mac(const std::string& text) {
 std::optional<uint8_t> read_addr_assign_type(const std::string& name, int ifindex) {
   auto read_int = [&](const char* file) -> std::optional<long> {
     std::string path = "/sys/class/net/" + name + "/" + file;
-    FILE* f = std::fopen(path.c_str(), "re");
-    if (!f) return std::nullopt;
+    std::ifstream in(path);
+    std::string text;
+    if (!(in >> text)) return std::nullopt;
     long v = 0;
-    bool ok = std::fscanf(f, "%ld", &v) == 1;
-    std::fclose(f);
-    return ok ? std::optional<long>(v) : std::nullopt;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return std::optional<long>(v);
   };
   auto idx = read_int("ifindex");
   if (!idx || *idx != ifindex) return std::nullopt;

@@ -18,6 +18,7 @@ struct SessionKey {
   std::string scope_type;  // session | spectask | exploratory
   std::string scope_id;    // [A-Za-z0-9_.-]{1,64}
   [[nodiscard]] std::string text() const { return scope_type + "/" + scope_id; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   friend auto operator<=>(const SessionKey&, const SessionKey&) = default;
 };
 
@@ -33,7 +34,7 @@ struct SessionNet {
   std::string address_pool;  // 10.112.0.0/20 + (N-1) * /20
   std::string desktop_veth;  // vethb-hN
 };
-SessionNet session_net(int index);
+SessionNet session_net(int n);
 
 struct SessionSettings {
   std::string dockerd = "/usr/sbin/dockerd";
