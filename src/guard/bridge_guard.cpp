@@ -94,13 +94,20 @@ void BridgeGuard::on_event(const netlink::MonitorEvent& ev, int64_t read_us) {
   } else if (const auto* a = std::get_if<netlink::AddrEvent>(&ev)) {
     table_.apply(*a);
     on_addr(*a, read_us);
-  } else {
-    resync_reason_ = std::get<netlink::ResyncNeeded>(ev).reason;
+  } else if (const auto* r = std::get_if<netlink::RouteEvent>(&ev)) {
+    on_route(*r, read_us);
+  } else if (const auto* n = std::get_if<netlink::NeighEvent>(&ev)) {
+    on_neigh(*n, read_us);
+  } else if (const auto* c = std::get_if<netlink::NetconfEvent>(&ev)) {
+    on_netconf(*c);
+  } else if (const auto* x = std::get_if<netlink::ResyncNeeded>(&ev)) {
+    resync_reason_ = x->reason;
   }
 }
 
 void BridgeGuard::adopt(Bridge& b, const net::LinkInfo& link) {
   b.snap = net::snapshot_bridge(link, table_);
+  refresh_extras(b, true);
   b.state = "guarded";
   b.conflict.clear();
   b.released.clear();
@@ -133,6 +140,8 @@ void BridgeGuard::on_link(const netlink::LinkEvent& ev, int64_t read_us) {
           b.deleted_us = read_us;
           b.released.clear();  // released by the deletion, not by a daemon
           b.settle_us.reset();
+          b.extras_stale = false;  // flushed by the deletion, too
+          b.sysctls_stale = false;
           b.attempts = 0;
           b.retry_us.reset();
           b.state = "restoring";
@@ -150,6 +159,7 @@ void BridgeGuard::on_link(const netlink::LinkEvent& ev, int64_t read_us) {
         continue;
       }
       if (b.deleted_us) continue;  // recreated by someone else: recover() takes it as it is
+      b.sysctls_stale = true;
       if (!b.snap || b.snap->ifindex != l.ifindex) {
         adopt(b, l);
         continue;
@@ -198,6 +208,7 @@ void BridgeGuard::on_link(const netlink::LinkEvent& ev, int64_t read_us) {
 void BridgeGuard::on_addr(const netlink::AddrEvent& ev, int64_t read_us) {
   for (auto& [name, b] : bridges_) {
     if (!alive(b) || ev.addr.ifindex != b.snap->ifindex) continue;
+    if (!b.deleted_us) b.sysctls_stale = true;
     auto& addrs = b.snap->addresses;
     auto it = std::find_if(addrs.begin(), addrs.end(), [&](const auto& a) { return net::same_address(a, ev.addr); });
     if (!ev.deleted) {
@@ -239,7 +250,10 @@ void BridgeGuard::resync(int64_t now_us) {
         // Events were lost while the bridge lived: its ports now are the
         // record. Recorded addresses are kept, so lost ones are re-added.
         auto kept = b.snap->addresses;
+        auto before = *b.snap;
         b.snap = net::snapshot_bridge(*cur, table_);
+        carry_extras(before, *b.snap);
+        b.extras_stale = true;  // re-read at settle, below
         for (const auto& a : kept)
           if (std::none_of(b.snap->addresses.begin(), b.snap->addresses.end(),
                            [&](const auto& x) { return net::same_address(x, a); }))
@@ -293,6 +307,11 @@ void BridgeGuard::recover(Bridge& b, int64_t now_us) {
                                 {"ports_gone", gone},
                                 {"ports_refused", refused},
                                 {"addresses", out.plan.addresses.size()},
+                                {"routes", out.plan.routes.size()},
+                                {"neighbours", out.plan.neighbours.size()},
+                                {"fdb", out.plan.fdb.size()},
+                                {"sysctls", out.plan.sysctls.size()},
+                                {"degraded", out.degraded},
                                 {"announced", out.announced},
                                 {"attempts", b.attempts + 1},
                                 {"detect_us", detect},
@@ -303,7 +322,10 @@ void BridgeGuard::recover(Bridge& b, int64_t now_us) {
   metrics_.restored(b.name, static_cast<double>(restore) / 1e6);
   b.last_restore = {{"restore_us", restore}, {"ports_attached", out.attached.size()}, {"at", EventLog::timestamp()}};
   // The record is now what was verified to be there.
+  auto before = *b.snap;
   b.snap = net::snapshot_bridge(*table_.find(b.name), table_);
+  carry_extras(before, *b.snap);
+  b.last_degraded = out.degraded;
   b.deleted_us.reset();
   b.retry_us.reset();
   b.attempts = 0;
@@ -325,6 +347,7 @@ void BridgeGuard::settle(Bridge& b, int64_t now_us) {
     b.dirty = true;
   }
   b.released.clear();
+  if (b.extras_stale) refresh_extras(b, true);
   auto plan = net::plan_restore(*b.snap, table_, net::PlanMode::kRepair);
   if (plan.empty()) return;
   RestoreOutcome out = run_restore(sock_, announcer_, *b.snap, table_, std::move(plan));
@@ -349,6 +372,8 @@ void BridgeGuard::process(int64_t now_us) {
       settle(b, now_us);
     }
   }
+  for (auto& [name, b] : bridges_)
+    if (b.sysctls_stale) refresh_extras(b, false);
   for (auto& [name, b] : bridges_) {
     if (!b.dirty) continue;
     persist(b);
@@ -390,6 +415,7 @@ void BridgeGuard::publish(const Bridge& b) {
     json ports = json::array();
     for (const auto& p : b.snap->ports) ports.push_back({{"name", p.name}, {"ifindex", p.ifindex}});
     status["ports"] = ports;
+    status["extras"] = net::extras_to_json(b.snap->extras);
   } else {
     status["ifindex"] = nullptr;
     status["mac"] = nullptr;
@@ -398,6 +424,7 @@ void BridgeGuard::publish(const Bridge& b) {
     status["ports"] = json::array();
   }
   if (!b.conflict.empty()) status["conflict"] = b.conflict;
+  status["degraded"] = b.last_degraded;  // what the last restore could not bring back
   board_.publish_bridge(b.name, status);
   metrics_.bridge_state(b.name, status["up"].get<bool>(), b.snap ? b.snap->ports.size() : 0);
 }

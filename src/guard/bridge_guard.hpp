@@ -66,10 +66,21 @@ class BridgeGuard {
     uint64_t restores = 0;
     nlohmann::json last_restore = nullptr;
     bool dirty = false;
+    bool extras_stale = false;   // something was removed: re-read at settle
+    bool sysctls_stale = false;  // an event concerned the bridge: re-read its sysctls
+    nlohmann::json last_degraded = nlohmann::json::array();
   };
 
   void on_link(const netlink::LinkEvent& ev, int64_t read_us);
   void on_addr(const netlink::AddrEvent& ev, int64_t read_us);
+  // bridge_guard_extras.cpp: routes, neighbours, FDB entries and sysctls.
+  void on_route(const netlink::RouteEvent& ev, int64_t read_us);
+  void on_neigh(const netlink::NeighEvent& ev, int64_t read_us);
+  void on_netconf(const netlink::NetconfEvent& ev);
+  void refresh_extras(Bridge& b, bool dumps);
+  // After the record was rebuilt from the link table: keeps the extras of
+  // `before` (moved to the new ifindex).
+  static void carry_extras(const net::BridgeSnapshot& before, net::BridgeSnapshot& after);
   void resync(int64_t now_us);
   void recover(Bridge& b, int64_t now_us);
   void settle(Bridge& b, int64_t now_us);

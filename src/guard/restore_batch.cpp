@@ -3,6 +3,9 @@
 #include "netlink/addr_requests.hpp"
 #include "netlink/attr_tables.hpp"
 #include "netlink/link_requests.hpp"
+#include "netlink/route_neigh.hpp"
+
+#include <algorithm>
 
 namespace hydra::guard {
 
@@ -31,6 +34,21 @@ Result<RestoreBatch> build_restore_batch(const net::RestorePlan& plan, const std
     if (!flags.empty()) add(netlink::set_port_flags(p.ifindex, p.name, flags), Kind::kPortFlags, i);
   }
   if (plan.mtu_after_ports) add(netlink::set_mtu(plan.bridge_ifindex, bridge_name, *plan.mtu_after_ports), Kind::kMtu);
+  for (size_t i = 0; i < plan.routes.size(); ++i)
+    add(netlink::add_route(plan.routes[i], plan.bridge_ifindex, bridge_name), Kind::kRoute, i);
+  for (size_t i = 0; i < plan.neighbours.size(); ++i)
+    add(netlink::add_neigh(plan.neighbours[i], plan.bridge_ifindex, false, bridge_name), Kind::kNeighbour, i);
+  for (size_t i = 0; i < plan.fdb.size(); ++i) {
+    const auto& entry = plan.fdb[i];
+    bool on_bridge = entry.ifindex == plan.bridge_ifindex;
+    std::string dev = bridge_name;
+    if (!on_bridge) {
+      auto port = std::find_if(plan.attach.begin(), plan.attach.end(),
+                               [&](const net::PortRecord& p) { return p.ifindex == entry.ifindex; });
+      dev = port != plan.attach.end() ? port->name : "port #" + std::to_string(entry.ifindex);
+    }
+    add(netlink::add_neigh(entry, entry.ifindex, on_bridge, dev), Kind::kFdb, i);
+  }
   return b;
 }
 

@@ -10,8 +10,8 @@
 namespace hydra::guard {
 
 struct BatchItem {
-  enum class Kind { kCreate, kSetUp, kAddress, kAttach, kPortFlags, kMtu } kind;
-  size_t index = 0;  // into plan.addresses or plan.attach
+  enum class Kind { kCreate, kSetUp, kAddress, kAttach, kPortFlags, kMtu, kRoute, kNeighbour, kFdb } kind;
+  size_t index = 0;  // into plan.addresses, plan.attach, plan.routes, plan.neighbours or plan.fdb
 };
 
 struct RestoreBatch {
@@ -20,7 +20,9 @@ struct RestoreBatch {
 };
 
 // Order matters: the bridge first, then its addresses, then each port and its
-// flags, then the MTU (a bridge takes its ports' MTU as they join).
+// flags, then the MTU (a bridge takes its ports' MTU as they join), then what
+// died with the bridge: routes (after the addresses they go through),
+// neighbours, FDB entries (after their ports).
 Result<RestoreBatch> build_restore_batch(const net::RestorePlan& plan, const std::string& bridge_name);
 
 }  // namespace hydra::guard

@@ -2,6 +2,7 @@
 
 #include "base/clock.hpp"
 #include "guard/announcer.hpp"
+#include "guard/bridge_sysctls.hpp"
 #include "guard/restore_batch.hpp"
 #include "netlink/dump.hpp"
 
@@ -49,6 +50,10 @@ RestoreOutcome run_restore(netlink::RtnlSocket& sock, Announcer& announcer, cons
       bridge_ok = false;
       out.name_taken = ack.error == EEXIST;
     }
+    if (item.kind == Kind::kRoute || item.kind == Kind::kNeighbour || item.kind == Kind::kFdb) {
+      out.degraded.push_back(netlink::ack_error(batch->requests[i].what(), ack).text());
+      continue;
+    }
     if ((item.kind == Kind::kAttach || item.kind == Kind::kPortFlags) && ack.error == ENODEV) {
       if (item.kind == Kind::kAttach) out.vanished.push_back(out.plan.attach[item.index].name);
       continue;  // the port went away meanwhile: nothing to restore
@@ -62,6 +67,10 @@ RestoreOutcome run_restore(netlink::RtnlSocket& sock, Announcer& announcer, cons
     else out.problems.push_back(sent.error().text());
   }
   out.announced_us = monotonic_us();
+  // Sysctls last: the device must exist, and none of them is on the path of
+  // the first packets (a new device inherits the "default" values meanwhile).
+  if (bridge_ok && !out.plan.sysctls.empty())
+    for (auto& failed : write_bridge_sysctls(snap.name, out.plan.sysctls)) out.degraded.push_back("sysctl " + failed);
   if (auto st = refresh_table(sock, table); !st) {
     out.problems.push_back("read-back: " + st.error().text());
   } else {

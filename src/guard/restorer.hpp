@@ -17,6 +17,9 @@ struct RestoreOutcome {
   std::vector<std::string> problems;     // failed requests and read-back mismatches
   std::vector<int> attached;             // ports the kernel acknowledged
   std::vector<std::string> vanished;     // ports gone between plan and batch (ENODEV)
+  // Routes, neighbours, FDB entries and sysctls that did not come back: reported,
+  // not retried (the kernel said no; asking again would get the same answer).
+  std::vector<std::string> degraded;
   size_t announced = 0;
   int64_t sent_us = 0;                   // batch handed to the kernel
   int64_t acked_us = 0;                  // every request acknowledged

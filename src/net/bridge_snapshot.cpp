@@ -62,7 +62,8 @@ json snapshot_to_json(const BridgeSnapshot& s) {
               {"admin_up", s.admin_up},
               {"options", attrs_to_json(s.options, netlink::bridge_option_specs())},
               {"addresses", addrs},
-              {"ports", ports}};
+              {"ports", ports},
+              {"extras", extras_to_json(s.extras)}};
 }
 
 namespace {
@@ -110,6 +111,11 @@ Result<BridgeSnapshot> snapshot_from_json(const json& j) {
       if (!flags) return make_error("port " + p.name + ": " + flags.error().message, EINVAL);
       p.flags = *flags;
       s.ports.push_back(std::move(p));
+    }
+    if (j.contains("extras")) {  // absent in snapshots written before hydra recorded them
+      auto extras = extras_from_json(j.at("extras"));
+      if (!extras) return make_error("extras: " + extras.error().message, EINVAL);
+      s.extras = std::move(*extras);
     }
     return s;
   } catch (const json::exception& e) {

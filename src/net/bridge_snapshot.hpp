@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/bridge_extras.hpp"
 #include "net/link_table.hpp"
 
 namespace hydra::net {
@@ -31,6 +32,7 @@ struct BridgeSnapshot {
   std::vector<AddrInfo> addresses;
   netlink::AttrValues options;   // IFLA_BR_*
   std::vector<PortRecord> ports;  // sorted by ifindex
+  BridgeExtras extras;            // routes, sysctls, static neighbours and FDB entries
 
   [[nodiscard]] const PortRecord* port(int ifindex) const;
   friend bool operator==(const BridgeSnapshot&, const BridgeSnapshot&) = default;

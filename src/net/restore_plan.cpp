@@ -52,6 +52,24 @@ void plan_ports(const BridgeSnapshot& snap, const LinkTable& table, RestorePlan&
     plan.mtu_after_ports = snap.mtu;
 }
 
+// What died with the bridge, moved to the bridge's (possibly new) ifindex.
+// FDB entries go back only on the bridge and on ports that are (re)attached.
+void plan_extras(const BridgeSnapshot& snap, const LinkTable& table, RestorePlan& plan) {
+  BridgeExtras extras = snap.extras;
+  move_extras(extras, snap.ifindex, plan.bridge_ifindex);
+  plan.routes = std::move(extras.routes);
+  plan.neighbours = std::move(extras.neighbours);
+  plan.sysctls = std::move(extras.sysctls);
+  for (auto& entry : extras.fdb) {
+    bool on_bridge = entry.ifindex == plan.bridge_ifindex;
+    bool attaching = std::any_of(plan.attach.begin(), plan.attach.end(),
+                                 [&](const PortRecord& p) { return p.ifindex == entry.ifindex; });
+    const LinkInfo* dev = table.find(entry.ifindex);
+    bool attached = dev && dev->master == plan.bridge_ifindex && snap.port(entry.ifindex);
+    if (on_bridge || attaching || attached) plan.fdb.push_back(std::move(entry));
+  }
+}
+
 }  // namespace
 
 RestorePlan plan_restore(const BridgeSnapshot& snap, const LinkTable& table, PlanMode mode) {
@@ -87,7 +105,10 @@ RestorePlan plan_restore(const BridgeSnapshot& snap, const LinkTable& table, Pla
     a.ifindex = plan.bridge_ifindex;
     plan.addresses.push_back(std::move(a));
   }
-  if (mode == PlanMode::kRecover) plan_ports(snap, table, plan);
+  if (mode == PlanMode::kRecover) {
+    plan_ports(snap, table, plan);
+    plan_extras(snap, table, plan);
+  }
   return plan;
 }
 

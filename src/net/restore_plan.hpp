@@ -2,6 +2,7 @@
 // Pure: no I/O, so every decision is unit-tested without root.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,12 @@ struct RestorePlan {
   // it is not 1500, after the ports when they would pull 1500 elsewhere.
   std::optional<uint32_t> mtu_after_create;
   std::optional<uint32_t> mtu_after_ports;
+  // Recover only: what died with the bridge, re-added after the addresses and
+  // ports (routes need their addresses; FDB entries their ports).
+  std::vector<netlink::RouteInfo> routes;
+  std::vector<netlink::NeighInfo> neighbours;
+  std::vector<netlink::NeighInfo> fdb;
+  std::map<std::string, std::string> sysctls;  // written once the bridge exists
 
   [[nodiscard]] bool empty() const {
     return !create && !set_up && addresses.empty() && attach.empty() && !mtu_after_create && !mtu_after_ports;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "netlink/decode.hpp"
+#include "netlink/route_neigh.hpp"
 
 namespace hydra::netlink {
 namespace {
@@ -66,6 +67,32 @@ Result<LinkInfo> fetch_link(RtnlSocket& sock, int ifindex) {
   if (!st) return st.error();
   if (!found) return make_error("get link " + std::to_string(ifindex) + ": no reply", ENODEV);
   return std::move(*found);
+}
+
+}  // namespace hydra::netlink
+
+namespace hydra::netlink {
+
+Result<std::vector<RouteInfo>> dump_routes(RtnlSocket& sock, uint8_t family) {
+  return dump_with_retry<RouteInfo>(
+      sock,
+      [family] {
+        Request r(RTM_GETROUTE, 0, "dump routes");
+        r.put_extra_header<rtmsg>()->rtm_family = family;
+        return r;
+      },
+      [](const nlmsghdr* nlh) -> Result<RouteInfo> { return decode_route(nlh); });
+}
+
+Result<std::vector<NeighInfo>> dump_neighs(RtnlSocket& sock, uint8_t family) {
+  return dump_with_retry<NeighInfo>(
+      sock,
+      [family] {
+        Request r(RTM_GETNEIGH, 0, family == AF_BRIDGE ? "dump fdb" : "dump neighbours");
+        r.put_extra_header<ndmsg>()->ndm_family = family;
+        return r;
+      },
+      [](const nlmsghdr* nlh) -> Result<NeighInfo> { return decode_neigh(nlh); });
 }
 
 }  // namespace hydra::netlink

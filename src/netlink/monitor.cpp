@@ -7,7 +7,9 @@
 #include <linux/if_link.h>
 
 #include "base/clock.hpp"
+#include "netlink/attr_walk.hpp"
 #include "netlink/decode.hpp"
+#include <linux/netconf.h>
 
 namespace hydra::netlink {
 
@@ -34,6 +36,38 @@ Result<std::optional<MonitorEvent>> decode_notification(const nlmsghdr* nlh) {
       }
       return std::optional<MonitorEvent>(AddrEvent{nlh->nlmsg_type == RTM_DELADDR, std::move(*addr)});
     }
+    case RTM_NEWROUTE:
+    case RTM_DELROUTE: {
+      auto route = decode_route(nlh);
+      if (!route) {
+        if (route.error().code == EAFNOSUPPORT) return std::optional<MonitorEvent>();  // e.g. MPLS
+        return route.error();
+      }
+      return std::optional<MonitorEvent>(RouteEvent{nlh->nlmsg_type == RTM_DELROUTE, std::move(*route)});
+    }
+    case RTM_NEWNEIGH:
+    case RTM_DELNEIGH: {
+      auto neigh = decode_neigh(nlh);
+      if (!neigh) {
+        if (neigh.error().code == EAFNOSUPPORT) return std::optional<MonitorEvent>();
+        return neigh.error();
+      }
+      return std::optional<MonitorEvent>(NeighEvent{nlh->nlmsg_type == RTM_DELNEIGH, std::move(*neigh)});
+    }
+    case RTM_NEWNETCONF: {
+      auto region = attr_region(nlh, sizeof(netconfmsg));
+      if (!region) return region.error();
+      NetconfEvent ev;
+      auto st = walk_attrs(*region, [&](const AttrView& a) -> Status {
+        if (a.type != NETCONFA_IFINDEX) return {};
+        if (!a.fits(4)) return make_error("NETCONFA_IFINDEX attribute too short", EBADMSG);
+        ev.ifindex = a.as<int32_t>();
+        return {};
+      });
+      if (!st) return st.error();
+      if (ev.ifindex <= 0) return std::optional<MonitorEvent>();  // "all" or "default"
+      return std::optional<MonitorEvent>(ev);
+    }
     default:
       return std::optional<MonitorEvent>();
   }
@@ -44,7 +78,8 @@ Result<Monitor> Monitor::open(int recv_buf_bytes) {
   if (!nl) return errno_error("open rtnetlink monitor socket");
   Monitor m(nl);
   if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) return errno_error("bind rtnetlink monitor socket");
-  for (int group : {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR}) {
+  for (int group : {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+                    RTNLGRP_NEIGH, RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF}) {
     if (mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) < 0)
       return errno_error("join rtnetlink group " + std::to_string(group));
   }

@@ -1,4 +1,5 @@
-// The rtnetlink monitor: link and address notifications, decoded. An overrun
+// The rtnetlink monitor: link, address, route, neighbour and netconf
+// notifications, decoded. An overrun
 // of its receive buffer (ENOBUFS) means events were lost; it is delivered as
 // an explicit ResyncNeeded event so the owner rebuilds its view from a dump.
 #pragma once
@@ -14,6 +15,7 @@
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
+#include "netlink/route_neigh.hpp"
 #include "netlink/types.hpp"
 
 struct mnl_socket;
@@ -28,16 +30,31 @@ struct AddrEvent {
   bool deleted = false;  // RTM_DELADDR
   AddrInfo addr;
 };
+struct RouteEvent {
+  bool deleted = false;  // RTM_DELROUTE
+  RouteInfo route;
+};
+struct NeighEvent {
+  bool deleted = false;  // RTM_DELNEIGH
+  NeighInfo neigh;
+};
+// A per-interface setting changed (RTM_NEWNETCONF): the kernel announces
+// forwarding, rp_filter, proxy_arp and a few more; the values are re-read
+// from /proc/sys by whoever cares.
+struct NetconfEvent {
+  int ifindex = 0;
+};
 struct ResyncNeeded {
   std::string reason;
 };
-using MonitorEvent = std::variant<LinkEvent, AddrEvent, ResyncNeeded>;
+using MonitorEvent = std::variant<LinkEvent, AddrEvent, RouteEvent, NeighEvent, NetconfEvent, ResyncNeeded>;
 
 class Monitor {
  public:
   static constexpr int kDefaultRecvBuf = 32 << 20;
 
-  // Subscribes to RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR and RTNLGRP_IPV6_IFADDR.
+  // Subscribes to links, IPv4/IPv6 addresses, IPv4/IPv6 routes, neighbours
+  // (IP and FDB) and IPv4/IPv6 netconf.
   static Result<Monitor> open(int recv_buf_bytes = kDefaultRecvBuf);
   Monitor(Monitor&&) noexcept;
   Monitor& operator=(Monitor&&) noexcept;

@@ -222,7 +222,7 @@ TEST(NetlinkIntegration, MonitorSeesDeletionInOrder) {
         else if (l->link.master == 0 && l->link.name.rfind("vethc", 0) == 0) seen.push_back("release:" + l->link.name);
       } else if (auto* a = std::get_if<AddrEvent>(&ev)) {
         if (a->deleted) seen.push_back("deladdr:" + a->addr.cidr());
-      } else {
+      } else if (std::get_if<ResyncNeeded>(&ev)) {
         seen.push_back("resync");
       }
     });
