@@ -347,15 +347,23 @@ void BridgeGuard::settle(Bridge& b, int64_t now_us) {
     b.dirty = true;
   }
   b.released.clear();
-  if (b.extras_stale) refresh_extras(b, true);
   auto plan = net::plan_restore(*b.snap, table_, net::PlanMode::kRepair);
-  if (plan.empty()) return;
+  // Removals that came with the bridge going down or losing its addresses are
+  // consequences, not decisions: the repair puts the record back. Otherwise
+  // the record follows what is there now.
+  if (plan.empty()) {
+    if (b.extras_stale) refresh_extras(b, true);
+    return;
+  }
   RestoreOutcome out = run_restore(sock_, announcer_, *b.snap, table_, std::move(plan));
   json added = json::array();
   for (const auto& a : out.plan.addresses) added.push_back(a.cidr());
   if (out.verified) {
     log_.emit("bridge_repaired", {{"bridge", b.name}, {"set_up", out.plan.set_up}, {"addresses", added},
-                                  {"repair_us", out.done_us - now_us}});
+                                  {"routes", out.plan.routes.size()}, {"neighbours", out.plan.neighbours.size()},
+                                  {"degraded", out.degraded}, {"repair_us", out.done_us - now_us}});
+    b.last_degraded = out.degraded;
+    b.extras_stale = false;
   } else {
     json problems = out.problems;
     log_.emit("restore_failed", {{"bridge", b.name}, {"repair", true}, {"problems", problems}});

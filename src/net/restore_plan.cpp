@@ -108,6 +108,13 @@ RestorePlan plan_restore(const BridgeSnapshot& snap, const LinkTable& table, Pla
   if (mode == PlanMode::kRecover) {
     plan_ports(snap, table, plan);
     plan_extras(snap, table, plan);
+  } else if (plan.set_up || !plan.addresses.empty()) {
+    // A bridge set down loses its IPv4 routes and its neighbour entries, and
+    // losing its addresses does the same: they go back with the repair.
+    BridgeExtras extras = snap.extras;
+    move_extras(extras, snap.ifindex, plan.bridge_ifindex);
+    plan.routes = std::move(extras.routes);
+    plan.neighbours = std::move(extras.neighbours);
   }
   return plan;
 }

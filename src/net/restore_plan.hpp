@@ -40,8 +40,9 @@ struct RestorePlan {
   // it is not 1500, after the ports when they would pull 1500 elsewhere.
   std::optional<uint32_t> mtu_after_create;
   std::optional<uint32_t> mtu_after_ports;
-  // Recover only: what died with the bridge, re-added after the addresses and
-  // ports (routes need their addresses; FDB entries their ports).
+  // What died with the bridge, re-added after the addresses and ports (routes
+  // need their addresses; FDB entries their ports). A repair that brings the
+  // bridge up or re-adds addresses also re-adds routes and neighbours.
   std::vector<netlink::RouteInfo> routes;
   std::vector<netlink::NeighInfo> neighbours;
   std::vector<netlink::NeighInfo> fdb;

@@ -122,6 +122,27 @@ TEST(GuardExtras, StaticNeighboursAndFdbEntriesComeBack) {
   for (const auto& n : b["extras"]["fdb"]) EXPECT_NE(n["state"], 2) << "a reachable (learned) entry";
 }
 
+TEST(GuardExtras, BridgeSetDownGetsItsRoutesAndNeighboursBack) {
+  HYDRA_REQUIRE_ROOT();
+  Guarded g(1);
+  ASSERT_TRUE(g.start());
+  auto& sbx = g.world.sbx;
+  ASSERT_EQ(sbx.ip("route add 10.50.0.0/16 via 10.213.0.10 dev docker0"), 0);
+  ASSERT_EQ(sbx.ip("neigh add 10.213.0.77 lladdr 02:00:00:00:00:77 dev docker0 nud permanent"), 0);
+  ASSERT_TRUE(wait_for_record(g, [](const json& e) { return e["routes"].size() == 1 && e["neighbours"].size() == 1; }));
+  for (const char* how : {"link set docker0 down", "addr flush dev docker0"}) {
+    size_t skip = g.hydrad.event_count();
+    ASSERT_EQ(sbx.ip(how), 0);
+    ASSERT_TRUE(g.hydrad.wait_for([](const json& e) { return e["event"] == "bridge_repaired"; }, 5000, skip)) << how;
+    json ev = g.last("bridge_repaired");
+    EXPECT_EQ(ev["routes"], 1) << how;
+    EXPECT_EQ(ev["degraded"], json::array()) << how;
+    EXPECT_TRUE(has(in_sbx(g, "ip route show dev docker0"), "10.50.0.0/16 via 10.213.0.10")) << how;
+    EXPECT_TRUE(has(in_sbx(g, "ip neigh show dev docker0"), "10.213.0.77 lladdr 02:00:00:00:00:77 PERMANENT")) << how;
+    EXPECT_EQ(bridge_status(g)["extras"]["routes"].size(), 1u) << how << ": the record keeps them";
+  }
+}
+
 TEST(GuardExtras, WhatCannotComeBackIsReportedDegraded) {
   HYDRA_REQUIRE_ROOT();
   Guarded g(1);

@@ -114,6 +114,17 @@ TEST(BridgeExtras, PlannedOnRecoverOnlyAndMovedToTheNewIfindex) {
   auto repair = plan_restore(w.snap, w.table, PlanMode::kRepair);
   EXPECT_TRUE(repair.routes.empty() && repair.neighbours.empty() && repair.fdb.empty() && repair.sysctls.empty())
       << "a living bridge keeps what it has";
+  {
+    auto down = w;  // set down: the kernel flushed routes and neighbours with it
+    auto l = *down.table.find(5);
+    l.flags &= ~1u;  // IFF_UP
+    down.table.apply(netlink::LinkEvent{false, l});
+    auto up = plan_restore(down.snap, down.table, PlanMode::kRepair);
+    EXPECT_TRUE(up.set_up);
+    EXPECT_EQ(up.routes.size(), 1u);
+    EXPECT_EQ(up.neighbours.size(), 1u);
+    EXPECT_TRUE(up.fdb.empty() && up.sysctls.empty()) << "those survive a down bridge";
+  }
   w.delete_docker0();
   // Someone took ifindex 5; and port 11 went away.
   w.table.apply(netlink::LinkEvent{false, test::make_link(5, "other", "veth")});
