@@ -1,8 +1,9 @@
 // Chaos: a seeded random sequence of the things that happen to docker0 and
 // around it, with hydrad guarding. After each step, once things are quiet,
 // the invariant must hold: docker0 has its identity and addresses, its ports
-// are exactly the recorded ports still alive, nothing else is attached, the
-// sandbox's eth0 and vethb-h1 are untouched, hydrad is alive.
+// are exactly the recorded ports still alive, nothing else is attached, its
+// static route (table 100) and permanent neighbour are there, the sandbox's
+// eth0 and vethb-h1 are untouched, hydrad is alive.
 // HYDRA_CHAOS_STEPS (default 500) and HYDRA_CHAOS_SEED reproduce or extend a run.
 #include <gtest/gtest.h>
 
@@ -34,6 +35,15 @@ TEST(Chaos, InvariantHoldsAfterEveryStep) {
   // A small monitor buffer, so that bursts overrun it and force resyncs.
   HydradProcess hydrad(world.sbx.path(), dir, {"--monitor-buffer", "65536"});
   ASSERT_TRUE(hydrad.start());
+  ASSERT_EQ(world.sbx.ip("route add 10.50.0.0/16 via 10.213.0.10 dev docker0 table 100"), 0);
+  ASSERT_EQ(world.sbx.ip("neigh add 10.213.0.77 lladdr 02:00:00:00:00:77 dev docker0 nud permanent"), 0);
+  usleep(200000);  // recorded from their notifications
+  auto extras_there = [&] {
+    return capture("ip -n " + world.sbx.name() + " route show table 100 dev docker0").find("10.50.0.0/16 via 10.213.0.10") !=
+               std::string::npos &&
+           capture("ip -n " + world.sbx.name() + " neigh show dev docker0").find("10.213.0.77 lladdr 02:00:00:00:00:77 PERMANENT") !=
+               std::string::npos;
+  };
   const json identity = world.link("docker0");
   const auto addresses = world.addresses("docker0");
   std::set<std::string> expected = {"vethc0", "vethc1"};
@@ -49,12 +59,12 @@ TEST(Chaos, InvariantHoldsAfterEveryStep) {
            l["mtu"] == identity["mtu"] &&
            std::find(l["flags"].begin(), l["flags"].end(), "UP") != l["flags"].end() &&
            world.addresses("docker0") == addresses &&
-           std::set<std::string>(ports.begin(), ports.end()) == expected;
+           std::set<std::string>(ports.begin(), ports.end()) == expected && extras_there();
       if (!ok) usleep(10000);
     }
     ASSERT_TRUE(ok) << "step " << step << " (" << what << "), seed " << seed << ": docker0 "
                     << world.link("docker0").dump() << " ports " << json(world.ports_of("docker0")).dump()
-                    << " expected " << json(expected).dump();
+                    << " expected " << json(expected).dump() << " route/neighbour there: " << extras_there();
     ASSERT_EQ(world.master_of("eth0"), "") << "step " << step;
     ASSERT_EQ(world.master_of("vethb-h1"), "hydra1") << "step " << step;
     ASSERT_EQ(world.master_of("vethstray"), "") << "step " << step;
