@@ -47,7 +47,7 @@ std::vector<std::string> write_bridge_sysctls(const std::string& ifname, const s
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     std::string line = value + "\n";
     if (!fd.valid() || ::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-      failed.push_back(key + " = " + value + ": " + Error::errno_text(errno));
+      failed.push_back(make_error(key + " = " + value, errno).text());
   }
   return failed;
 }
