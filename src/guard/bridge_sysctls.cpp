@@ -44,10 +44,11 @@ std::vector<std::string> write_bridge_sysctls(const std::string& ifname, const s
     std::string path = sysctl_path(key, ifname);
     std::string now;
     if (read_value(path, now) && now == value) continue;
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     std::string line = value + "\n";
-    if (!fd.valid() || ::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-      failed.push_back(make_error(key + " = " + value, errno).text());
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    bool ok = fd.valid() && ::write(fd.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    int err = errno;  // before anything else can change it
+    if (!ok) failed.push_back(make_error(key + " = " + value, err).text());
   }
   return failed;
 }
