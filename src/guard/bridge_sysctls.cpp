@@ -48,7 +48,11 @@ std::vector<std::string> write_bridge_sysctls(const std::string& ifname, const s
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     bool ok = fd.valid() && ::write(fd.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size());
     int err = errno;  // before anything else can change it
-    if (!ok) failed.push_back(make_error(key + " = " + value, err).text());
+    if (!ok) {
+      std::string what = key;
+      what.append(" = ").append(value);
+      failed.push_back(make_error(std::move(what), err).text());
+    }
   }
   return failed;
 }
