@@ -14,4 +14,11 @@ Status make_thread_realtime(int priority) {
   return {};
 }
 
+Status make_thread_ordinary() {
+  sched_param param{};
+  if (sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &param) != 0)
+    return errno_error("set SCHED_OTHER for the guard thread");
+  return {};
+}
+
 }  // namespace hydra::daemon

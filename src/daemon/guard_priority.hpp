@@ -10,5 +10,7 @@ namespace hydra::daemon {
 // processes it creates afterwards start as ordinary ones (SCHED_RESET_ON_FORK):
 // neither HTTP workers nor dockerd inherit it. Needs CAP_SYS_NICE.
 Status make_thread_realtime(int priority);
+// Back to SCHED_OTHER (nice 0) for the calling thread.
+Status make_thread_ordinary();
 
 }  // namespace hydra::daemon

@@ -17,6 +17,15 @@ Status refresh_table(netlink::RtnlSocket& sock, net::LinkTable& table) {
   return {};
 }
 
+namespace {
+std::function<void()>& after_batch_hook() {
+  static std::function<void()> fn;
+  return fn;
+}
+}  // namespace
+
+void set_after_batch(std::function<void()> fn) { after_batch_hook() = std::move(fn); }
+
 RestoreOutcome run_restore(netlink::RtnlSocket& sock, Announcer& announcer, const net::BridgeSnapshot& snap,
                            net::LinkTable& table, net::RestorePlan plan) {
   RestoreOutcome out;
@@ -33,6 +42,7 @@ RestoreOutcome run_restore(netlink::RtnlSocket& sock, Announcer& announcer, cons
   out.sent_us = monotonic_us();
   auto acks = sock.execute(batch->requests);
   out.acked_us = monotonic_us();
+  if (after_batch_hook()) after_batch_hook()();
   if (!acks) {
     out.problems.push_back(acks.error().text());
     return out;

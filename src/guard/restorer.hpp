@@ -1,6 +1,7 @@
 // Carries out one restore: plan, one batch, announcements, read-back.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,12 @@ struct RestoreOutcome {
 // `table` is the current view; it is refreshed from a dump by the read-back.
 RestoreOutcome run_restore(netlink::RtnlSocket& sock, Announcer& announcer, const net::BridgeSnapshot& snap,
                            net::LinkTable& table, net::RestorePlan plan);
+
+// Called once a restore batch is acknowledged, before the announcements and
+// the read-back (the daemon drops the guard thread's real-time priority there:
+// the urgent part is done, and kernel work the batch queued on this CPU must
+// not wait behind the rest).
+void set_after_batch(std::function<void()> fn);
 
 // Re-reads links and addresses into `table`.
 Status refresh_table(netlink::RtnlSocket& sock, net::LinkTable& table);
