@@ -1,5 +1,7 @@
 // hydractl: the command-line client of hydrad, plus local read-only views.
 #include <CLI/CLI.hpp>
+
+#include "base/guarded_main.hpp"
 #include <iostream>
 
 #include "cli/events_command.hpp"
@@ -87,15 +89,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-// Errors are values throughout; an exception reaching here is a bug (or out
-// of memory) and ends the program with its message rather than a bare abort.
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    (void)std::fprintf(stderr, "hydractl: unexpected error: %s\n", e.what());
-  } catch (...) {
-    (void)std::fprintf(stderr, "hydractl: unexpected error\n");
-  }
-  return 70;  // EX_SOFTWARE
-}
+int main(int argc, char** argv) { return hydra::guarded_main("hydractl", run, argc, argv); }

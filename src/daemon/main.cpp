@@ -5,6 +5,8 @@
 #include <systemd/sd-daemon.h>
 
 #include <CLI/CLI.hpp>
+
+#include "base/guarded_main.hpp"
 #include <iostream>
 
 #include "api/control_socket.hpp"
@@ -190,15 +192,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-// Errors are values throughout; an exception reaching here is a bug (or out
-// of memory) and ends the program with its message rather than a bare abort.
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    (void)std::fprintf(stderr, "hydrad: unexpected error: %s\n", e.what());
-  } catch (...) {
-    (void)std::fprintf(stderr, "hydrad: unexpected error\n");
-  }
-  return 70;  // EX_SOFTWARE
-}
+int main(int argc, char** argv) { return hydra::guarded_main("hydrad", run, argc, argv); }

@@ -19,10 +19,8 @@ Status load_extras(netlink::RtnlSocket& sock, net::BridgeSnapshot& snap) {
   }
   auto fdb = netlink::dump_neighs(sock, AF_BRIDGE);
   if (!fdb) return fdb.error();
-  std::map<int, std::vector<uint8_t>> port_macs;
-  for (const auto& p : snap.ports) port_macs[p.ifindex] = p.mac;
   auto sysctls = std::move(snap.extras.sysctls);
-  snap.extras = net::select_extras(snap.ifindex, snap.mac, port_macs, routes, neighbours, *fdb);
+  snap.extras = net::select_extras(snap.ifindex, snap.mac, snap.port_macs(), routes, neighbours, *fdb);
   snap.extras.sysctls = std::move(sysctls);
   return {};
 }

@@ -37,14 +37,7 @@ void BridgeGuard::on_neigh(const netlink::NeighEvent& ev, int64_t read_us) {
     if (fdb ? n.master != br && n.ifindex != br : n.ifindex != br) continue;
     auto& list = fdb ? b.snap->extras.fdb : b.snap->extras.neighbours;
     if (!ev.deleted) {
-      bool keep = false;
-      if (fdb) {
-        std::map<int, std::vector<uint8_t>> macs;
-        for (const auto& p : b.snap->ports) macs[p.ifindex] = p.mac;
-        keep = net::keep_fdb(n, br, b.snap->mac, macs);
-      } else {
-        keep = net::keep_neighbour(n, br);
-      }
+      bool keep = fdb ? net::keep_fdb(n, br, b.snap->mac, b.snap->port_macs()) : net::keep_neighbour(n, br);
       if (keep && net::upsert_neighbour(list, n)) b.dirty = true;
       // A static entry turned dynamic (or replaced by a learned one) leaves the record.
       if (!keep) {

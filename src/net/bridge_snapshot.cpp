@@ -14,6 +14,12 @@ const PortRecord* BridgeSnapshot::port(int ifindex) const {
   return it == ports.end() ? nullptr : &*it;
 }
 
+std::map<int, std::vector<uint8_t>> BridgeSnapshot::port_macs() const {
+  std::map<int, std::vector<uint8_t>> out;
+  for (const auto& p : ports) out[p.ifindex] = p.mac;
+  return out;
+}
+
 PortRecord record_port(const LinkInfo& port) {
   PortRecord r;
   r.ifindex = port.ifindex;

@@ -1,6 +1,7 @@
 // What hydra remembers of a protected bridge: enough to put it back exactly.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ struct BridgeSnapshot {
   BridgeExtras extras;            // routes, sysctls, static neighbours and FDB entries
 
   [[nodiscard]] const PortRecord* port(int ifindex) const;
+  // ifindex → MAC of every recorded port (what keep_fdb needs).
+  [[nodiscard]] std::map<int, std::vector<uint8_t>> port_macs() const;
   friend bool operator==(const BridgeSnapshot&, const BridgeSnapshot&) = default;
 };
 

@@ -2,6 +2,17 @@
 
 namespace hydra::netlink {
 
+Error attr_too_short(const char* what) { return make_error(std::string(what) + " attribute too short", EBADMSG); }
+
+Status read_ip_attr(const AttrView& a, uint8_t family, std::optional<IpAddr>& out, const char* what) {
+  IpAddr ip;
+  ip.family = family;
+  if (!a.fits(ip.size())) return attr_too_short(what);
+  std::memcpy(ip.bytes.data(), a.payload.data(), ip.size());
+  out = ip;
+  return {};
+}
+
 bool AttrView::as_string(std::string& out) const {
   const void* nul = std::memchr(payload.data(), 0, payload.size());
   if (!nul) return false;

@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "base/result.hpp"
+#include "netlink/types.hpp"
 
 namespace hydra::netlink {
 
@@ -31,6 +33,18 @@ struct AttrView {
   // A NUL-terminated string within the payload, or nothing if unterminated.
   [[nodiscard]] bool as_string(std::string& out) const;
 };
+
+// "<what> attribute too short" (EBADMSG).
+Error attr_too_short(const char* what);
+// A fixed-width integer attribute, checked for length.
+template <class T>
+Status read_int_attr(const AttrView& a, T& out, const char* what) {
+  if (!a.fits(sizeof(T))) return attr_too_short(what);
+  out = a.as<T>();
+  return {};
+}
+// An address attribute of `family` (4 or 16 bytes), checked for length.
+Status read_ip_attr(const AttrView& a, uint8_t family, std::optional<IpAddr>& out, const char* what);
 
 Status walk_attrs(std::span<const uint8_t> region, const std::function<Status(const AttrView&)>& on_attr);
 

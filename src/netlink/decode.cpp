@@ -11,20 +11,12 @@
 namespace hydra::netlink {
 namespace {
 
-Error too_short(const char* what) { return make_error(std::string(what) + " attribute too short", EBADMSG); }
-
-Status read_u32(const AttrView& a, uint32_t& out, const char* what) {
-  if (!a.fits(4)) return too_short(what);
-  out = a.as<uint32_t>();
-  return {};
-}
-
 // Decodes a nest whose attributes are described by a spec table.
 Status decode_table(const AttrView& nest, std::span<const AttrSpec> specs, AttrValues& out) {
   return walk_attrs(nest.payload, [&](const AttrView& a) -> Status {
     const AttrSpec* spec = find_spec(specs, a.type);
     if (!spec) return {};
-    if (!a.fits(spec->width)) return too_short(spec->name.data());
+    if (!a.fits(spec->width)) return attr_too_short(spec->name.data());
     uint64_t v = 0;
     switch (spec->width) {
       case 1: v = a.as<uint8_t>(); break;
@@ -66,15 +58,6 @@ Status decode_linkinfo(const AttrView& nest, LinkInfo& link) {
   return {};
 }
 
-Status read_ip(const AttrView& a, uint8_t family, std::optional<IpAddr>& out) {
-  IpAddr ip;
-  ip.family = family;
-  if (!a.fits(ip.size())) return too_short("address");
-  std::memcpy(ip.bytes.data(), a.payload.data(), ip.size());
-  out = ip;
-  return {};
-}
-
 }  // namespace
 
 Result<LinkInfo> decode_link(const nlmsghdr* nlh) {
@@ -94,27 +77,27 @@ Result<LinkInfo> decode_link(const nlmsghdr* nlh) {
       case IFLA_ADDRESS:
         link.mac.assign(a.payload.begin(), a.payload.end());
         break;
-      case IFLA_MTU: return read_u32(a, link.mtu, "IFLA_MTU");
+      case IFLA_MTU: return read_int_attr(a, link.mtu, "IFLA_MTU");
       case IFLA_MASTER: {
         uint32_t v = 0;
-        if (auto s = read_u32(a, v, "IFLA_MASTER"); !s) return s;
+        if (auto s = read_int_attr(a, v, "IFLA_MASTER"); !s) return s;
         link.master = static_cast<int>(v);
         break;
       }
       case IFLA_LINK: {
         uint32_t v = 0;
-        if (auto s = read_u32(a, v, "IFLA_LINK"); !s) return s;
+        if (auto s = read_int_attr(a, v, "IFLA_LINK"); !s) return s;
         link.peer_ifindex = static_cast<int>(v);
         break;
       }
       case IFLA_LINK_NETNSID: {
         uint32_t v = 0;
-        if (auto s = read_u32(a, v, "IFLA_LINK_NETNSID"); !s) return s;
+        if (auto s = read_int_attr(a, v, "IFLA_LINK_NETNSID"); !s) return s;
         link.link_netnsid = static_cast<int32_t>(v);
         break;
       }
       case IFLA_OPERSTATE:
-        if (!a.fits(1)) return too_short("IFLA_OPERSTATE");
+        if (!a.fits(1)) return attr_too_short("IFLA_OPERSTATE");
         link.operstate = a.as<uint8_t>();
         break;
       case IFLA_LINKINFO: return decode_linkinfo(a, link);
@@ -144,13 +127,13 @@ Result<AddrInfo> decode_addr(const nlmsghdr* nlh) {
   addr.ifindex = static_cast<int>(ifa->ifa_index);
   auto st = walk_attrs(*region, [&](const AttrView& a) -> Status {
     switch (a.type) {
-      case IFA_LOCAL: return read_ip(a, addr.family, addr.local);
-      case IFA_ADDRESS: return read_ip(a, addr.family, addr.address);
-      case IFA_BROADCAST: return read_ip(a, addr.family, addr.broadcast);
+      case IFA_LOCAL: return read_ip_attr(a, addr.family, addr.local, "address");
+      case IFA_ADDRESS: return read_ip_attr(a, addr.family, addr.address, "address");
+      case IFA_BROADCAST: return read_ip_attr(a, addr.family, addr.broadcast, "address");
       case IFA_LABEL:
         if (!a.as_string(addr.label)) return make_error("unterminated IFA_LABEL", EBADMSG);
         break;
-      case IFA_FLAGS: return read_u32(a, addr.flags, "IFA_FLAGS");
+      case IFA_FLAGS: return read_int_attr(a, addr.flags, "IFA_FLAGS");
       default: break;
     }
     return {};

@@ -7,26 +7,6 @@
 #include "netlink/attr_walk.hpp"
 
 namespace hydra::netlink {
-namespace {
-
-Status read_ip(const AttrView& a, uint8_t family, std::optional<IpAddr>& out, const char* what) {
-  IpAddr ip;
-  ip.family = family;
-  if (!a.fits(ip.size())) return make_error(std::string(what) + " attribute too short", EBADMSG);
-  std::memcpy(ip.bytes.data(), a.payload.data(), ip.size());
-  out = ip;
-  return {};
-}
-
-template <class T>
-Status read_int(const AttrView& a, T& out, const char* what) {
-  if (!a.fits(sizeof(T))) return make_error(std::string(what) + " attribute too short", EBADMSG);
-  out = a.as<T>();
-  return {};
-}
-
-}  // namespace
-
 std::string RouteInfo::describe() const {
   std::string out = dst ? dst->to_string() + "/" + std::to_string(dst_len) : "default";
   if (gateway) out += " via " + gateway->to_string();
@@ -63,26 +43,26 @@ Result<RouteInfo> decode_route(const nlmsghdr* nlh) {
   r.flags = rtm->rtm_flags;
   auto st = walk_attrs(*region, [&](const AttrView& a) -> Status {
     switch (a.type) {
-      case RTA_DST: return read_ip(a, r.family, r.dst, "RTA_DST");
-      case RTA_SRC: return read_ip(a, r.family, r.src, "RTA_SRC");
-      case RTA_GATEWAY: return read_ip(a, r.family, r.gateway, "RTA_GATEWAY");
-      case RTA_PREFSRC: return read_ip(a, r.family, r.prefsrc, "RTA_PREFSRC");
-      case RTA_TABLE: return read_int(a, r.table, "RTA_TABLE");
+      case RTA_DST: return read_ip_attr(a, r.family, r.dst, "RTA_DST");
+      case RTA_SRC: return read_ip_attr(a, r.family, r.src, "RTA_SRC");
+      case RTA_GATEWAY: return read_ip_attr(a, r.family, r.gateway, "RTA_GATEWAY");
+      case RTA_PREFSRC: return read_ip_attr(a, r.family, r.prefsrc, "RTA_PREFSRC");
+      case RTA_TABLE: return read_int_attr(a, r.table, "RTA_TABLE");
       case RTA_OIF: {
         uint32_t v = 0;
-        if (auto s = read_int(a, v, "RTA_OIF"); !s) return s;
+        if (auto s = read_int_attr(a, v, "RTA_OIF"); !s) return s;
         r.oif = static_cast<int>(v);
         return {};
       }
       case RTA_PRIORITY: {
         uint32_t v = 0;
-        if (auto s = read_int(a, v, "RTA_PRIORITY"); !s) return s;
+        if (auto s = read_int_attr(a, v, "RTA_PRIORITY"); !s) return s;
         r.priority = v;
         return {};
       }
       case RTA_PREF: {
         uint8_t v = 0;
-        if (auto s = read_int(a, v, "RTA_PREF"); !s) return s;
+        if (auto s = read_int_attr(a, v, "RTA_PREF"); !s) return s;
         r.pref = v;
         return {};
       }
@@ -112,17 +92,17 @@ Result<NeighInfo> decode_neigh(const nlmsghdr* nlh) {
     switch (a.type) {
       case NDA_DST:
         if (n.family == AF_BRIDGE) return {};  // a VXLAN remote, not ours
-        return read_ip(a, n.family, n.dst, "NDA_DST");
+        return read_ip_attr(a, n.family, n.dst, "NDA_DST");
       case NDA_LLADDR: n.lladdr.assign(a.payload.begin(), a.payload.end()); return {};
       case NDA_MASTER: {
         uint32_t v = 0;
-        if (auto s = read_int(a, v, "NDA_MASTER"); !s) return s;
+        if (auto s = read_int_attr(a, v, "NDA_MASTER"); !s) return s;
         n.master = static_cast<int>(v);
         return {};
       }
       case NDA_VLAN: {
         uint16_t v = 0;
-        if (auto s = read_int(a, v, "NDA_VLAN"); !s) return s;
+        if (auto s = read_int_attr(a, v, "NDA_VLAN"); !s) return s;
         n.vlan = v;
         return {};
       }
