@@ -3,8 +3,8 @@
 
 #include "api/event_stream.hpp"
 #include "api/http_server.hpp"
-#include "guard/metrics.hpp"
-#include "guard/status_board.hpp"
+#include "telemetry/metrics.hpp"
+#include "telemetry/status_board.hpp"
 
 namespace hydra::session {
 class SessionManager;
@@ -13,9 +13,9 @@ class SessionManager;
 namespace hydra::api {
 
 struct ApiContext {
-  const guard::StatusBoard& board;
+  const telemetry::StatusBoard& board;
   session::SessionManager& sessions;
-  const guard::Metrics& metrics;
+  telemetry::Metrics& metrics;
   EventStream& events;
   std::string version;
 };

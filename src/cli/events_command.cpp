@@ -4,7 +4,7 @@
 #include <ostream>
 
 #include "docker/unix_http.hpp"
-#include "guard/event_log.hpp"
+#include "telemetry/event_log.hpp"
 
 namespace hydra::cli {
 
@@ -25,7 +25,7 @@ int run_events(const std::string& socket, bool json, std::ostream& out, std::ost
         std::string ts = e.value("ts", ""), name = e.value("event", "");
         e.erase("ts");
         e.erase("event");
-        out << ts << " " << name << " " << guard::EventLog::text_fields(e) << "\n";
+        out << ts << " " << name << " " << telemetry::EventLog::text_fields(e) << "\n";
       }
       out.flush();
     }

@@ -7,7 +7,7 @@
 
 namespace hydra::daemon {
 
-GuardLoop::GuardLoop(netlink::Monitor& monitor, guard::BridgeGuard& guard, guard::EventLog& log)
+GuardLoop::GuardLoop(netlink::Monitor& monitor, guard::BridgeGuard& guard, telemetry::EventLog& log)
     : monitor_(monitor), guard_(guard), log_(log) {}
 
 GuardLoop::~GuardLoop() {

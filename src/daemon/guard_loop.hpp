@@ -9,7 +9,7 @@
 
 #include "base/result.hpp"
 #include "guard/bridge_guard.hpp"
-#include "guard/event_log.hpp"
+#include "telemetry/event_log.hpp"
 #include "netlink/monitor.hpp"
 
 namespace hydra::daemon {
@@ -21,7 +21,7 @@ Status block_termination_signals();
 
 class GuardLoop {
  public:
-  GuardLoop(netlink::Monitor& monitor, guard::BridgeGuard& guard, guard::EventLog& log);
+  GuardLoop(netlink::Monitor& monitor, guard::BridgeGuard& guard, telemetry::EventLog& log);
   ~GuardLoop();
   GuardLoop(const GuardLoop&) = delete;
   GuardLoop& operator=(const GuardLoop&) = delete;
@@ -39,7 +39,7 @@ class GuardLoop {
 
   netlink::Monitor& monitor_;
   guard::BridgeGuard& guard_;
-  guard::EventLog& log_;
+  telemetry::EventLog& log_;
   sd_event* event_ = nullptr;
   sd_event_source* io_ = nullptr;
   sd_event_source* timer_ = nullptr;

@@ -52,6 +52,7 @@ int run(int argc, char** argv) {
   std::string check_file;
   bool version = false;
   int monitor_buffer = netlink::Monitor::kDefaultRecvBuf;
+  int event_queue = static_cast<int>(telemetry::EventLog::kQueueCapacity);
   app.add_option("--config", config_file,
                  "TOML config file: state_dir, socket, log_format, [guard] bridges, [docker] main_socket,\n"
                  "[sessions] dockerd, data_dir, run_dir, storage_driver, live_restore, start_timeout, stop_timeout");
@@ -67,6 +68,9 @@ int run(int argc, char** argv) {
   app.add_option("--monitor-buffer", monitor_buffer,
                  "Netlink monitor receive buffer in bytes (default 32 MiB; small values force overruns in tests)")
       ->check(CLI::Range(1024, 1 << 30));
+  app.add_option("--event-queue", event_queue,
+                 "Events held for a slow log reader before they are dropped and counted (default 4096)")
+      ->check(CLI::Range(2, 1 << 20));
   CLI11_PARSE(app, argc, argv);
   if (version) {
     std::cout << "hydrad " HYDRA_VERSION "\n";
@@ -90,11 +94,13 @@ int run(int argc, char** argv) {
   if (auto st = daemon::block_termination_signals(); !st) return fail(st.error().text());
   // Under systemd, events go to the journal with native fields (EVENT=,
   // BRIDGE=, RESTORE_USEC=, SESSION=); elsewhere text or JSON lines on stderr.
-  guard::EventLog log(guard::stderr_is_journal()   ? guard::LogFormat::kJournal
-                      : config.log_format == "json" ? guard::LogFormat::kJson
-                                                    : guard::LogFormat::kText);
-  // Declared before everything that emits events, so it outlives them.
+  // The log's subscriber: declared first, so it outlives the log's writer.
   api::EventStream event_stream;
+  // Declared before everything that emits events, so it outlives them.
+  telemetry::EventLog log(telemetry::stderr_is_journal()   ? telemetry::LogFormat::kJournal
+                          : config.log_format == "json" ? telemetry::LogFormat::kJson
+                                                        : telemetry::LogFormat::kText,
+                          STDERR_FILENO, static_cast<size_t>(event_queue));
   log.subscribe([&](const nlohmann::json& e) { event_stream.publish(e.dump() + "\n"); });
   guard::SnapshotStore store(config.state_dir);
   if (auto st = store.prepare(); !st) return fail(st.error().text());
@@ -104,8 +110,9 @@ int run(int argc, char** argv) {
   auto monitor = netlink::Monitor::open(monitor_buffer);
   if (!monitor) return fail(monitor.error().text());
 
-  guard::StatusBoard board;
-  guard::Metrics metrics(HYDRA_VERSION);
+  telemetry::StatusBoard board;
+  telemetry::Metrics metrics(HYDRA_VERSION);
+  metrics.count_dropped_events([&log] { return log.dropped(); });
   session::SessionManager sessions(config.sessions, config.state_dir, config.main_docker_socket, log, board, metrics);
   api::ApiContext api_ctx{board, sessions, metrics, event_stream, HYDRA_VERSION};
   auto listener = api::listen_unix(config.socket, 0660, config.socket_group);

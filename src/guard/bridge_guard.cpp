@@ -11,7 +11,7 @@ namespace hydra::guard {
 using nlohmann::json;
 
 BridgeGuard::BridgeGuard(GuardConfig config, netlink::RtnlSocket& sock, Announcer& announcer, SnapshotStore& store,
-                         EventLog& log, StatusBoard& board, Metrics& metrics)
+                         telemetry::EventLog& log, telemetry::StatusBoard& board, telemetry::Metrics& metrics)
     : config_(std::move(config)),
       sock_(sock),
       announcer_(announcer),
@@ -320,7 +320,7 @@ void BridgeGuard::recover(Bridge& b, int64_t now_us) {
                                 {"restore_us", restore}});
   ++b.restores;
   metrics_.restored(b.name, static_cast<double>(restore) / 1e6);
-  b.last_restore = {{"restore_us", restore}, {"ports_attached", out.attached.size()}, {"at", EventLog::timestamp()}};
+  b.last_restore = {{"restore_us", restore}, {"ports_attached", out.attached.size()}, {"at", telemetry::EventLog::timestamp()}};
   // The record is now what was verified to be there.
   auto before = *b.snap;
   b.snap = net::snapshot_bridge(*table_.find(b.name), table_);

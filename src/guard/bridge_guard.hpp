@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "guard/announcer.hpp"
-#include "guard/event_log.hpp"
-#include "guard/metrics.hpp"
+#include "telemetry/event_log.hpp"
+#include "telemetry/metrics.hpp"
 #include "guard/snapshot_store.hpp"
-#include "guard/status_board.hpp"
+#include "telemetry/status_board.hpp"
 #include "net/bridge_snapshot.hpp"
 #include "net/link_table.hpp"
 #include "netlink/monitor.hpp"
@@ -36,7 +36,7 @@ struct GuardConfig {
 class BridgeGuard {
  public:
   BridgeGuard(GuardConfig config, netlink::RtnlSocket& sock, Announcer& announcer, SnapshotStore& store,
-              EventLog& log, StatusBoard& board, Metrics& metrics);
+              telemetry::EventLog& log, telemetry::StatusBoard& board, telemetry::Metrics& metrics);
 
   // Reads the table; snapshots present bridges, restores missing ones from
   // their snapshot on disk. Every bridge is then snapshotted or known missing.
@@ -94,9 +94,9 @@ class BridgeGuard {
   netlink::RtnlSocket& sock_;
   Announcer& announcer_;
   SnapshotStore& store_;
-  EventLog& log_;
-  StatusBoard& board_;
-  Metrics& metrics_;
+  telemetry::EventLog& log_;
+  telemetry::StatusBoard& board_;
+  telemetry::Metrics& metrics_;
   net::LinkTable table_;
   std::map<std::string, Bridge> bridges_;
   std::optional<std::string> resync_reason_;

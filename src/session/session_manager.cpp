@@ -80,7 +80,7 @@ Status clear_stale_pidfile(const std::string& path) {
 }  // namespace
 
 SessionManager::SessionManager(SessionSettings settings, std::string state_dir, std::string main_docker_socket,
-                               guard::EventLog& log, const guard::StatusBoard& board, guard::Metrics& metrics)
+                               telemetry::EventLog& log, const telemetry::StatusBoard& board, telemetry::Metrics& metrics)
     : settings_(std::move(settings)),
       state_file_(std::move(state_dir) + "/sessions.json"),
       main_socket_(std::move(main_docker_socket)),
@@ -119,7 +119,7 @@ void SessionManager::persist() const {
     running += s->state == "running";
     exited += s->state == "exited";
   }
-  metrics_.sessions(starting, running, exited);
+  metrics_.sessions(starting, running, 0, exited);
   json arr = json::array();
   for (const auto& [_, s] : sessions_) {
     arr.push_back({{"scope_type", s->key.scope_type}, {"scope_id", s->key.scope_id}, {"user_id", s->user_id},

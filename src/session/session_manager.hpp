@@ -15,9 +15,9 @@
 
 #include "base/unique_fd.hpp"
 #include "docker/dockerd_process.hpp"
-#include "guard/event_log.hpp"
-#include "guard/metrics.hpp"
-#include "guard/status_board.hpp"
+#include "telemetry/event_log.hpp"
+#include "telemetry/metrics.hpp"
+#include "telemetry/status_board.hpp"
 #include "session/session_spec.hpp"
 
 namespace hydra::session {
@@ -25,7 +25,7 @@ namespace hydra::session {
 class SessionManager {
  public:
   SessionManager(SessionSettings settings, std::string state_dir, std::string main_docker_socket,
-                 guard::EventLog& log, const guard::StatusBoard& board, guard::Metrics& metrics);
+                 telemetry::EventLog& log, const telemetry::StatusBoard& board, telemetry::Metrics& metrics);
   ~SessionManager();  // leaves running dockerds running, for adoption
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
@@ -78,9 +78,9 @@ class SessionManager {
   SessionSettings settings_;
   std::string state_file_;
   std::string main_socket_;
-  guard::EventLog& log_;
-  const guard::StatusBoard& board_;
-  guard::Metrics& metrics_;
+  telemetry::EventLog& log_;
+  const telemetry::StatusBoard& board_;
+  telemetry::Metrics& metrics_;
   mutable std::mutex mu_;           // guards sessions_
   std::mutex op_mu_;                // one create/remove/bridge at a time
   std::condition_variable exited_;

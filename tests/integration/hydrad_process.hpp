@@ -19,6 +19,17 @@
 
 namespace hydra::test {
 
+// Polls `done` until it holds (true) or `timeout_ms` passes (false): tests
+// wait on conditions with a deadline, never on a fixed sleep.
+inline bool wait_until(const std::function<bool()>& done, int timeout_ms, int poll_ms = 5) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+  }
+}
+
 // A fresh directory under /tmp for one test's state (removed by the test).
 inline std::string make_temp_dir(const std::string& prefix) {
   std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
@@ -36,6 +47,10 @@ class HydradProcess {
   [[nodiscard]] std::string log_path() const { return dir_ + "/events.log"; }
   [[nodiscard]] pid_t pid() const { return pid_; }
 
+  // Sends hydrad's stderr to `fd` instead of the event log file; start()
+  // then waits for /health to say "ok" instead of the ready event.
+  void set_stderr(int fd) { stderr_fd_ = fd; }
+
   bool start(const std::vector<std::pair<std::string, std::string>>& env = {}) {
     std::system(("mkdir -p " + dir_).c_str());
     const size_t before = event_count();  // the log is appended to across restarts
@@ -47,7 +62,7 @@ class HydradProcess {
     if (pid_ == 0) {
       int ns = open(netns_.c_str(), O_RDONLY | O_CLOEXEC);
       if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) _exit(120);
-      int log = open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      int log = stderr_fd_ >= 0 ? stderr_fd_ : open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (log < 0) _exit(121);
       dup2(log, 2);
       for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
@@ -57,7 +72,28 @@ class HydradProcess {
       execv(argv[0], argv.data());
       _exit(122);
     }
+    if (stderr_fd_ >= 0)
+      return wait_until([&] {
+        auto h = health();
+        return h.is_object() && h.value("status", "") == "ok";
+      }, 10000);
     return wait_for([](const nlohmann::json& e) { return e["event"] == "ready"; }, 10000, before);
+  }
+
+  // GET /health (null when hydrad does not answer within 5 s).
+  [[nodiscard]] nlohmann::json health() const {
+    return nlohmann::json::parse(get("/health"), nullptr, false);
+  }
+  // The body of a GET on the control socket ("" when no answer within 5 s).
+  [[nodiscard]] std::string get(const std::string& path) const {
+    std::string out;
+    FILE* p = popen(("curl -s -m 5 --unix-socket " + socket() + " http://localhost" + path + " 2>/dev/null").c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    size_t n = 0;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+    return out;
   }
 
   // Stops hydrad (SIGTERM: clean; SIGKILL: a crash) and reaps it.
@@ -109,6 +145,7 @@ class HydradProcess {
   std::string dir_;
   std::vector<std::string> extra_;
   pid_t pid_ = -1;
+  int stderr_fd_ = -1;
 };
 
 }  // namespace hydra::test

@@ -63,32 +63,3 @@ TEST(SnapshotStore, SavesAtomicallyAndLoads) {
   std::system(("rm -rf " + std::string(tmpl)).c_str());
 }
 
-#include "guard/event_log.hpp"
-
-TEST(EventLog, JournalFields) {
-  nlohmann::json e{{"ts", "2026-11-28T00:00:00Z"}, {"event", "bridge_restored"}, {"bridge", "docker0"},
-                   {"restore_us", 612}, {"ports", 3}};
-  auto f = guard::journal_fields(e);
-  auto has = [&](const std::string& s) { return std::find(f.begin(), f.end(), s) != f.end(); };
-  EXPECT_TRUE(has("EVENT=bridge_restored"));
-  EXPECT_TRUE(has("BRIDGE=docker0"));
-  EXPECT_TRUE(has("RESTORE_USEC=612"));
-  EXPECT_TRUE(has("PORTS=3"));
-  EXPECT_TRUE(has("PRIORITY=6"));
-  EXPECT_EQ(f[0].rfind("MESSAGE=bridge_restored ", 0), 0u);
-  auto s = guard::journal_fields({{"event", "session_started"}, {"session", "session/s1"}});
-  EXPECT_NE(std::find(s.begin(), s.end(), "SESSION=session/s1"), s.end());
-  auto failed = guard::journal_fields({{"event", "restore_failed"}});
-  EXPECT_NE(std::find(failed.begin(), failed.end(), "PRIORITY=3"), failed.end());
-}
-
-TEST(EventLog, JournalOnlyWhenStderrIsTheJournal) {
-  setenv("JOURNAL_STREAM", "1:1", 1);  // some other file
-  EXPECT_FALSE(guard::stderr_is_journal());
-  struct stat st {};
-  ASSERT_EQ(fstat(2, &st), 0);
-  setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)).c_str(), 1);
-  EXPECT_TRUE(guard::stderr_is_journal());
-  unsetenv("JOURNAL_STREAM");
-  EXPECT_FALSE(guard::stderr_is_journal());
-}

@@ -1,17 +1,16 @@
-#include "guard/event_log.hpp"
-
+// How an event is written: its timestamp, its text and JSON lines, its
+// journal fields.
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/uio.h>
-#include <systemd/sd-journal.h>
 
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
-
 #include <ctime>
 
-namespace hydra::guard {
+#include "telemetry/event_log.hpp"
+
+namespace hydra::telemetry {
 
 std::string EventLog::timestamp() {
   timeval tv{};
@@ -57,8 +56,9 @@ std::vector<std::string> journal_fields(const nlohmann::json& event) {
   std::vector<std::string> out;
   out.push_back("MESSAGE=" + name + " " + EventLog::text_fields(rest));
   out.push_back("EVENT=" + name);
-  bool bad = name == "restore_failed" || name == "fatal" || name == "bridge_conflict";
-  bool warn = name == "bridge_missing" || name == "resync" || name == "session_exited" || name == "restore_retry";
+  bool bad = name == "restore_failed" || name == "fatal" || name == "bridge_conflict" || name == "state_file_corrupt";
+  bool warn = name == "bridge_missing" || name == "resync" || name == "session_exited" || name == "restore_retry" ||
+              name == "events_dropped" || name == "session_unresponsive";
   out.push_back(std::string("PRIORITY=") + (bad ? "3" : warn ? "4" : "6"));
   for (const auto& [key, value] : rest.items()) {
     std::string k;
@@ -70,31 +70,12 @@ std::vector<std::string> journal_fields(const nlohmann::json& event) {
   return out;
 }
 
-void EventLog::emit(const std::string& event, nlohmann::json fields) {
-  nlohmann::json line{{"ts", timestamp()}, {"event", event}};
-  for (auto& [k, v] : fields.items()) line[k] = v;
-  std::lock_guard lock(mu_);
-  if (format_ == LogFormat::kJournal) {
-    auto f = journal_fields(line);
-    std::vector<iovec> iov;
-    iov.reserve(f.size());
-    for (auto& s : f) iov.push_back({s.data(), s.size()});
-    if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) < 0)
-      (void)std::fprintf(out_, "%s\n", line.dump().c_str());  // no journal after all: keep the line
-  } else if (format_ == LogFormat::kJson) {
-    (void)std::fprintf(out_, "%s\n", line.dump().c_str());
-  } else {
-    (void)std::fprintf(out_, "%s %s %s\n", line["ts"].get<std::string>().c_str(), event.c_str(),
-                 text_fields(fields).c_str());
-  }
-  // A log that cannot be written cannot report that either: carry on.
-  (void)std::fflush(out_);
-  for (auto& fn : subscribers_) fn(line);
+std::string EventLog::format_line(LogFormat format, const nlohmann::json& event) {
+  if (format != LogFormat::kText) return event.dump() + "\n";
+  nlohmann::json rest = event;
+  rest.erase("ts");
+  rest.erase("event");
+  return event.value("ts", "") + " " + event.value("event", "") + " " + text_fields(rest) + "\n";
 }
 
-void EventLog::subscribe(std::function<void(const nlohmann::json&)> fn) {
-  std::lock_guard lock(mu_);
-  subscribers_.push_back(std::move(fn));
-}
-
-}  // namespace hydra::guard
+}  // namespace hydra::telemetry

@@ -1,8 +1,8 @@
-#include "guard/metrics.hpp"
+#include "telemetry/metrics.hpp"
 
 #include <prometheus/text_serializer.h>
 
-namespace hydra::guard {
+namespace hydra::telemetry {
 
 using namespace prometheus;
 
@@ -43,14 +43,19 @@ Metrics::Metrics(const std::string& version)
                          .Name("hydra_session_start_duration_seconds")
                          .Help("From a create request to the session dockerd answering /_ping")
                          .Register(*registry_)
-                         .Add({}, kSessionBuckets)) {
+                         .Add({}, kSessionBuckets)),
+      events_dropped_(BuildCounter()
+                          .Name("hydra_events_dropped_total")
+                          .Help("Events dropped because the output was not read fast enough (queue full)")
+                          .Register(*registry_)
+                          .Add({})) {
   BuildGauge()
       .Name("hydra_build_info")
       .Help("hydrad's version, as a label")
       .Register(*registry_)
       .Add({{"version", version}})
       .Set(1);
-  sessions(0, 0, 0);
+  sessions(0, 0, 0, 0);
 }
 
 void Metrics::restored(const std::string& bridge, double seconds) {
@@ -64,12 +69,21 @@ void Metrics::bridge_state(const std::string& bridge, bool up, size_t ports) {
   restores_.Add({{"bridge", bridge}});  // shown as 0 before the first restore
 }
 
-void Metrics::sessions(size_t starting, size_t running, size_t exited) {
+void Metrics::sessions(size_t starting, size_t running, size_t unresponsive, size_t exited) {
   sessions_.Add({{"state", "starting"}}).Set(static_cast<double>(starting));
   sessions_.Add({{"state", "running"}}).Set(static_cast<double>(running));
+  sessions_.Add({{"state", "unresponsive"}}).Set(static_cast<double>(unresponsive));
   sessions_.Add({{"state", "exited"}}).Set(static_cast<double>(exited));
 }
 
-std::string Metrics::text() const { return TextSerializer().Serialize(registry_->Collect()); }
+std::string Metrics::text() {
+  if (dropped_source_) {
+    std::lock_guard lock(dropped_mu_);
+    const uint64_t now = dropped_source_();
+    if (now > dropped_seen_) events_dropped_.Increment(static_cast<double>(now - dropped_seen_));
+    dropped_seen_ = now;
+  }
+  return TextSerializer().Serialize(registry_->Collect());
+}
 
-}  // namespace hydra::guard
+}  // namespace hydra::telemetry

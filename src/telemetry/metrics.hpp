@@ -1,5 +1,6 @@
 // hydrad's Prometheus metrics (prometheus-cpp core: thread-safe counters,
-// gauges and histograms; the API serialises them as text).
+// gauges and histograms; the API serialises them as text). Their locks are
+// prometheus-cpp's own, held only while a value is updated or copied.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -8,10 +9,12 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
-namespace hydra::guard {
+namespace hydra::telemetry {
 
 class Metrics {
  public:
@@ -21,11 +24,13 @@ class Metrics {
   void bridge_state(const std::string& bridge, bool up, size_t ports);
   void resync() { resyncs_.Increment(); }
   void netlink_errors(size_t n) { netlink_errors_.Increment(static_cast<double>(n)); }
-  void sessions(size_t starting, size_t running, size_t exited);
+  void sessions(size_t starting, size_t running, size_t unresponsive, size_t exited);
+  // Read at every scrape: events the log dropped (hydra_events_dropped_total).
+  void count_dropped_events(std::function<uint64_t()> source) { dropped_source_ = std::move(source); }
   void session_started(double seconds) { session_start_.Observe(seconds); }
 
   // The exposition text (text/plain; version=0.0.4).
-  [[nodiscard]] std::string text() const;
+  [[nodiscard]] std::string text();
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -37,6 +42,10 @@ class Metrics {
   prometheus::Counter& netlink_errors_;
   prometheus::Family<prometheus::Gauge>& sessions_;
   prometheus::Histogram& session_start_;
+  prometheus::Counter& events_dropped_;
+  std::function<uint64_t()> dropped_source_;
+  std::mutex dropped_mu_;
+  uint64_t dropped_seen_ = 0;
 };
 
-}  // namespace hydra::guard
+}  // namespace hydra::telemetry
