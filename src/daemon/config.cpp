@@ -57,6 +57,8 @@ Status apply_table(const toml::table& table, const std::string& section, const s
     else if (section == "sessions" && k == "stop_on_exit") st = bool_value(node, full, origin, s.stop_on_exit);
     else if (section == "sessions" && k == "start_timeout") st = seconds_value(node, full, origin, s.start_timeout_ms);
     else if (section == "sessions" && k == "stop_timeout") st = seconds_value(node, full, origin, s.stop_timeout_ms);
+    else if (section == "sessions" && k == "api_timeout") st = seconds_value(node, full, origin, s.api_timeout_ms);
+    else if (section == "sessions" && k == "probe_interval") st = seconds_value(node, full, origin, s.probe_interval_ms);
     else return make_error(where(origin, node.source()) + ": unknown key " + full, EINVAL);
     if (!st) return st;
   }
@@ -117,7 +119,9 @@ std::string describe_config(const DaemonConfig& c) {
          "\nstorage_driver = " + q(s.storage_driver) + "\nlive_restore = " + (s.live_restore ? "true" : "false") +
          "\nstop_on_exit = " + (s.stop_on_exit ? "true" : "false") +
          "\nstart_timeout = " + std::to_string(s.start_timeout_ms / 1000) +
-         "\nstop_timeout = " + std::to_string(s.stop_timeout_ms / 1000) + "\n";
+         "\nstop_timeout = " + std::to_string(s.stop_timeout_ms / 1000) +
+         "\napi_timeout = " + std::to_string(s.api_timeout_ms / 1000) +
+         "\nprobe_interval = " + std::to_string(s.probe_interval_ms / 1000) + "\n";
   return out;
 }
 

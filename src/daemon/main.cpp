@@ -144,7 +144,11 @@ int run(int argc, char** argv) {
   if (!announcer) return fail(announcer.error().text());
   guard::GuardConfig guard_config;
   guard_config.bridges = config.guard_bridges;
-  guard::BridgeGuard guard(guard_config, *sock, *announcer, store, log, board, metrics);
+  // Snapshots (and the sessions' state) go to disk from this writer's thread.
+  FileWriter snapshot_writer([&log](const std::string& path, const Error& e) {
+    log.emit("state_write_failed", {{"file", path}, {"error", e.text()}});
+  });
+  guard::BridgeGuard guard(guard_config, *sock, *announcer, store, snapshot_writer, log, board, metrics);
   daemon::GuardLoop loop(*monitor, guard, log);
   // SIGHUP: read the config file again. The guard goes on throughout; the
   // guarded bridges follow the new list. Other changes need a restart.
@@ -184,7 +188,8 @@ int run(int argc, char** argv) {
       }
     });
   }
-  // Ready: every protected bridge snapshotted or known missing, sessions recovered.
+  // Ready: every protected bridge snapshotted (and on disk) or known missing, sessions recovered.
+  snapshot_writer.flush();
   board.set_ready(true);
   log.emit("ready", {{"bridges", config.guard_bridges},
                      {"sessions_running", sessions.running()},

@@ -89,13 +89,20 @@ int DockerdProcess::wait_exit() {
   return reap();
 }
 
-std::optional<int> DockerdProcess::wait_exit_or(int abort_fd) {
-  if (exit_code_) return exit_code_;
-  pollfd fds[2] = {{pidfd_.get(), POLLIN, 0}, {abort_fd, POLLIN, 0}};
-  while (poll(fds, 2, -1) < 0 && errno == EINTR) {
+DockerdProcess::Waited DockerdProcess::wait_exit_for(int abort_fd, int timeout_ms, int& code) {
+  if (exit_code_) {
+    code = *exit_code_;
+    return Waited::kExited;
   }
-  if (fds[0].revents) return reap();
-  return std::nullopt;
+  pollfd fds[2] = {{pidfd_.get(), POLLIN, 0}, {abort_fd, POLLIN, 0}};
+  int n = 0;
+  while ((n = poll(fds, 2, timeout_ms)) < 0 && errno == EINTR) {
+  }
+  if (n > 0 && fds[0].revents) {
+    code = reap();
+    return Waited::kExited;
+  }
+  return n > 0 && fds[1].revents ? Waited::kAborted : Waited::kTimedOut;
 }
 
 void DockerdProcess::signal(int sig) { syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0); }

@@ -37,8 +37,10 @@ class DockerdProcess {
   // Blocks until the process exits; returns its exit code (-1 when unknown:
   // an adopted process, or killed by a signal — then 128+signal).
   int wait_exit();
-  // Like wait_exit, but gives up (nullopt) when abort_fd becomes readable.
-  std::optional<int> wait_exit_or(int abort_fd);
+  enum class Waited { kExited, kAborted, kTimedOut };
+  // Waits for the exit (its code in `code`), for abort_fd to become
+  // readable, or for timeout_ms (-1: no timeout), whichever comes first.
+  Waited wait_exit_for(int abort_fd, int timeout_ms, int& code);
   // Sends a signal through the pidfd (never to a recycled pid).
   void signal(int sig);
   // The exit code if it has exited, without blocking.

@@ -26,7 +26,7 @@ Status EngineClient::ping(long timeout_s) const {
 }
 
 Result<std::vector<EngineClient::Container>> EngineClient::containers() const {
-  auto r = unix_http(socket_, "GET", "/containers/json");
+  auto r = unix_http(socket_, "GET", "/containers/json", "", timeout_s_);
   if (!r) return r.error();
   if (r->status != 200) return api_error("list containers", *r);
   auto j = json::parse(r->body, nullptr, false);
@@ -44,7 +44,7 @@ Result<std::vector<EngineClient::Container>> EngineClient::containers() const {
 }
 
 Result<std::vector<std::string>> EngineClient::running_containers() const {
-  auto r = unix_http(socket_, "GET", "/containers/json");
+  auto r = unix_http(socket_, "GET", "/containers/json", "", timeout_s_);
   if (!r) return r.error();
   if (r->status != 200) return api_error("list containers", *r);
   auto j = json::parse(r->body, nullptr, false);
@@ -63,7 +63,7 @@ Status EngineClient::stop_container(const std::string& id, int grace_s) const {
 }
 
 Result<pid_t> EngineClient::container_pid(const std::string& id) const {
-  auto r = unix_http(socket_, "GET", "/containers/" + id + "/json");
+  auto r = unix_http(socket_, "GET", "/containers/" + id + "/json", "", timeout_s_);
   if (!r) return r.error();
   if (r->status != 200) return api_error("inspect container " + id, *r);
   auto j = json::parse(r->body, nullptr, false);

@@ -12,7 +12,9 @@ namespace hydra::docker {
 
 class EngineClient {
  public:
-  explicit EngineClient(std::string socket) : socket_(std::move(socket)) {}
+  // Every call but stop_container gives up after `timeout_s` seconds: a
+  // dockerd that is stopped or hung must not hold its caller for long.
+  explicit EngineClient(std::string socket, long timeout_s = 60) : socket_(std::move(socket)), timeout_s_(timeout_s) {}
 
   Status ping(long timeout_s = 2) const;
   struct Container {
@@ -33,6 +35,7 @@ class EngineClient {
 
  private:
   std::string socket_;
+  long timeout_s_;
 };
 
 }  // namespace hydra::docker

@@ -10,16 +10,35 @@ namespace hydra::guard {
 
 using nlohmann::json;
 
-BridgeGuard::BridgeGuard(GuardConfig config, netlink::RtnlSocket& sock, Announcer& announcer, SnapshotStore& store,
-                         telemetry::EventLog& log, telemetry::StatusBoard& board, telemetry::Metrics& metrics)
+BridgeGuard::BridgeGuard(GuardConfig config, netlink::RtnlSocket& sock, Announcer& announcer,
+                         const SnapshotStore& store, FileWriter& writer, telemetry::EventLog& log,
+                         telemetry::StatusBoard& board, telemetry::Metrics& metrics)
     : config_(std::move(config)),
       sock_(sock),
       announcer_(announcer),
       store_(store),
+      writer_(writer),
       log_(log),
       board_(board),
       metrics_(metrics) {
   for (const auto& name : config_.bridges) bridges_[name].name = name;
+}
+
+void BridgeGuard::set_state(Bridge& b, BridgeState next, const std::string& reason) {
+  b.dirty = true;
+  if (b.state == next) return;
+  log_.emit("bridge_state", {{"bridge", b.name}, {"from", bridge_state_name(b.state)},
+                             {"to", bridge_state_name(next)}, {"reason", reason}});
+  b.state = next;
+}
+
+void BridgeGuard::begin_recovery(Bridge& b, int64_t read_us, const std::string& reason) {
+  b.recovery = Recovery{read_us};
+  b.released.clear();  // released by the deletion, not by a daemon
+  b.settle_us.reset();
+  b.extras_stale = false;  // flushed by the deletion, too
+  b.sysctls_stale = false;
+  set_state(b, BridgeState::kRestoring, reason);
 }
 
 Status BridgeGuard::start() {
@@ -28,24 +47,34 @@ Status BridgeGuard::start() {
   for (auto& [name, b] : bridges_) {
     std::optional<net::BridgeSnapshot> saved;
     if (auto disk = store_.load(name); !disk) {
-      log_.emit("snapshot_unreadable", {{"bridge", name}, {"error", disk.error().text()}});
+      json fields{{"bridge", name}, {"error", disk.error().text()}};
+      // A file that does not decode is moved aside for a human to read; the
+      // guard goes on as if there were none.
+      if (disk.error().code == EBADMSG) {
+        auto aside = store_.move_aside(name);
+        fields["moved_to"] = aside ? *aside : aside.error().text();
+      }
+      log_.emit("snapshot_unreadable", fields);
     } else {
       saved = std::move(*disk);
     }
     const net::LinkInfo* cur = table_.find(name);
-    if (cur && cur->kind == "bridge") {
+    if (cur && cur->kind == "bridge" && saved && cur->group == net::kRestoringGroup) {
+      b.snap = std::move(saved);
+      log_.emit("bridge_missing", {{"bridge", name}, {"action", "finish an interrupted restore"},
+                                   {"snapshot", store_.path_of(name)}});
+      begin_recovery(b, now, "a restore was interrupted");
+    } else if (cur && cur->kind == "bridge") {
       adopt(b, *cur);
     } else if (cur) {
       b.snap = std::move(saved);
       report_conflict(b, *cur);
     } else if (saved) {
       b.snap = std::move(saved);
-      b.deleted_us = now;
-      b.state = "restoring";
       log_.emit("bridge_missing", {{"bridge", name}, {"action", "restore from snapshot"},
                                    {"snapshot", store_.path_of(name)}});
+      begin_recovery(b, now, "missing at start, snapshot on disk");
     } else {
-      b.state = "missing";
       log_.emit("bridge_missing", {{"bridge", name}, {"action", "wait for it to appear"}});
     }
     b.dirty = true;
@@ -82,7 +111,7 @@ void BridgeGuard::set_bridges(const std::vector<std::string>& bridges) {
 }
 
 bool BridgeGuard::alive(const Bridge& b) const {
-  if (!b.snap || b.deleted_us) return false;
+  if (!b.snap || b.recovery) return false;
   const net::LinkInfo* l = table_.find(b.snap->ifindex);
   return l && l->name == b.name && l->kind == "bridge";
 }
@@ -108,7 +137,8 @@ void BridgeGuard::on_event(const netlink::MonitorEvent& ev, int64_t read_us) {
 void BridgeGuard::adopt(Bridge& b, const net::LinkInfo& link) {
   b.snap = net::snapshot_bridge(link, table_);
   refresh_extras(b, true);
-  b.state = "guarded";
+  b.recovery.reset();
+  set_state(b, BridgeState::kGuarded, "snapshotted #" + std::to_string(link.ifindex));
   b.conflict.clear();
   b.released.clear();
   b.settle_us.reset();
@@ -122,13 +152,13 @@ void BridgeGuard::adopt(Bridge& b, const net::LinkInfo& link) {
 void BridgeGuard::report_conflict(Bridge& b, const net::LinkInfo& link) {
   std::string what = b.name + " is a " + (link.kind.empty() ? std::string("device") : link.kind) +
                      " (#" + std::to_string(link.ifindex) + "), not a bridge: left alone";
-  if (b.state != "conflict" || b.conflict != what)
+  if (b.state != BridgeState::kConflict || b.conflict != what)
     log_.emit("bridge_conflict", {{"bridge", b.name}, {"ifindex", link.ifindex}, {"kind", link.kind},
                                   {"message", what}});
-  b.state = "conflict";
   b.conflict = what;
-  b.deleted_us.reset();
-  b.dirty = true;
+  b.recovery.reset();
+  set_state(b, BridgeState::kConflict, "a " + (link.kind.empty() ? std::string("device") : link.kind) +
+                                           " holds the name");
 }
 
 void BridgeGuard::on_link(const netlink::LinkEvent& ev, int64_t read_us) {
@@ -136,21 +166,14 @@ void BridgeGuard::on_link(const netlink::LinkEvent& ev, int64_t read_us) {
   for (auto& [name, b] : bridges_) {
     if (l.name == name) {  // the protected name itself
       if (ev.deleted) {
-        if (l.kind == "bridge" && b.snap && !b.deleted_us) {
-          b.deleted_us = read_us;
-          b.released.clear();  // released by the deletion, not by a daemon
-          b.settle_us.reset();
-          b.extras_stale = false;  // flushed by the deletion, too
-          b.sysctls_stale = false;
-          b.attempts = 0;
-          b.retry_us.reset();
-          b.state = "restoring";
-          b.dirty = true;
-        } else if (b.state == "conflict") {
+        if (l.kind == "bridge" && b.snap && !b.recovery) {
+          begin_recovery(b, read_us, "deleted");
+        } else if (b.state == BridgeState::kConflict) {
           b.conflict.clear();
-          b.state = b.snap ? "restoring" : "missing";
-          if (b.snap) b.deleted_us = read_us;
-          b.dirty = true;
+          if (b.snap) begin_recovery(b, read_us, "the conflicting device left");
+          else set_state(b, BridgeState::kMissing, "the conflicting device left");
+        } else if (b.recovery) {
+          b.recovery->retry_us.reset();  // whatever held it up may be gone: try again now
         }
         continue;
       }
@@ -158,7 +181,7 @@ void BridgeGuard::on_link(const netlink::LinkEvent& ev, int64_t read_us) {
         report_conflict(b, l);
         continue;
       }
-      if (b.deleted_us) continue;  // recreated by someone else: recover() takes it as it is
+      if (b.recovery) continue;  // recreated by someone else: recover() takes it as it is
       b.sysctls_stale = true;
       if (!b.snap || b.snap->ifindex != l.ifindex) {
         adopt(b, l);
@@ -183,9 +206,11 @@ void BridgeGuard::on_link(const netlink::LinkEvent& ev, int64_t read_us) {
         b.released.erase(l.ifindex);
         b.dirty = true;
       }
+      // A device gone may have held what a degraded restore needs (its ifindex).
+      if (b.recovery && b.state == BridgeState::kDegraded) b.recovery->retry_us.reset();
       continue;
     }
-    if (b.deleted_us) continue;
+    if (b.recovery) continue;
     if (l.master == b.snap->ifindex) {
       net::PortRecord now = net::record_port(l);
       if (rec == ports.end()) {
@@ -208,7 +233,7 @@ void BridgeGuard::on_link(const netlink::LinkEvent& ev, int64_t read_us) {
 void BridgeGuard::on_addr(const netlink::AddrEvent& ev, int64_t read_us) {
   for (auto& [name, b] : bridges_) {
     if (!alive(b) || ev.addr.ifindex != b.snap->ifindex) continue;
-    if (!b.deleted_us) b.sysctls_stale = true;
+    if (!b.recovery) b.sysctls_stale = true;
     auto& addrs = b.snap->addresses;
     auto it = std::find_if(addrs.begin(), addrs.end(), [&](const auto& a) { return net::same_address(a, ev.addr); });
     if (!ev.deleted) {
@@ -237,13 +262,11 @@ void BridgeGuard::resync(int64_t now_us) {
   for (auto& [name, b] : bridges_) {
     const net::LinkInfo* cur = table_.find(name);
     if (!cur) {
-      if (b.snap && !b.deleted_us && b.state != "degraded") {
-        b.deleted_us = now_us;
-        b.state = "restoring";
-      }
+      if (b.snap && !b.recovery) begin_recovery(b, now_us, "missing after a resync");
+      else if (b.recovery) b.recovery->retry_us.reset();  // a resync is a reason to try again now
     } else if (cur->kind != "bridge") {
       report_conflict(b, *cur);
-    } else if (!b.deleted_us) {
+    } else if (!b.recovery) {
       if (!b.snap || b.snap->ifindex != cur->ifindex) {
         adopt(b, *cur);
       } else {
@@ -268,8 +291,35 @@ void BridgeGuard::resync(int64_t now_us) {
   log_.emit("resync", {{"reason", reason}, {"links", table_.size()}});
 }
 
+void BridgeGuard::recovery_failed(Bridge& b, int64_t now_us, const std::vector<std::string>& problems, bool at_once) {
+  metrics_.netlink_errors(problems.size());
+  Recovery& r = *b.recovery;
+  ++r.attempts;
+  const auto quick = static_cast<int>(config_.retry_backoff_us.size());
+  if (r.attempts <= quick) {
+    r.retry_us = now_us + (at_once ? 0 : config_.retry_backoff_us[r.attempts - 1]);
+    log_.emit("restore_retry", {{"bridge", b.name}, {"attempt", r.attempts}, {"problems", problems}});
+    return;
+  }
+  // Still missing after the quick retries: degraded, and retried for as long
+  // as it is missing, the delay doubling up to max_retry_us. Any event that
+  // may have removed the obstacle (a device gone, a resync) retries at once.
+  r.backoff_us = r.backoff_us ? std::min(r.backoff_us * 2, config_.max_retry_us)
+                              : std::min(config_.retry_backoff_us.back() * 2, config_.max_retry_us);
+  r.retry_us = now_us + (at_once ? 0 : r.backoff_us);
+  if (b.state != BridgeState::kDegraded) {
+    log_.emit("restore_failed", {{"bridge", b.name}, {"attempts", r.attempts}, {"problems", problems},
+                                 {"action", "retried every " + std::to_string(config_.max_retry_us / 1000) +
+                                                " ms at most while it is missing"}});
+    set_state(b, BridgeState::kDegraded, "restore failed " + std::to_string(r.attempts) + " times");
+  } else {
+    log_.emit("restore_retry", {{"bridge", b.name}, {"attempt", r.attempts}, {"problems", problems},
+                                {"next_retry_ms", r.backoff_us / 1000}});
+  }
+}
+
 void BridgeGuard::recover(Bridge& b, int64_t now_us) {
-  const int64_t t0 = *b.deleted_us;
+  const int64_t t0 = b.recovery->since_us;
   RestoreOutcome out =
       run_restore(sock_, announcer_, *b.snap, table_, net::plan_restore(*b.snap, table_, net::PlanMode::kRecover));
   b.dirty = true;
@@ -279,18 +329,7 @@ void BridgeGuard::recover(Bridge& b, int64_t now_us) {
     return;
   }
   if (!out.verified) {
-    metrics_.netlink_errors(out.problems.size());
-    ++b.attempts;
-    json problems = out.problems;
-    if (b.attempts <= static_cast<int>(config_.retry_backoff_us.size())) {
-      b.retry_us = now_us + (out.name_taken ? 0 : config_.retry_backoff_us[b.attempts - 1]);
-      log_.emit("restore_retry", {{"bridge", b.name}, {"attempt", b.attempts}, {"problems", problems}});
-    } else {
-      b.state = "degraded";
-      b.deleted_us.reset();
-      b.retry_us.reset();
-      log_.emit("restore_failed", {{"bridge", b.name}, {"attempts", b.attempts}, {"problems", problems}});
-    }
+    recovery_failed(b, now_us, out.problems, out.name_taken);
     return;
   }
   json gone = json::array();
@@ -313,7 +352,7 @@ void BridgeGuard::recover(Bridge& b, int64_t now_us) {
                                 {"sysctls", out.plan.sysctls.size()},
                                 {"degraded", out.degraded},
                                 {"announced", out.announced},
-                                {"attempts", b.attempts + 1},
+                                {"attempts", b.recovery->attempts + 1},
                                 {"detect_us", detect},
                                 {"batch_us", out.acked_us - out.sent_us},
                                 {"readback_us", out.done_us - out.announced_us},
@@ -326,10 +365,8 @@ void BridgeGuard::recover(Bridge& b, int64_t now_us) {
   b.snap = net::snapshot_bridge(*table_.find(b.name), table_);
   carry_extras(before, *b.snap);
   b.last_degraded = out.degraded;
-  b.deleted_us.reset();
-  b.retry_us.reset();
-  b.attempts = 0;
-  b.state = "guarded";
+  b.recovery.reset();
+  set_state(b, BridgeState::kGuarded, "restored");
 }
 
 void BridgeGuard::settle(Bridge& b, int64_t now_us) {
@@ -374,9 +411,9 @@ void BridgeGuard::settle(Bridge& b, int64_t now_us) {
 void BridgeGuard::process(int64_t now_us) {
   if (resync_reason_) resync(now_us);
   for (auto& [name, b] : bridges_) {
-    if (b.deleted_us && (!b.retry_us || *b.retry_us <= now_us)) {
+    if (b.recovery && (!b.recovery->retry_us || *b.recovery->retry_us <= now_us)) {
       recover(b, now_us);
-    } else if (!b.deleted_us && b.settle_us && *b.settle_us <= now_us) {
+    } else if (!b.recovery && b.settle_us && *b.settle_us <= now_us) {
       settle(b, now_us);
     }
   }
@@ -397,19 +434,20 @@ std::optional<int64_t> BridgeGuard::next_deadline() const {
   };
   if (resync_reason_) consider(monotonic_us() + config_.retry_backoff_us.front());
   for (const auto& [_, b] : bridges_) {
-    if (b.deleted_us) consider(b.retry_us ? b.retry_us : b.deleted_us);
+    if (b.recovery) consider(b.recovery->retry_us ? b.recovery->retry_us : b.recovery->since_us);
     else consider(b.settle_us);
   }
   return next;
 }
 
 void BridgeGuard::persist(Bridge& b) {
-  if (!b.snap) return;
-  if (auto st = store_.save(*b.snap); !st) log_.emit("snapshot_write_failed", {{"bridge", b.name}, {"error", st.error().text()}});
+  if (b.snap) writer_.submit(store_.path_of(b.name), store_.encode(*b.snap));
 }
 
 void BridgeGuard::publish(const Bridge& b) {
-  json status{{"name", b.name}, {"state", b.state}, {"restores", b.restores}, {"last_restore", b.last_restore}};
+  json status{{"name", b.name}, {"state", bridge_state_name(b.state)}, {"restores", b.restores},
+              {"last_restore", b.last_restore}};
+  if (b.recovery) status["restore_attempts"] = b.recovery->attempts;
   const net::LinkInfo* live = alive(b) ? table_.find(b.snap->ifindex) : nullptr;
   status["up"] = live && live->admin_up();
   if (b.snap) {

@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "guard/announcer.hpp"
+#include "guard/bridge_state.hpp"
+#include "guard/snapshot_store.hpp"
+#include "base/file_writer.hpp"
 #include "telemetry/event_log.hpp"
 #include "telemetry/metrics.hpp"
-#include "guard/snapshot_store.hpp"
 #include "telemetry/status_board.hpp"
 #include "net/bridge_snapshot.hpp"
 #include "net/link_table.hpp"
@@ -29,14 +31,20 @@ struct GuardConfig {
   // deleted releases its ports and drops its addresses first, and those must
   // not be mistaken for a daemon's decisions.
   int64_t settle_us = 100'000;
-  // Read-back mismatches are retried after these delays, then reported degraded.
+  // Read-back mismatches are retried after these delays, then reported
+  // degraded and retried for as long as the bridge is missing: the delay
+  // doubles from the last one here up to max_retry_us.
   std::vector<int64_t> retry_backoff_us{2'000, 10'000, 50'000, 250'000};
+  int64_t max_retry_us = 5'000'000;
 };
 
 class BridgeGuard {
  public:
-  BridgeGuard(GuardConfig config, netlink::RtnlSocket& sock, Announcer& announcer, SnapshotStore& store,
-              telemetry::EventLog& log, telemetry::StatusBoard& board, telemetry::Metrics& metrics);
+  // Snapshots are read from `store` at start and written through `writer`
+  // (its thread, never the guard's).
+  BridgeGuard(GuardConfig config, netlink::RtnlSocket& sock, Announcer& announcer, const SnapshotStore& store,
+              FileWriter& writer, telemetry::EventLog& log, telemetry::StatusBoard& board,
+              telemetry::Metrics& metrics);
 
   // Reads the table; snapshots present bridges, restores missing ones from
   // their snapshot on disk. Every bridge is then snapshotted or known missing.
@@ -53,13 +61,19 @@ class BridgeGuard {
   [[nodiscard]] const net::LinkTable& table() const { return table_; }
 
  private:
+  // A deleted bridge on its way back: pending while set.
+  struct Recovery {
+    int64_t since_us = 0;             // when the deletion was read
+    std::optional<int64_t> retry_us;  // next attempt (none: at once)
+    int attempts = 0;                 // failed attempts so far
+    int64_t backoff_us = 0;           // delay before the next one, once degraded
+  };
+
   struct Bridge {
     std::string name;
     std::optional<net::BridgeSnapshot> snap;
-    std::string state = "missing";  // guarded | missing | restoring | degraded | conflict
-    std::optional<int64_t> deleted_us;  // recovery pending since this read time
-    std::optional<int64_t> retry_us;
-    int attempts = 0;
+    BridgeState state = BridgeState::kMissing;
+    std::optional<Recovery> recovery;
     std::set<int> released;             // ports released while the bridge lives
     std::optional<int64_t> settle_us;   // act on releases / repairs after this
     std::string conflict;
@@ -71,6 +85,11 @@ class BridgeGuard {
     nlohmann::json last_degraded = nlohmann::json::array();
   };
 
+  // Every state change goes through here: logged as old → new with why.
+  void set_state(Bridge& b, BridgeState next, const std::string& reason);
+  // Starts a recovery (the bridge was read deleted at `read_us`).
+  void begin_recovery(Bridge& b, int64_t read_us, const std::string& reason);
+  void recovery_failed(Bridge& b, int64_t now_us, const std::vector<std::string>& problems, bool at_once);
   void on_link(const netlink::LinkEvent& ev, int64_t read_us);
   void on_addr(const netlink::AddrEvent& ev, int64_t read_us);
   // bridge_guard_extras.cpp: routes, neighbours, FDB entries and sysctls.
@@ -93,7 +112,8 @@ class BridgeGuard {
   GuardConfig config_;
   netlink::RtnlSocket& sock_;
   Announcer& announcer_;
-  SnapshotStore& store_;
+  const SnapshotStore& store_;
+  FileWriter& writer_;
   telemetry::EventLog& log_;
   telemetry::StatusBoard& board_;
   telemetry::Metrics& metrics_;

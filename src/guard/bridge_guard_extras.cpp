@@ -16,7 +16,7 @@ namespace hydra::guard {
 
 void BridgeGuard::on_route(const netlink::RouteEvent& ev, int64_t read_us) {
   for (auto& [name, b] : bridges_) {
-    if (!alive(b) || b.deleted_us || ev.route.oif != b.snap->ifindex) continue;
+    if (!alive(b) || b.recovery || ev.route.oif != b.snap->ifindex) continue;
     b.sysctls_stale = true;
     auto& routes = b.snap->extras.routes;
     if (!ev.deleted) {
@@ -31,7 +31,7 @@ void BridgeGuard::on_route(const netlink::RouteEvent& ev, int64_t read_us) {
 void BridgeGuard::on_neigh(const netlink::NeighEvent& ev, int64_t read_us) {
   const auto& n = ev.neigh;
   for (auto& [name, b] : bridges_) {
-    if (!alive(b) || b.deleted_us) continue;
+    if (!alive(b) || b.recovery) continue;
     const int br = b.snap->ifindex;
     const bool fdb = n.family == AF_BRIDGE;
     if (fdb ? n.master != br && n.ifindex != br : n.ifindex != br) continue;
@@ -56,11 +56,11 @@ void BridgeGuard::on_neigh(const netlink::NeighEvent& ev, int64_t read_us) {
 
 void BridgeGuard::on_netconf(const netlink::NetconfEvent& ev) {
   for (auto& [name, b] : bridges_)
-    if (alive(b) && !b.deleted_us && ev.ifindex == b.snap->ifindex) b.sysctls_stale = true;
+    if (alive(b) && !b.recovery && ev.ifindex == b.snap->ifindex) b.sysctls_stale = true;
 }
 
 void BridgeGuard::refresh_extras(Bridge& b, bool dumps) {
-  if (!alive(b) || b.deleted_us) return;
+  if (!alive(b) || b.recovery) return;
   auto before = b.snap->extras;
   if (dumps) {
     if (auto st = load_extras(sock_, *b.snap); !st) {

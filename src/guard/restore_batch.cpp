@@ -49,6 +49,7 @@ Result<RestoreBatch> build_restore_batch(const net::RestorePlan& plan, const std
     }
     add(netlink::add_neigh(entry, entry.ifindex, on_bridge, dev), Kind::kFdb, i);
   }
+  if (plan.restore_group) add(netlink::set_group(plan.bridge_ifindex, bridge_name, *plan.restore_group), Kind::kGroup);
   return b;
 }
 

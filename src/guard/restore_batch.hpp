@@ -10,7 +10,7 @@
 namespace hydra::guard {
 
 struct BatchItem {
-  enum class Kind { kCreate, kSetUp, kAddress, kAttach, kPortFlags, kMtu, kRoute, kNeighbour, kFdb } kind;
+  enum class Kind { kCreate, kSetUp, kAddress, kAttach, kPortFlags, kMtu, kRoute, kNeighbour, kFdb, kGroup } kind;
   size_t index = 0;  // into plan.addresses, plan.attach, plan.routes, plan.neighbours or plan.fdb
 };
 

@@ -1,5 +1,7 @@
 #include "guard/restorer.hpp"
 
+#include <span>
+
 #include "base/clock.hpp"
 #include "guard/announcer.hpp"
 #include "guard/bridge_sysctls.hpp"
@@ -40,7 +42,18 @@ RestoreOutcome run_restore(netlink::RtnlSocket& sock, Announcer& announcer, cons
     return out;
   }
   out.sent_us = monotonic_us();
-  auto acks = sock.execute(batch->requests);
+  // Every request after a create names the bridge by the ifindex the plan
+  // chose. If the create is refused, that index may belong to a stranger
+  // (another device created meanwhile gets exactly the index the planner
+  // picks), so the create goes alone and the rest only once it is acked.
+  std::span<const netlink::Request> all(batch->requests);
+  const size_t head = out.plan.create ? 1 : 0;
+  auto acks = sock.execute(all.first(head));
+  if (acks && (head == 0 || (*acks)[0].ok()) && all.size() > head) {
+    auto rest = sock.execute(all.subspan(head));
+    if (rest) acks->insert(acks->end(), rest->begin(), rest->end());
+    else acks = rest.error();
+  }
   out.acked_us = monotonic_us();
   if (after_batch_hook()) after_batch_hook()();
   if (!acks) {
@@ -48,6 +61,9 @@ RestoreOutcome run_restore(netlink::RtnlSocket& sock, Announcer& announcer, cons
     return out;
   }
   bool bridge_ok = true;
+  if (acks->size() < batch->requests.size())
+    out.problems.push_back(std::to_string(batch->requests.size() - acks->size()) +
+                           " requests not sent: the bridge was not created");
   for (size_t i = 0; i < acks->size(); ++i) {
     const auto& ack = (*acks)[i];
     const auto& item = batch->items[i];

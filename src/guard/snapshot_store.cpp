@@ -1,14 +1,10 @@
 #include "guard/snapshot_store.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
 #include <sstream>
 
-#include "base/unique_fd.hpp"
+#include "base/state_file.hpp"
 
 namespace hydra::guard {
 
@@ -18,7 +14,6 @@ Status SnapshotStore::prepare() const {
   std::string partial;
   std::stringstream parts(dir_);
   std::string piece;
-  if (!dir_.empty() && dir_[0] == '/') partial = "";
   while (std::getline(parts, piece, '/')) {
     if (piece.empty()) continue;
     partial += "/" + piece;
@@ -27,44 +22,25 @@ Status SnapshotStore::prepare() const {
   return {};
 }
 
-Status SnapshotStore::save(const net::BridgeSnapshot& snap) const {
-  std::string path = path_of(snap.name);
-  std::string tmp = path + ".tmp";
-  std::string text = net::snapshot_to_json(snap).dump(2) + "\n";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd.valid()) return errno_error("write snapshot " + tmp);
-  size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = ::write(fd.get(), text.data() + off, text.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_error("write snapshot " + tmp);
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (fsync(fd.get()) != 0) return errno_error("fsync snapshot " + tmp);
-  fd.reset();
-  if (rename(tmp.c_str(), path.c_str()) != 0) return errno_error("rename snapshot to " + path);
-  UniqueFd dirfd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dirfd.valid()) fsync(dirfd.get());
-  return {};
-}
+std::string SnapshotStore::encode(const net::BridgeSnapshot& snap) { return net::snapshot_to_json(snap).dump(2) + "\n"; }
+
+Status SnapshotStore::save(const net::BridgeSnapshot& snap) const { return write_state_file(path_of(snap.name), encode(snap)); }
 
 Result<std::optional<net::BridgeSnapshot>> SnapshotStore::load(const std::string& bridge) const {
   std::string path = path_of(bridge);
-  std::ifstream in(path);
-  if (!in) {
-    if (errno == ENOENT) return std::optional<net::BridgeSnapshot>();
-    return errno_error("read snapshot " + path);
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto j = nlohmann::json::parse(text.str(), nullptr, false);
-  if (j.is_discarded()) return make_error("snapshot " + path + " is not valid JSON", EINVAL);
+  auto text = read_state_file(path);
+  if (!text) return text.error();
+  if (!*text) return std::optional<net::BridgeSnapshot>();
+  auto j = nlohmann::json::parse(**text, nullptr, false);
+  if (j.is_discarded()) return make_error("snapshot " + path + " is not valid JSON", EBADMSG);
   auto snap = net::snapshot_from_json(j);
-  if (!snap) return make_error("snapshot " + path + ": " + snap.error().message, EINVAL);
-  if (snap->name != bridge) return make_error("snapshot " + path + " is of " + snap->name, EINVAL);
+  if (!snap) return make_error("snapshot " + path + ": " + snap.error().message, EBADMSG);
+  if (snap->name != bridge) return make_error("snapshot " + path + " is of " + snap->name, EBADMSG);
   return std::optional<net::BridgeSnapshot>(std::move(*snap));
+}
+
+Result<std::string> SnapshotStore::move_aside(const std::string& bridge) const {
+  return hydra::move_aside(path_of(bridge));
 }
 
 }  // namespace hydra::guard

@@ -38,6 +38,7 @@ BridgeSnapshot snapshot_bridge(const LinkInfo& bridge, const LinkTable& table) {
   s.ifindex = bridge.ifindex;
   s.mac = bridge.mac;
   s.mtu = bridge.mtu;
+  s.group = bridge.group;
   s.admin_up = bridge.admin_up();
   s.addresses = table.addresses_of(bridge.ifindex);
   if (bridge.bridge) s.options = *bridge.bridge;
@@ -65,6 +66,7 @@ json snapshot_to_json(const BridgeSnapshot& s) {
               {"ifindex", s.ifindex},
               {"mac", netlink::format_mac(s.mac)},
               {"mtu", s.mtu},
+              {"group", s.group},
               {"admin_up", s.admin_up},
               {"options", attrs_to_json(s.options, netlink::bridge_option_specs())},
               {"addresses", addrs},
@@ -93,6 +95,7 @@ Result<BridgeSnapshot> snapshot_from_json(const json& j) {
     if (!mac) return mac.error();
     s.mac = *mac;
     s.mtu = j.at("mtu").get<uint32_t>();
+    s.group = j.contains("group") ? j.at("group").get<uint32_t>() : 0;  // older snapshots have none
     s.admin_up = j.at("admin_up").get<bool>();
     auto opts = attrs_from_json(j.at("options"), netlink::bridge_option_specs());
     if (!opts) return make_error("options: " + opts.error().message, EINVAL);

@@ -29,6 +29,7 @@ struct BridgeSnapshot {
   int ifindex = 0;
   std::vector<uint8_t> mac;
   uint32_t mtu = 0;
+  uint32_t group = 0;  // IFLA_GROUP
   bool admin_up = true;
   std::vector<AddrInfo> addresses;
   netlink::AttrValues options;   // IFLA_BR_*

@@ -91,12 +91,19 @@ RestorePlan plan_restore(const BridgeSnapshot& snap, const LinkTable& table, Pla
     if (snap.mtu && snap.mtu != kDefaultMtu) plan.mtu_after_create = snap.mtu;
     spec.options = netlink::non_default(snap.options, netlink::bridge_option_specs());
     spec.up = true;
+    spec.group = kRestoringGroup;
+    plan.restore_group = snap.group;
     plan.bridge_ifindex = spec.ifindex;
     plan.create = std::move(spec);
   } else {
     plan.bridge_ifindex = current->ifindex;
     plan.set_up = !current->admin_up();
     present = table.addresses_of(current->ifindex);
+    // A restore of ours that was interrupted: finish it, MTU included.
+    if (current->group == kRestoringGroup) {
+      plan.restore_group = snap.group;
+      if (mode == PlanMode::kRecover && snap.mtu && current->mtu != snap.mtu) plan.mtu_after_ports = snap.mtu;
+    }
   }
   for (AddrInfo a : snap.addresses) {
     if (!restorable_address(a)) continue;
@@ -134,6 +141,8 @@ std::vector<std::string> verify_restore(const RestorePlan& plan, const BridgeSna
   if (plan.create && br->mac != snap.mac)
     bad.push_back("MAC " + netlink::format_mac(br->mac) + ", expected " + netlink::format_mac(snap.mac));
   if (!br->admin_up()) bad.emplace_back("down");
+  if (plan.restore_group && br->group != *plan.restore_group)
+    bad.push_back("group " + std::to_string(br->group) + ", expected " + std::to_string(*plan.restore_group));
   if (plan.create && snap.mtu && br->mtu != snap.mtu)
     bad.push_back("MTU " + std::to_string(br->mtu) + ", expected " + std::to_string(snap.mtu));
   if (plan.create && br->bridge) {

@@ -13,6 +13,12 @@
 
 namespace hydra::net {
 
+// The device group a bridge is created in and keeps until the rest of its
+// restore is acknowledged (the create is sent alone, see restorer.cpp): a
+// hydrad killed in between finds it at its next start and finishes the
+// restore, instead of taking the bare bridge as the record. ('HYDR')
+inline constexpr uint32_t kRestoringGroup = 0x48594452;
+
 enum class PlanMode {
   kRecover,  // the bridge was deleted: bring it and its released ports back
   kRepair,   // the bridge lives: only bring it up and re-add lost addresses
@@ -47,9 +53,12 @@ struct RestorePlan {
   std::vector<netlink::NeighInfo> neighbours;
   std::vector<netlink::NeighInfo> fdb;
   std::map<std::string, std::string> sysctls;  // written once the bridge exists
+  // The recorded group, set last: it clears the restore marker.
+  std::optional<uint32_t> restore_group;
 
   [[nodiscard]] bool empty() const {
-    return !create && !set_up && addresses.empty() && attach.empty() && !mtu_after_create && !mtu_after_ports;
+    return !create && !set_up && addresses.empty() && attach.empty() && !mtu_after_create && !mtu_after_ports &&
+           !restore_group;
   }
 };
 

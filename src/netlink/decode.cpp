@@ -74,6 +74,7 @@ Result<LinkInfo> decode_link(const nlmsghdr* nlh) {
       case IFLA_IFNAME:
         if (!a.as_string(link.name)) return make_error("unterminated IFLA_IFNAME", EBADMSG);
         break;
+      case IFLA_GROUP: return read_int_attr(a, link.group, "IFLA_GROUP");
       case IFLA_ADDRESS:
         link.mac.assign(a.payload.begin(), a.payload.end());
         break;

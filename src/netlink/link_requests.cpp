@@ -40,6 +40,7 @@ Result<Request> create_bridge(const BridgeSpec& spec) {
   r.put_str(IFLA_IFNAME, spec.name);
   if (!spec.mac.empty()) r.put(IFLA_ADDRESS, spec.mac.data(), spec.mac.size());
   if (spec.mtu) r.put_u32(IFLA_MTU, spec.mtu);
+  if (spec.group) r.put_u32(IFLA_GROUP, *spec.group);
   size_t linkinfo = r.begin_nest(IFLA_LINKINFO);
   r.put_str(IFLA_INFO_KIND, "bridge");
   if (!spec.options.empty()) {
@@ -48,6 +49,13 @@ Result<Request> create_bridge(const BridgeSpec& spec) {
     r.end_nest(data);
   }
   r.end_nest(linkinfo);
+  return r;
+}
+
+Request set_group(int ifindex, const std::string& name, uint32_t group) {
+  Request r(RTM_NEWLINK, 0, "set group of " + name + " to " + std::to_string(group));
+  link_header(r, ifindex);
+  r.put_u32(IFLA_GROUP, group);
   return r;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct BridgeSpec {
   uint32_t mtu = 0;          // 0 leaves the default
   AttrValues options;        // IFLA_BR_* (attr_tables.hpp)
   bool up = true;
+  // IFLA_GROUP. Unlike the alias, the kernel applies it in the create
+  // itself, so it can mark a bridge from its first instant.
+  std::optional<uint32_t> group;
 };
 
 // Creates and configures a bridge in one message (NLM_F_CREATE|NLM_F_EXCL).
@@ -28,6 +32,8 @@ Request delete_link(int ifindex, const std::string& name);
 Request set_master(int ifindex, const std::string& name, int master, const std::string& master_name);
 Request set_mtu(int ifindex, const std::string& name, uint32_t mtu);
 Request set_admin_up(int ifindex, const std::string& name, bool up);
+// IFLA_GROUP: the device group.
+Request set_group(int ifindex, const std::string& name, uint32_t group);
 // IFLA_BRPORT_* flags of a port, through the bridge's slave data.
 Request set_port_flags(int ifindex, const std::string& name, const AttrValues& flags);
 // A veth pair; the peer is created directly in the namespace open at peer_netns_fd

@@ -34,6 +34,7 @@ struct LinkInfo {
   std::string name;
   std::string kind;        // IFLA_INFO_KIND: "bridge", "veth", ... ("" for none)
   std::string slave_kind;  // IFLA_INFO_SLAVE_KIND: "bridge" for a bridge port
+  uint32_t group = 0;      // IFLA_GROUP
   int master = 0;          // IFLA_MASTER, 0 when none
   std::vector<uint8_t> mac;
   uint32_t mtu = 0;

@@ -174,8 +174,8 @@ void SessionManager::on_exit(Session& s, int code) {
 
 void SessionManager::supervise(Session& s) {
   s.supervisor = std::thread([this, &s] {
-    auto code = s.proc->wait_exit_or(stop_fd_.get());
-    if (code) on_exit(s, *code);
+    int code = -1;
+    if (s.proc->wait_exit_for(stop_fd_.get(), -1, code) == docker::DockerdProcess::Waited::kExited) on_exit(s, code);
   });
 }
 

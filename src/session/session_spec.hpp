@@ -44,6 +44,12 @@ struct SessionSettings {
   bool live_restore = true;  // prevention: a restarted dockerd then never deletes docker0
   int start_timeout_ms = 60000;
   int stop_timeout_ms = 30000;
+  // Engine API calls that must answer quickly (ping, container list, inspect):
+  // a session whose dockerd does not answer in time is reported unresponsive.
+  int api_timeout_ms = 3000;
+  // How often a running session's dockerd is pinged, so the list shows an
+  // unresponsive one without anyone asking it.
+  int probe_interval_ms = 5000;
   // On SIGTERM: false leaves session dockerds running, to be adopted by the
   // next hydrad; true stops them (and their containers) first.
   bool stop_on_exit = false;

@@ -50,6 +50,12 @@ TEST(Chaos, InvariantHoldsAfterEveryStep) {
   std::vector<std::unique_ptr<TestNetns>> extra;  // namespaces of ports the chaos added
   int next_port = 0;
 
+  auto recent_events = [&] {
+    auto evs = hydrad.events();
+    std::string out;
+    for (size_t i = evs.size() > 25 ? evs.size() - 25 : 0; i < evs.size(); ++i) out += evs[i].dump() + "\n";
+    return out;
+  };
   auto quiet_and_check = [&](int step, const std::string& what) {
     bool ok = false;
     for (int i = 0; i < 300 && !ok; ++i) {  // up to 3 s to settle
@@ -64,7 +70,8 @@ TEST(Chaos, InvariantHoldsAfterEveryStep) {
     }
     ASSERT_TRUE(ok) << "step " << step << " (" << what << "), seed " << seed << ": docker0 "
                     << world.link("docker0").dump() << " ports " << json(world.ports_of("docker0")).dump()
-                    << " expected " << json(expected).dump() << " route/neighbour there: " << extras_there();
+                    << " expected " << json(expected).dump() << " route/neighbour there: " << extras_there()
+                    << "\nhydrad's last events:\n" << recent_events();
     ASSERT_EQ(world.master_of("eth0"), "") << "step " << step;
     ASSERT_EQ(world.master_of("vethb-h1"), "hydra1") << "step " << step;
     ASSERT_EQ(world.master_of("vethstray"), "") << "step " << step;

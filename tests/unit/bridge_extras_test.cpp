@@ -156,7 +156,8 @@ TEST(BridgeExtras, PlannedOnRecoverOnlyAndMovedToTheNewIfindex) {
   };
   EXPECT_GT(first(Kind::kRoute), last(Kind::kAddress));
   EXPECT_GT(first(Kind::kFdb), last(Kind::kAttach));
-  EXPECT_EQ(items.back().kind, Kind::kFdb);
+  EXPECT_EQ(items[items.size() - 2].kind, Kind::kFdb);
+  EXPECT_EQ(items.back().kind, Kind::kGroup);
 }
 
 TEST(BridgeExtras, RequestsRoundTripThroughTheDecoders) {

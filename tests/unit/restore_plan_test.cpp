@@ -138,7 +138,9 @@ TEST(RestorePlan, MtuSetAfterPortsWhenTheyWouldChangeIt) {
   EXPECT_EQ(*plan.mtu_after_ports, 1500u);
   auto batch = guard::build_restore_batch(plan, "docker0");
   ASSERT_TRUE(batch);
-  EXPECT_EQ(batch->items.back().kind, guard::BatchItem::Kind::kMtu);
+  ASSERT_GE(batch->items.size(), 2u);
+  EXPECT_EQ(batch->items[batch->items.size() - 2].kind, guard::BatchItem::Kind::kMtu) << "the MTU after the ports";
+  EXPECT_EQ(batch->items.back().kind, guard::BatchItem::Kind::kGroup) << "the marker cleared last";
 }
 
 TEST(RestorePlan, RepairBringsUpAndReAddsButLeavesPortsAlone) {
@@ -181,6 +183,39 @@ TEST(RestorePlan, RecreatedBySomeoneElseGetsPortsAndAddresses) {
   EXPECT_EQ(plan.addresses.size(), 2u);
 }
 
+TEST(RestorePlan, ACreatedBridgeCarriesTheRestoreMarkerUntilTheLastRequest) {
+  SandboxWorld w;
+  w.delete_docker0();
+  auto plan = plan_restore(w.snap, w.table, PlanMode::kRecover);
+  ASSERT_TRUE(plan.create);
+  EXPECT_EQ(plan.create->group, kRestoringGroup);
+  EXPECT_EQ(plan.restore_group, 0u);
+}
+
+// hydrad killed between the create and the rest: the bridge is there, bare,
+// with the marker; the next hydrad finishes the restore, MTU included.
+TEST(RestorePlan, AnInterruptedRestoreIsFinished) {
+  SandboxWorld w;
+  w.snap.mtu = 1400;
+  w.delete_docker0();
+  auto bare = make_link(5, "docker0", "bridge");
+  bare.group = kRestoringGroup;
+  bare.mtu = 1500;
+  w.table.apply(netlink::LinkEvent{false, bare});
+  auto plan = plan_restore(w.snap, w.table, PlanMode::kRecover);
+  EXPECT_FALSE(plan.create);
+  EXPECT_EQ(plan.attach.size(), 3u);
+  EXPECT_EQ(plan.addresses.size(), 2u);
+  EXPECT_EQ(plan.mtu_after_ports, 1400u);
+  EXPECT_EQ(plan.restore_group, 0u);
+  // Without the marker a bridge someone else made keeps its MTU.
+  bare.group = 0;
+  w.table.apply(netlink::LinkEvent{false, bare});
+  auto other = plan_restore(w.snap, w.table, PlanMode::kRecover);
+  EXPECT_FALSE(other.restore_group);
+  EXPECT_FALSE(other.mtu_after_ports);
+}
+
 TEST(RestoreBatch, OrderIsBridgeAddressesPortsAndFlags) {
   SandboxWorld w;
   w.snap.ports[1].flags[IFLA_BRPORT_MODE] = 1;  // hairpin on veth0b: needs a flags request
@@ -192,7 +227,7 @@ TEST(RestoreBatch, OrderIsBridgeAddressesPortsAndFlags) {
   std::vector<K> kinds;
   for (const auto& i : batch->items) kinds.push_back(i.kind);
   EXPECT_EQ(kinds, (std::vector<K>{K::kCreate, K::kAddress, K::kAddress, K::kAttach, K::kAttach, K::kPortFlags,
-                                   K::kAttach}));
+                                   K::kAttach, K::kGroup}));
   EXPECT_EQ(batch->requests.size(), batch->items.size());
   EXPECT_EQ(batch->requests[5].what(), "set bridge port flags of veth0b");
 }
