@@ -7,12 +7,12 @@
 #include <algorithm>
 #include <cstring>
 
-#include <nlohmann/json.hpp>
+#include "api/schema.hpp"
 
 namespace hydra::api {
 
 HttpResponse error_response(int status, const std::string& message) {
-  return {status, nlohmann::json{{"error", message}}.dump() + "\n"};
+  return {status, error_json(message).dump() + "\n"};
 }
 
 namespace {

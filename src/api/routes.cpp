@@ -1,14 +1,11 @@
 #include "api/routes.hpp"
 
-#include <nlohmann/json.hpp>
 #include <regex>
 
+#include "api/schema.hpp"
 #include "api/session_routes.hpp"
-#include "session/session_manager.hpp"
 
 namespace hydra::api {
-
-using nlohmann::json;
 
 int status_for(const Error& e) {
   switch (e.code) {
@@ -23,16 +20,29 @@ int status_for(const Error& e) {
 
 namespace {
 
+// Never waits for a dockerd: the board and the session counts are in memory.
 HttpResponse health(const ApiContext& ctx) {
-  json bridges = ctx.board.bridges();
-  size_t guarded = 0;
-  for (const auto& b : bridges) guarded += b["state"] == "guarded";
-  return {200, json{{"status", ctx.board.ready() ? "ok" : "starting"},
-                    {"version", ctx.version},
-                    {"bridges", bridges.size()},
-                    {"guarded", guarded},
-                    {"sessions_running", ctx.sessions.running()}}
-                   .dump() + "\n"};
+  auto bridges = ctx.board.bridges();
+  Health h;
+  h.status = ctx.board.ready() ? "ok" : "starting";
+  h.version = ctx.version;
+  h.bridges = bridges.size();
+  for (const auto& b : bridges) h.guarded += b.state == "guarded";
+  auto counts = ctx.sessions.counts();
+  h.sessions_running = counts.running;
+  h.sessions_unresponsive = counts.unresponsive;
+  return {200, to_json(h).dump() + "\n"};
+}
+
+HttpResponse bridges(const ApiContext& ctx) {
+  json arr = json::array();
+  for (const auto& b : ctx.board.bridges()) arr.push_back(to_json(b));
+  return {200, arr.dump() + "\n"};
+}
+
+HttpResponse metrics(ApiContext& ctx) {
+  ctx.metrics.event_stream_clients(ctx.events.subscribers());
+  return HttpResponse{200, ctx.metrics.text(), "text/plain; version=0.0.4; charset=utf-8"};
 }
 
 // One JSON line per event, as they happen, until the client leaves. A
@@ -56,44 +66,51 @@ HttpResponse event_stream(ApiContext& ctx) {
   return r;
 }
 
+// Paths and the methods they take; a known path with another method is 405.
+struct Route {
+  std::regex path;
+  std::string method;
+  HttpResponse (*handle)(ApiContext&, const HttpRequest&, const std::smatch&);
+};
+
+const std::vector<Route>& route_table() {
+  // Built once: a regex costs more to compile than most requests take.
+  static const std::string kKey = "([^/]+)/([^/]+)";
+  static const std::vector<Route> routes = {
+      {std::regex("/health"), "GET", [](ApiContext& c, const HttpRequest&, const std::smatch&) { return health(c); }},
+      {std::regex("/metrics"), "GET", [](ApiContext& c, const HttpRequest&, const std::smatch&) { return metrics(c); }},
+      {std::regex("/api/v1/events"), "GET",
+       [](ApiContext& c, const HttpRequest&, const std::smatch&) { return event_stream(c); }},
+      {std::regex("/api/v1/bridges"), "GET", [](ApiContext& c, const HttpRequest&, const std::smatch&) { return bridges(c); }},
+      {std::regex("/api/v1/docker-instances"), "POST",
+       [](ApiContext& c, const HttpRequest& r, const std::smatch&) { return create_instance(c, r); }},
+      {std::regex("/api/v1/docker-instances"), "GET",
+       [](ApiContext& c, const HttpRequest&, const std::smatch&) { return list_instances(c); }},
+      {std::regex("/api/v1/docker-instances/" + kKey), "GET",
+       [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return inspect_instance(c, m[1], m[2]); }},
+      {std::regex("/api/v1/docker-instances/" + kKey), "DELETE",
+       [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return delete_instance(c, m[1], m[2]); }},
+      {std::regex("/api/v1/docker-instances/" + kKey + "/data"), "DELETE",
+       [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return purge_instance(c, m[1], m[2]); }},
+      {std::regex("/api/v1/bridge-desktop"), "POST",
+       [](ApiContext& c, const HttpRequest& r, const std::smatch&) { return bridge_desktop(c, r); }},
+      {std::regex("/api/v1/bridge-desktop"), "DELETE",
+       [](ApiContext& c, const HttpRequest& r, const std::smatch&) { return unbridge_desktop(c, r); }},
+      {std::regex("/api/v1/bridge-desktop/" + kKey), "DELETE",
+       [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return unbridge_desktop_key(c, m[1], m[2]); }},
+  };
+  return routes;
+}
+
 }  // namespace
 
 HttpResponse route(ApiContext& ctx, const HttpRequest& req) {
-  // Paths and the methods they take; a known path with another method is 405.
-  struct Route {
-    std::regex path;
-    std::string method;
-    std::function<HttpResponse(const std::smatch&)> handle;
-  };
-  static const std::string kKey = "([^/]+)/([^/]+)";
-  const std::vector<Route> routes = {
-      {std::regex("/health"), "GET", [&](const std::smatch&) { return health(ctx); }},
-      {std::regex("/metrics"), "GET",
-       [&](const std::smatch&) {
-         return HttpResponse{200, ctx.metrics.text(), "text/plain; version=0.0.4; charset=utf-8"};
-       }},
-      {std::regex("/api/v1/events"), "GET", [&](const std::smatch&) { return event_stream(ctx); }},
-      {std::regex("/api/v1/bridges"), "GET",
-       [&](const std::smatch&) { return HttpResponse{200, ctx.board.bridges().dump() + "\n"}; }},
-      {std::regex("/api/v1/docker-instances"), "POST", [&](const std::smatch&) { return create_instance(ctx, req); }},
-      {std::regex("/api/v1/docker-instances"), "GET", [&](const std::smatch&) { return list_instances(ctx); }},
-      {std::regex("/api/v1/docker-instances/" + kKey), "GET",
-       [&](const std::smatch& m) { return inspect_instance(ctx, m[1], m[2]); }},
-      {std::regex("/api/v1/docker-instances/" + kKey), "DELETE",
-       [&](const std::smatch& m) { return delete_instance(ctx, m[1], m[2]); }},
-      {std::regex("/api/v1/docker-instances/" + kKey + "/data"), "DELETE",
-       [&](const std::smatch& m) { return purge_instance(ctx, m[1], m[2]); }},
-      {std::regex("/api/v1/bridge-desktop"), "POST", [&](const std::smatch&) { return bridge_desktop(ctx, req); }},
-      {std::regex("/api/v1/bridge-desktop"), "DELETE", [&](const std::smatch&) { return unbridge_desktop(ctx, req); }},
-      {std::regex("/api/v1/bridge-desktop/" + kKey), "DELETE",
-       [&](const std::smatch& m) { return unbridge_desktop_key(ctx, m[1], m[2]); }},
-  };
   bool path_known = false;
-  for (const auto& r : routes) {
+  for (const auto& r : route_table()) {
     std::smatch m;
     if (!std::regex_match(req.path, m, r.path)) continue;
     path_known = true;
-    if (r.method == req.method) return r.handle(m);
+    if (r.method == req.method) return r.handle(ctx, req, m);
   }
   if (path_known) return error_response(405, req.method + " is not allowed on " + req.path);
   return error_response(404, "no such endpoint: " + req.path);

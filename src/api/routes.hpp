@@ -3,12 +3,9 @@
 
 #include "api/event_stream.hpp"
 #include "api/http_server.hpp"
+#include "session/session_manager.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/status_board.hpp"
-
-namespace hydra::session {
-class SessionManager;
-}
 
 namespace hydra::api {
 

@@ -1,30 +1,6 @@
 #include "api/session_routes.hpp"
 
-#include <algorithm>
-#include <nlohmann/json.hpp>
-
-#include "session/session_manager.hpp"
-
 namespace hydra::api {
-
-using nlohmann::json;
-
-Result<std::map<std::string, std::string>> decode_body(const std::string& body,
-                                                       const std::vector<std::string>& required,
-                                                       const std::vector<std::string>& optional) {
-  auto j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return make_error("the body must be a JSON object", EINVAL);
-  std::map<std::string, std::string> out;
-  for (const auto& [k, v] : j.items()) {
-    bool known = std::count(required.begin(), required.end(), k) || std::count(optional.begin(), optional.end(), k);
-    if (!known) return make_error("unknown field \"" + k + "\"", EINVAL);
-    if (!v.is_string()) return make_error("field \"" + k + "\" must be a string", EINVAL);
-    out[k] = v.get<std::string>();
-  }
-  for (const auto& r : required)
-    if (!out.count(r)) return make_error("missing field \"" + r + "\"", EINVAL);
-  return out;
-}
 
 namespace {
 
@@ -41,21 +17,51 @@ Result<session::SessionKey> key_from(const std::string& text) {
 
 }  // namespace
 
-HttpResponse create_instance(ApiContext& ctx, const HttpRequest& req) {
-  auto body = decode_body(req.body, {"scope_type", "scope_id"}, {"user_id"});
-  if (!body) return failed(body.error());
-  session::SessionKey key{(*body)["scope_type"], (*body)["scope_id"]};
-  auto r = ctx.sessions.create(key, (*body)["user_id"]);
-  if (!r) return failed(r.error());
-  return ok_json(r->second ? 201 : 200, r->first);
+DockerInstance instance_of(const session::SessionView& v, bool detail) {
+  DockerInstance d;
+  d.scope_type = v.key.scope_type;
+  d.scope_id = v.key.scope_id;
+  d.user_id = v.user_id;
+  d.docker_socket = v.paths.socket;
+  d.docker_host = "unix://" + v.paths.socket;
+  d.data_root = v.paths.data_root;
+  d.status = session::session_state_name(v.state);
+  d.bridge_name = v.net.bridge;
+  d.subnet = v.net.subnet;
+  d.gateway = v.net.gateway;
+  d.address_pool = v.net.address_pool;
+  d.index = v.index;
+  if (!v.desktop_container.empty())
+    d.desktop = DesktopLink{v.desktop_container, v.desktop_pid, v.net.desktop_ip, v.net.desktop_veth};
+  if (!v.reason.empty()) d.error = v.reason;
+  d.detail = detail;
+  if (detail) {
+    d.pid = v.pid;
+    d.uptime_seconds = v.uptime_seconds;
+    d.container_count = v.container_count;
+    d.exit_code = v.exit_code;
+  }
+  return d;
 }
 
-HttpResponse list_instances(ApiContext& ctx) { return ok_json(200, ctx.sessions.list()); }
+HttpResponse create_instance(ApiContext& ctx, const HttpRequest& req) {
+  auto body = decode_create_request(req.body);
+  if (!body) return failed(body.error());
+  auto r = ctx.sessions.create({body->scope_type, body->scope_id}, body->user_id);
+  if (!r) return failed(r.error());
+  return ok_json(r->second ? 201 : 200, to_json(instance_of(r->first, false)));
+}
+
+HttpResponse list_instances(ApiContext& ctx) {
+  json arr = json::array();
+  for (const auto& v : ctx.sessions.list()) arr.push_back(to_json(instance_of(v, false)));
+  return ok_json(200, arr);
+}
 
 HttpResponse inspect_instance(ApiContext& ctx, const std::string& type, const std::string& id) {
   auto r = ctx.sessions.inspect({type, id});
   if (!r) return failed(r.error());
-  return ok_json(200, *r);
+  return ok_json(200, to_json(instance_of(*r, true)));
 }
 
 HttpResponse delete_instance(ApiContext& ctx, const std::string& type, const std::string& id) {
@@ -71,19 +77,19 @@ HttpResponse purge_instance(ApiContext& ctx, const std::string& type, const std:
 }
 
 HttpResponse bridge_desktop(ApiContext& ctx, const HttpRequest& req) {
-  auto body = decode_body(req.body, {"session_id", "desktop_container_id"}, {});
+  auto body = decode_bridge_desktop_request(req.body, true);
   if (!body) return failed(body.error());
-  auto key = key_from((*body)["session_id"]);
+  auto key = key_from(body->session_id);
   if (!key) return failed(key.error());
-  auto r = ctx.sessions.bridge_desktop(*key, (*body)["desktop_container_id"]);
+  auto r = ctx.sessions.bridge_desktop(*key, body->desktop_container_id);
   if (!r) return failed(r.error());
-  return ok_json(200, *r);
+  return ok_json(200, to_json(instance_of(*r, false)));
 }
 
 HttpResponse unbridge_desktop(ApiContext& ctx, const HttpRequest& req) {
-  auto body = decode_body(req.body, {"session_id"}, {"desktop_container_id"});
+  auto body = decode_bridge_desktop_request(req.body, false);
   if (!body) return failed(body.error());
-  auto key = key_from((*body)["session_id"]);
+  auto key = key_from(body->session_id);
   if (!key) return failed(key.error());
   return unbridge_desktop_key(ctx, key->scope_type, key->scope_id);
 }

@@ -1,9 +1,9 @@
 // Handlers of the session endpoints (Hydra-compatible paths).
 #pragma once
 
-#include <map>
-
 #include "api/routes.hpp"
+#include "api/schema.hpp"
+#include "session/session_manager.hpp"
 
 namespace hydra::api {
 
@@ -16,10 +16,7 @@ HttpResponse bridge_desktop(ApiContext& ctx, const HttpRequest& req);
 HttpResponse unbridge_desktop(ApiContext& ctx, const HttpRequest& req);
 HttpResponse unbridge_desktop_key(ApiContext& ctx, const std::string& type, const std::string& id);
 
-// Decodes a JSON object body holding only `allowed` string fields, all of
-// `required` present. Pure, for the fuzzer too.
-Result<std::map<std::string, std::string>> decode_body(const std::string& body,
-                                                       const std::vector<std::string>& required,
-                                                       const std::vector<std::string>& optional);
+// A session as the wire shows it (`detail`: the GET of one instance).
+DockerInstance instance_of(const session::SessionView& v, bool detail);
 
 }  // namespace hydra::api

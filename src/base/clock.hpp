@@ -1,8 +1,13 @@
-// Monotonic microseconds, the unit every timing in hydra is reported in.
+// Monotonic microseconds, the unit every timing in hydra is reported in,
+// and the wall-clock time as events and file names show it.
 #pragma once
 
+#include <sys/time.h>
+
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
+#include <string>
 
 namespace hydra {
 
@@ -10,6 +15,18 @@ inline int64_t monotonic_us() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+// "2026-11-28T22:01:32.123456Z"
+inline std::string utc_timestamp() {
+  timeval tv{};
+  gettimeofday(&tv, nullptr);
+  tm utc{};
+  gmtime_r(&tv.tv_sec, &utc);
+  char buf[40];
+  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
+  (void)snprintf(buf + n, sizeof buf - n, ".%06ldZ", static_cast<long>(tv.tv_usec));
+  return buf;
 }
 
 }  // namespace hydra

@@ -4,14 +4,12 @@
 #pragma once
 
 #include <fcntl.h>
-#include <sys/time.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <ctime>
 #include <optional>
 #include <string>
 
+#include "base/clock.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 
@@ -61,14 +59,7 @@ inline Status write_state_file(const std::string& path, const std::string& text,
 
 // Renames a file that did not decode to PATH.corrupt-<UTC time>; returns the new name.
 inline Result<std::string> move_aside(const std::string& path) {
-  timeval tv{};
-  gettimeofday(&tv, nullptr);
-  tm utc{};
-  gmtime_r(&tv.tv_sec, &utc);
-  char stamp[40];
-  size_t n = strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &utc);
-  (void)snprintf(stamp + n, sizeof stamp - n, ".%06ldZ", static_cast<long>(tv.tv_usec));
-  std::string aside = path + ".corrupt-" + stamp;
+  std::string aside = path + ".corrupt-" + utc_timestamp();
   if (::rename(path.c_str(), aside.c_str()) != 0) return errno_error("move " + path + " aside");
   return aside;
 }

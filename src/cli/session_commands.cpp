@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "api/schema.hpp"
+#include "base/json_fields.hpp"
 #include "cli/api_client.hpp"
 #include "cli/table.hpp"
 
@@ -12,10 +14,12 @@ using nlohmann::json;
 
 namespace {
 
-std::string str(const json& j) {
-  if (j.is_null()) return "-";
-  if (j.is_string()) return j.get<std::string>().empty() ? "-" : j.get<std::string>();
-  return j.dump();
+std::string str(const std::string& s) { return s.empty() ? "-" : s; }
+template <class T>
+std::string opt(const std::optional<T>& v) {
+  if (!v) return "-";
+  if constexpr (std::is_same_v<T, std::string>) return str(*v);
+  else return std::to_string(*v);
 }
 
 // Sends a request; on success hands the JSON answer to `show`, else prints
@@ -29,7 +33,8 @@ int call(const SessionArgs& a, const std::string& method, const std::string& pat
   }
   auto j = json::parse(r->body, nullptr, false);
   if (r->status >= 300 || j.is_discarded()) {
-    std::string msg = j.is_object() && j.contains("error") ? str(j["error"]) : r->body;
+    std::string msg = r->body;
+    if (j.is_object()) (void)json_fields::read(j, "error", msg);
     err << "hydractl: hydrad answered " << r->status << ": " << msg << "\n";
     return 1;
   }
@@ -40,13 +45,27 @@ int call(const SessionArgs& a, const std::string& method, const std::string& pat
 
 std::string key_path(const SessionArgs& a) { return a.scope_type + "/" + a.scope_id; }
 
-void show_one(const json& s, std::ostream& out) {
+void show_one(const json& j, std::ostream& out, std::ostream& err) {
+  auto s = api::decode_instance(j);
+  if (!s) {
+    err << "hydractl: unexpected answer: " << s.error().message << "\n";
+    return;
+  }
   Table t({"FIELD", "VALUE"});
-  for (const char* k : {"scope_type", "scope_id", "user_id", "status", "docker_host", "data_root", "bridge_name",
-                        "subnet", "gateway", "address_pool", "pid", "container_count", "uptime_seconds", "exit_code"})
-    if (s.contains(k)) t.add({k, str(s[k])});
-  if (s.contains("desktop")) t.add({"desktop", str(s["desktop"]["container_id"]) + " at " + str(s["desktop"]["ip"]) +
-                                                   " (" + str(s["desktop"]["veth"]) + ")"});
+  for (const auto& [k, v] : std::vector<std::pair<const char*, std::string>>{
+           {"scope_type", s->scope_type}, {"scope_id", s->scope_id}, {"user_id", str(s->user_id)},
+           {"status", s->status},         {"docker_host", s->docker_host}, {"data_root", s->data_root},
+           {"bridge_name", s->bridge_name}, {"subnet", s->subnet}, {"gateway", s->gateway},
+           {"address_pool", s->address_pool}})
+    t.add({k, v});
+  if (s->detail) {
+    t.add({"pid", opt(s->pid)});
+    t.add({"container_count", opt(s->container_count)});
+    t.add({"uptime_seconds", opt(s->uptime_seconds)});
+    if (s->exit_code) t.add({"exit_code", std::to_string(*s->exit_code)});
+  }
+  if (s->error) t.add({"error", *s->error});
+  if (s->desktop) t.add({"desktop", s->desktop->container_id + " at " + s->desktop->ip + " (" + s->desktop->veth + ")"});
   t.print(out);
 }
 
@@ -55,23 +74,27 @@ void show_one(const json& s, std::ostream& out) {
 int run_session_create(const SessionArgs& a, std::ostream& out, std::ostream& err) {
   json body{{"scope_type", a.scope_type}, {"scope_id", a.scope_id}};
   if (!a.user_id.empty()) body["user_id"] = a.user_id;
-  return call(a, "POST", "/api/v1/docker-instances", body, out, err, [&](const json& s) { show_one(s, out); });
+  return call(a, "POST", "/api/v1/docker-instances", body, out, err, [&](const json& s) { show_one(s, out, err); });
 }
 
 int run_session_list(const SessionArgs& a, std::ostream& out, std::ostream& err) {
   return call(a, "GET", "/api/v1/docker-instances", nullptr, out, err, [&](const json& arr) {
+    auto list = api::decode_instances(arr);
+    if (!list) {
+      err << "hydractl: unexpected answer: " << list.error().message << "\n";
+      return;
+    }
     Table t({"SESSION", "STATUS", "BRIDGE", "SUBNET", "POOL", "DOCKER_HOST", "DESKTOP"});
-    for (const auto& s : arr)
-      t.add({str(s["scope_type"]) + "/" + str(s["scope_id"]), str(s["status"]), str(s["bridge_name"]),
-             str(s["subnet"]), str(s["address_pool"]), str(s["docker_host"]),
-             s.contains("desktop") ? str(s["desktop"]["container_id"]).substr(0, 12) : "-"});
+    for (const auto& s : *list)
+      t.add({s.scope_type + "/" + s.scope_id, s.status, s.bridge_name, s.subnet, s.address_pool, s.docker_host,
+             s.desktop ? s.desktop->container_id.substr(0, 12) : "-"});
     t.print(out);
   });
 }
 
 int run_session_inspect(const SessionArgs& a, std::ostream& out, std::ostream& err) {
   return call(a, "GET", "/api/v1/docker-instances/" + key_path(a), nullptr, out, err,
-              [&](const json& s) { show_one(s, out); });
+              [&](const json& s) { show_one(s, out, err); });
 }
 
 int run_session_delete(const SessionArgs& a, std::ostream& out, std::ostream& err) {
@@ -89,7 +112,7 @@ int run_bridge_desktop(const SessionArgs& a, std::ostream& out, std::ostream& er
     return call(a, "DELETE", "/api/v1/bridge-desktop/" + key_path(a), nullptr, out, err,
                 [&](const json&) { out << "unbridged the desktop of " << key_path(a) << "\n"; });
   json body{{"session_id", key_path(a)}, {"desktop_container_id", a.desktop}};
-  return call(a, "POST", "/api/v1/bridge-desktop", body, out, err, [&](const json& s) { show_one(s, out); });
+  return call(a, "POST", "/api/v1/bridge-desktop", body, out, err, [&](const json& s) { show_one(s, out, err); });
 }
 
 }  // namespace hydra::cli

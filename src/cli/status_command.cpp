@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "api/schema.hpp"
 #include "cli/api_client.hpp"
 #include "cli/table.hpp"
 
@@ -12,10 +13,11 @@ using nlohmann::json;
 
 namespace {
 
-std::string str(const json& j) {
-  if (j.is_null()) return "-";
-  if (j.is_string()) return j.get<std::string>();
-  return j.dump();
+template <class T>
+std::string opt(const std::optional<T>& v) {
+  if (!v) return "-";
+  if constexpr (std::is_same_v<T, std::string>) return *v;
+  else return std::to_string(*v);
 }
 
 }  // namespace
@@ -26,35 +28,35 @@ int run_status(const std::string& socket, bool as_json, std::ostream& out, std::
     err << "hydractl: " << reply.error().message << "\n";
     return 1;
   }
-  auto bridges = json::parse(reply->body, nullptr, false);
-  if (reply->status != 200 || bridges.is_discarded()) {
-    err << "hydractl: hydrad answered " << reply->status << ": " << reply->body << "\n";
+  auto j = json::parse(reply->body, nullptr, false);
+  auto bridges = api::decode_bridges(j);
+  if (reply->status != 200 || !bridges) {
+    err << "hydractl: hydrad answered " << reply->status << ": "
+        << (bridges ? reply->body : bridges.error().message + ": " + reply->body) << "\n";
     return 1;
   }
   if (as_json) {
-    out << bridges.dump(2) << "\n";
+    out << j.dump(2) << "\n";
     return 0;
   }
   Table t({"BRIDGE", "STATE", "IFINDEX", "MAC", "MTU", "UP", "ADDRESSES", "PORTS", "RESTORES", "LAST RESTORE"});
-  for (const auto& b : bridges) {
+  for (const auto& b : *bridges) {
     std::string addrs;
-    for (const auto& a : b.value("addresses", json::array())) addrs += (addrs.empty() ? "" : " ") + a.get<std::string>();
+    for (const auto& a : b.addresses) addrs += (addrs.empty() ? "" : " ") + a;
     std::string last = "-";
-    if (b.contains("last_restore") && !b["last_restore"].is_null()) {
-      const auto& l = b["last_restore"];
-      last = str(l["restore_us"]) + " us, " + str(l["ports_attached"]) + " ports, " + str(l["at"]);
-    }
-    t.add({str(b["name"]), str(b["state"]), str(b["ifindex"]), str(b["mac"]), str(b["mtu"]),
-           b.value("up", false) ? "yes" : "no", addrs.empty() ? "-" : addrs,
-           std::to_string(b.value("ports", json::array()).size()), str(b["restores"]), last});
+    if (b.last_restore)
+      last = std::to_string(b.last_restore->restore_us) + " us, " + std::to_string(b.last_restore->ports_attached) +
+             " ports, " + b.last_restore->at;
+    t.add({b.name, b.state, opt(b.ifindex), opt(b.mac), opt(b.mtu), b.up ? "yes" : "no", addrs.empty() ? "-" : addrs,
+           std::to_string(b.ports.size()), std::to_string(b.restores), last});
   }
   t.print(out);
-  for (const auto& b : bridges) {
+  for (const auto& b : *bridges) {
     std::string ports;
-    for (const auto& p : b.value("ports", json::array()))
-      ports += (ports.empty() ? "" : ", ") + str(p["name"]) + " (#" + str(p["ifindex"]) + ")";
-    if (!ports.empty()) out << str(b["name"]) << " ports: " << ports << "\n";
-    if (b.contains("conflict")) out << str(b["name"]) << ": " << str(b["conflict"]) << "\n";
+    for (const auto& p : b.ports) ports += (ports.empty() ? "" : ", ") + p.name + " (#" + std::to_string(p.ifindex) + ")";
+    if (!ports.empty()) out << b.name << " ports: " << ports << "\n";
+    if (b.conflict) out << b.name << ": " << *b.conflict << "\n";
+    if (b.restore_attempts) out << b.name << ": restore pending, " << *b.restore_attempts << " attempts failed\n";
   }
   return 0;
 }

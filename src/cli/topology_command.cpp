@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "api/schema.hpp"
 #include "cli/api_client.hpp"
 #include "docker/engine_client.hpp"
 #include "net/link_table.hpp"
@@ -78,16 +79,17 @@ int run_topology(const TopologyArgs& a, std::ostream& out, std::ostream& err) {
   bool hydrad_up = false;
   if (auto r = api_request(a.socket, "GET", "/api/v1/bridges"); r && r->status == 200) {
     hydrad_up = true;
-    for (const auto& b : json::parse(r->body, nullptr, false))
-      bridge_label[b.value("name", "")] = "guarded by hydrad: " + b.value("state", "?") + ", " +
-                                          std::to_string(b.value("restores", 0)) + " restores";
+    if (auto list = api::decode_bridges(json::parse(r->body, nullptr, false)))
+      for (const auto& b : *list)
+        bridge_label[b.name] = "guarded by hydrad: " + b.state + ", " + std::to_string(b.restores) + " restores";
   }
   if (auto r = api_request(a.socket, "GET", "/api/v1/docker-instances"); r && r->status == 200) {
-    for (const auto& s : json::parse(r->body, nullptr, false)) {
-      std::string owner = s.value("scope_type", "") + "/" + s.value("scope_id", "");
-      if (s.value("status", "") == "running") session_sockets.emplace_back(owner, s.value("docker_socket", ""));
-      bridge_label[s.value("bridge_name", "")] = "session " + owner + ", dockerd " + s.value("status", "") +
-                                                 " (" + s.value("docker_host", "") + ")";
+    if (auto list = api::decode_instances(json::parse(r->body, nullptr, false))) {
+      for (const auto& s : *list) {
+        std::string owner = s.scope_type + "/" + s.scope_id;
+        if (s.status == "running") session_sockets.emplace_back(owner, s.docker_socket);
+        bridge_label[s.bridge_name] = "session " + owner + ", dockerd " + s.status + " (" + s.docker_host + ")";
+      }
     }
   }
   std::map<int, Peer> peers;

@@ -4,6 +4,9 @@
 
 #include <fstream>
 #include <sstream>
+// toml++ without exceptions: a parse returns a result to check, like
+// every other decoder in hydrad.
+#define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
 
 #include "netlink/ifname.hpp"
@@ -158,12 +161,9 @@ Status validate_config(const DaemonConfig& c) {
 Status apply_config_text(const std::string& text, const std::string& origin, DaemonConfig& config) {
   auto ascii = ascii_outside_comments(text, origin);
   if (!ascii) return ascii.error();
-  toml::table root;
-  try {
-    root = toml::parse(*ascii, origin);
-  } catch (const toml::parse_error& e) {
-    return make_error(where(origin, e.source()) + ": " + std::string(e.description()), EINVAL);
-  }
+  toml::parse_result parsed = toml::parse(*ascii, origin);
+  if (!parsed) return make_error(where(origin, parsed.error().source()) + ": " + std::string(parsed.error().description()), EINVAL);
+  toml::table root = std::move(parsed).table();
   DaemonConfig next = config;
   for (auto&& [key, node] : root) {
     std::string k(key.str());

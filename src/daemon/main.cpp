@@ -113,7 +113,12 @@ int run(int argc, char** argv) {
   telemetry::StatusBoard board;
   telemetry::Metrics metrics(HYDRA_VERSION);
   metrics.count_dropped_events([&log] { return log.dropped(); });
-  session::SessionManager sessions(config.sessions, config.state_dir, config.main_docker_socket, log, board, metrics);
+  // Snapshots and sessions.json go to disk from this writer's thread.
+  FileWriter state_writer([&log](const std::string& path, const Error& e) {
+    log.emit("state_write_failed", {{"file", path}, {"error", e.text()}});
+  });
+  session::SessionManager sessions(config.sessions, config.state_dir, config.main_docker_socket, state_writer, log,
+                                   board, metrics);
   api::ApiContext api_ctx{board, sessions, metrics, event_stream, HYDRA_VERSION};
   auto listener = api::listen_unix(config.socket, 0660, config.socket_group);
   if (!listener) return fail(listener.error().text());
@@ -144,11 +149,7 @@ int run(int argc, char** argv) {
   if (!announcer) return fail(announcer.error().text());
   guard::GuardConfig guard_config;
   guard_config.bridges = config.guard_bridges;
-  // Snapshots (and the sessions' state) go to disk from this writer's thread.
-  FileWriter snapshot_writer([&log](const std::string& path, const Error& e) {
-    log.emit("state_write_failed", {{"file", path}, {"error", e.text()}});
-  });
-  guard::BridgeGuard guard(guard_config, *sock, *announcer, store, snapshot_writer, log, board, metrics);
+  guard::BridgeGuard guard(guard_config, *sock, *announcer, store, state_writer, log, board, metrics);
   daemon::GuardLoop loop(*monitor, guard, log);
   // SIGHUP: read the config file again. The guard goes on throughout; the
   // guarded bridges follow the new list. Other changes need a restart.
@@ -166,7 +167,7 @@ int run(int argc, char** argv) {
   };
   if (auto st = loop.setup(reload); !st) return fail(st.error().text());
   if (auto st = guard.start(); !st) return fail(st.error().text());
-  if (auto st = sessions.recover(); !st) log.emit("session_recovery_failed", {{"error", st.error().text()}});
+  sessions.recover();
   // Last, so that no thread or process started above inherits it.
   int priority = config.guard_realtime_priority;
   if (priority > 0) {
@@ -189,10 +190,10 @@ int run(int argc, char** argv) {
     });
   }
   // Ready: every protected bridge snapshotted (and on disk) or known missing, sessions recovered.
-  snapshot_writer.flush();
+  state_writer.flush();
   board.set_ready(true);
   log.emit("ready", {{"bridges", config.guard_bridges},
-                     {"sessions_running", sessions.running()},
+                     {"sessions_running", sessions.counts().running},
                      {"realtime_priority", priority}});
   sd_notify(0, "READY=1\nSTATUS=guarding");
   int rc = loop.run();

@@ -359,7 +359,7 @@ void BridgeGuard::recover(Bridge& b, int64_t now_us) {
                                 {"restore_us", restore}});
   ++b.restores;
   metrics_.restored(b.name, static_cast<double>(restore) / 1e6);
-  b.last_restore = {{"restore_us", restore}, {"ports_attached", out.attached.size()}, {"at", telemetry::EventLog::timestamp()}};
+  b.last_restore = telemetry::BridgeStatus::LastRestore{restore, out.attached.size(), telemetry::EventLog::timestamp()};
   // The record is now what was verified to be there.
   auto before = *b.snap;
   b.snap = net::snapshot_bridge(*table_.find(b.name), table_);
@@ -445,34 +445,29 @@ void BridgeGuard::persist(Bridge& b) {
 }
 
 void BridgeGuard::publish(const Bridge& b) {
-  json status{{"name", b.name}, {"state", bridge_state_name(b.state)}, {"restores", b.restores},
-              {"last_restore", b.last_restore}};
-  if (b.recovery) status["restore_attempts"] = b.recovery->attempts;
+  telemetry::BridgeStatus st;
+  st.name = b.name;
+  st.state = bridge_state_name(b.state);
+  st.restores = b.restores;
+  st.last_restore = b.last_restore;
+  if (b.recovery) st.restore_attempts = b.recovery->attempts;
   const net::LinkInfo* live = alive(b) ? table_.find(b.snap->ifindex) : nullptr;
-  status["up"] = live && live->admin_up();
+  st.up = live && live->admin_up();
   if (b.snap) {
-    status["ifindex"] = b.snap->ifindex;
-    status["mac"] = netlink::format_mac(b.snap->mac);
-    status["mtu"] = b.snap->mtu;
-    json addrs = json::array();
+    st.ifindex = b.snap->ifindex;
+    st.mac = netlink::format_mac(b.snap->mac);
+    st.mtu = b.snap->mtu;
     for (const auto& a : b.snap->addresses)
-      if (net::restorable_address(a)) addrs.push_back(a.cidr());
-    status["addresses"] = addrs;
-    json ports = json::array();
-    for (const auto& p : b.snap->ports) ports.push_back({{"name", p.name}, {"ifindex", p.ifindex}});
-    status["ports"] = ports;
-    status["extras"] = net::extras_to_json(b.snap->extras);
-  } else {
-    status["ifindex"] = nullptr;
-    status["mac"] = nullptr;
-    status["mtu"] = nullptr;
-    status["addresses"] = json::array();
-    status["ports"] = json::array();
+      if (net::restorable_address(a)) st.addresses.push_back(a.cidr());
+    for (const auto& p : b.snap->ports) st.ports.push_back({p.name, p.ifindex});
+    st.extras = net::extras_to_json(b.snap->extras);
   }
-  if (!b.conflict.empty()) status["conflict"] = b.conflict;
-  status["degraded"] = b.last_degraded;  // what the last restore could not bring back
-  board_.publish_bridge(b.name, status);
-  metrics_.bridge_state(b.name, status["up"].get<bool>(), b.snap ? b.snap->ports.size() : 0);
+  if (!b.conflict.empty()) st.conflict = b.conflict;
+  st.degraded = b.last_degraded;
+  const bool up = st.up;
+  const size_t ports = st.ports.size();
+  board_.publish_bridge(std::move(st));
+  metrics_.bridge_state(b.name, up, ports);
 }
 
 }  // namespace hydra::guard

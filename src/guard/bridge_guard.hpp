@@ -78,11 +78,11 @@ class BridgeGuard {
     std::optional<int64_t> settle_us;   // act on releases / repairs after this
     std::string conflict;
     uint64_t restores = 0;
-    nlohmann::json last_restore = nullptr;
+    std::optional<telemetry::BridgeStatus::LastRestore> last_restore;
     bool dirty = false;
     bool extras_stale = false;   // something was removed: re-read at settle
     bool sysctls_stale = false;  // an event concerned the bridge: re-read its sysctls
-    nlohmann::json last_degraded = nlohmann::json::array();
+    std::vector<std::string> last_degraded;
   };
 
   // Every state change goes through here: logged as old → new with why.

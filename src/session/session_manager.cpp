@@ -1,8 +1,6 @@
 #include "session/session_manager.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,27 +8,18 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <set>
 
+#include "base/clock.hpp"
+#include "base/state_file.hpp"
 #include "docker/engine_client.hpp"
 #include "session/session_network.hpp"
 
 namespace hydra::session {
 
-using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-Status write_file(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!(out << text)) return errno_error("write " + tmp);
-  }
-  if (rename(tmp.c_str(), path.c_str()) != 0) return errno_error("rename " + tmp);
-  return {};
-}
 
 Status make_dirs(const std::string& dir, mode_t mode) {
   std::error_code ec;
@@ -77,183 +66,282 @@ Status clear_stale_pidfile(const std::string& path) {
   return {};
 }
 
+// Seconds for the Engine API calls that must answer quickly.
+long api_timeout_s(const SessionSettings& s) { return std::max(1, s.api_timeout_ms / 1000); }
+
 }  // namespace
 
 SessionManager::SessionManager(SessionSettings settings, std::string state_dir, std::string main_docker_socket,
-                               telemetry::EventLog& log, const telemetry::StatusBoard& board, telemetry::Metrics& metrics)
+                               FileWriter& writer, telemetry::EventLog& log, const telemetry::StatusBoard& board,
+                               telemetry::Metrics& metrics)
     : settings_(std::move(settings)),
-      state_file_(std::move(state_dir) + "/sessions.json"),
+      store_(std::move(state_dir) + "/sessions.json", writer),
       main_socket_(std::move(main_docker_socket)),
       log_(log),
       board_(board),
-      metrics_(metrics),
-      stop_fd_(eventfd(0, EFD_CLOEXEC)) {}
+      metrics_(metrics) {}
 
 SessionManager::~SessionManager() {
-  uint64_t one = 1;
-  if (write(stop_fd_.get(), &one, sizeof one) < 0) {
+  std::vector<SessionPtr> all;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [_, s] : sessions_) all.push_back(s);
   }
-  for (auto& [_, s] : sessions_)
-    if (s->supervisor.joinable()) s->supervisor.join();
+  for (auto& s : all) s->supervisor.reset();  // outside mu_: the hooks take it
 }
 
 int SessionManager::protected_restores() const {
   int total = 0;
-  for (const auto& b : board_.bridges()) total += b.value("restores", 0);
+  for (const auto& b : board_.bridges()) total += static_cast<int>(b.restores);
   return total;
 }
 
+void SessionManager::set_state(Session& s, SessionState next, const std::string& reason) {
+  s.reason = next == SessionState::kUnresponsive || next == SessionState::kExited ? reason : "";
+  if (s.state == next) return;
+  log_.emit("session_state", {{"session", s.key.text()}, {"from", session_state_name(s.state)},
+                              {"to", session_state_name(next)}, {"reason", reason}});
+  s.state = next;
+}
+
+SessionView SessionManager::view(const Session& s) const {
+  SessionView v;
+  v.key = s.key;
+  v.user_id = s.user_id;
+  v.index = s.index;
+  v.state = s.state;
+  v.reason = s.reason;
+  v.net = session_net(s.index);
+  v.paths = session_paths(settings_, s.key, s.index);
+  v.desktop_container = s.desktop_container;
+  v.desktop_pid = s.desktop_pid;
+  if (s.pid > 0 && session_alive(s.state)) v.pid = s.pid;
+  if (session_alive(s.state)) v.uptime_seconds = time(nullptr) - s.started_unix;
+  v.exit_code = s.exit_code;
+  return v;
+}
+
 std::optional<int> SessionManager::free_index() const {
-  for (int n = kMinIndex; n <= kMaxIndex; ++n) {
-    bool used = false;
-    for (const auto& [_, s] : sessions_) used |= s->index_held && s->index == n;
-    if (!used) return n;
-  }
-  return std::nullopt;
+  std::set<int> held;
+  for (const auto& [_, s] : sessions_)
+    if (s->index_held) held.insert(s->index);
+  return lowest_free_index(held);
 }
 
-void SessionManager::persist() const {
-  size_t starting = 0, running = 0, exited = 0;
-  for (const auto& [_, s] : sessions_) {
-    starting += s->state == "starting" || s->state == "stopping";
-    running += s->state == "running";
-    exited += s->state == "exited";
-  }
-  metrics_.sessions(starting, running, 0, exited);
-  json arr = json::array();
-  for (const auto& [_, s] : sessions_) {
-    arr.push_back({{"scope_type", s->key.scope_type}, {"scope_id", s->key.scope_id}, {"user_id", s->user_id},
-                   {"index", s->index}, {"index_held", s->index_held}, {"started_unix", s->started_unix},
-                   {"desktop_container", s->desktop_container}, {"desktop_pid", s->desktop_pid}});
-  }
-  if (auto st = write_file(state_file_, arr.dump(2) + "\n"); !st)
-    log_.emit("session_state_write_failed", {{"error", st.error().text()}});
-}
-
-json SessionManager::info(const Session& s, bool detail) const {
-  SessionNet net = session_net(s.index);
-  SessionPaths paths = session_paths(settings_, s.key, s.index);
-  json j{{"scope_type", s.key.scope_type}, {"scope_id", s.key.scope_id}, {"user_id", s.user_id},
-         {"docker_socket", paths.socket}, {"docker_host", "unix://" + paths.socket}, {"data_root", paths.data_root},
-         {"status", s.state}, {"bridge_name", net.bridge}, {"subnet", net.subnet}, {"gateway", net.gateway},
-         {"address_pool", net.address_pool}, {"index", s.index}};
-  if (!s.desktop_container.empty())
-    j["desktop"] = {{"container_id", s.desktop_container}, {"pid", s.desktop_pid}, {"ip", net.desktop_ip},
-                    {"veth", net.desktop_veth}};
-  if (!detail) return j;
-  j["pid"] = s.proc ? json(s.proc->pid()) : json(nullptr);
-  j["uptime_seconds"] = s.state == "running" ? json(time(nullptr) - s.started_unix) : json(nullptr);
-  j["container_count"] = nullptr;
-  if (s.state == "running") {
-    auto ids = docker::EngineClient(paths.socket).running_containers();
-    if (ids) j["container_count"] = ids->size();
-  }
-  if (s.exit_code) j["exit_code"] = *s.exit_code;
-  return j;
-}
-
-void SessionManager::release(Session& s) {
-  if (!s.index_held) return;
-  if (auto st = delete_session_network(session_net(s.index)); !st)
-    log_.emit("session_cleanup_failed", {{"session", s.key.text()}, {"error", st.error().text()}});
-  s.index_held = false;  // freed exactly once
-}
-
-void SessionManager::on_exit(Session& s, int code) {
+SessionCounts SessionManager::counts() const {
   std::lock_guard lock(mu_);
-  s.exit_code = code;
-  bool expected = s.state == "stopping";
-  s.state = "exited";
-  release(s);
-  s.supervisor_done = true;
+  SessionCounts c;
+  for (const auto& [_, s] : sessions_) {
+    c.starting += s->state == SessionState::kStarting || s->state == SessionState::kStopping;
+    c.running += s->state == SessionState::kRunning;
+    c.unresponsive += s->state == SessionState::kUnresponsive;
+    c.exited += s->state == SessionState::kExited;
+  }
+  return c;
+}
+
+void SessionManager::persist() {
+  std::vector<SessionRecord> records;
+  SessionCounts c;
+  for (const auto& [_, s] : sessions_) {
+    records.push_back({s->key, s->user_id, s->index, s->index_held, s->started_unix, s->desktop_container,
+                       s->desktop_pid});
+    c.starting += s->state == SessionState::kStarting || s->state == SessionState::kStopping;
+    c.running += s->state == SessionState::kRunning;
+    c.unresponsive += s->state == SessionState::kUnresponsive;
+    c.exited += s->state == SessionState::kExited;
+  }
+  metrics_.sessions(c.starting, c.running, c.unresponsive, c.exited);
+  store_.save(records);  // written by the writer's thread
+}
+
+SessionManager::SessionPtr SessionManager::find(const SessionKey& key) const {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(key);
+  return it == sessions_.end() ? nullptr : it->second;
+}
+
+void SessionManager::release_network(const SessionKey& key, int index) {
+  if (auto st = delete_session_network(session_net(index)); !st)
+    log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", st.error().text()}});
+}
+
+std::unique_ptr<DockerdSupervisor> SessionManager::supervise(const SessionPtr& s, docker::DockerdProcess proc) {
+  // Weak: the session owns its supervisor. A supervisor is always reset
+  // before its session leaves the table, so these never hold the last
+  // reference.
+  std::weak_ptr<Session> weak = s;
+  DockerdSupervisor::Hooks hooks{[this, weak](int code) {
+                                   if (auto p = weak.lock()) on_exit(p, code);
+                                 },
+                                 [this, weak] {
+                                   if (auto p = weak.lock()) on_probe(p);
+                                 }};
+  return std::make_unique<DockerdSupervisor>(std::move(proc), settings_.probe_interval_ms, std::move(hooks));
+}
+
+void SessionManager::on_exit(const SessionPtr& s, int code) {
+  // Whoever holds the session's op (a delete waiting for this exit, a
+  // create) takes care of its network; otherwise it is cleaned here.
+  std::unique_lock op(s->op, std::try_to_lock);
+  bool expected = false, release = false;
+  int index = 0;
+  {
+    std::lock_guard lock(mu_);
+    s->exit_code = code;
+    expected = s->state == SessionState::kStopping;
+    set_state(*s, SessionState::kExited, expected ? "stopped" : "dockerd exited with code " + std::to_string(code));
+    release = op.owns_lock() && s->index_held;
+    index = s->index;
+  }
+  if (release) release_network(s->key, index);
+  std::lock_guard lock(mu_);
+  if (release) s->index_held = false;
   persist();
   log_.emit(expected ? "session_stopped" : "session_exited",
-            {{"session", s.key.text()}, {"exit_code", code}, {"bridge", session_net(s.index).bridge}});
-  exited_.notify_all();
+            {{"session", s->key.text()}, {"exit_code", code}, {"bridge", session_net(index).bridge}});
 }
 
-void SessionManager::supervise(Session& s) {
-  s.supervisor = std::thread([this, &s] {
-    int code = -1;
-    if (s.proc->wait_exit_for(stop_fd_.get(), -1, code) == docker::DockerdProcess::Waited::kExited) on_exit(s, code);
-  });
-}
-
-Status SessionManager::recover() {
-  std::ifstream in(state_file_);
-  if (!in) return {};
-  std::stringstream text;
-  text << in.rdbuf();
-  auto arr = json::parse(text.str(), nullptr, false);
-  if (!arr.is_array()) return make_error(state_file_ + " is not a JSON array", EINVAL);
-  std::lock_guard op(op_mu_);
+void SessionManager::on_probe(const SessionPtr& s) {
+  std::string socket;
+  {
+    std::lock_guard lock(mu_);
+    if (!session_alive(s->state)) return;
+    socket = session_paths(settings_, s->key, s->index).socket;
+  }
+  auto st = docker::EngineClient(socket).ping(api_timeout_s(settings_));
   std::lock_guard lock(mu_);
-  for (const auto& j : arr) {
-    auto s = std::make_unique<Session>();
-    s->key = {j.value("scope_type", ""), j.value("scope_id", "")};
-    if (!validate_key(s->key)) continue;
-    s->user_id = j.value("user_id", "");
-    s->index = j.value("index", 0);
-    s->started_unix = j.value("started_unix", int64_t{0});
-    s->desktop_container = j.value("desktop_container", "");
-    s->desktop_pid = j.value("desktop_pid", 0);
-    s->state = "exited";
-    if (j.value("index_held", false) && s->index >= kMinIndex && s->index <= kMaxIndex) {
-      SessionPaths paths = session_paths(settings_, s->key, s->index);
+  if (!session_alive(s->state)) return;
+  if (st && s->state == SessionState::kUnresponsive) {
+    set_state(*s, SessionState::kRunning, "answers /_ping again");
+    persist();
+  } else if (!st && s->state == SessionState::kRunning) {
+    set_state(*s, SessionState::kUnresponsive, st.error().text());
+    log_.emit("session_unresponsive", {{"session", s->key.text()}, {"error", st.error().text()}});
+    persist();
+  }
+}
+
+void SessionManager::recover() {
+  auto loaded = store_.load();
+  if (!loaded) {
+    log_.emit("state_file_corrupt", {{"file", store_.path()}, {"error", loaded.error().text()},
+                                     {"action", "sessions of the previous hydrad are not recovered"}});
+    return;
+  }
+  if (!loaded->moved_aside.empty())
+    log_.emit("state_file_corrupt", {{"file", store_.path()}, {"error", loaded->skipped.front()},
+                                     {"moved_to", loaded->moved_aside},
+                                     {"action", "sessions of the previous hydrad are not recovered"}});
+  else
+    for (const auto& why : loaded->skipped)
+      log_.emit("session_entry_skipped", {{"file", store_.path()}, {"problem", why}});
+  std::vector<SessionPtr> recovered;
+  for (const auto& r : loaded->records) {
+    auto s = std::make_shared<Session>(r.key);
+    s->user_id = r.user_id;
+    s->index = r.index;
+    s->started_unix = r.started_unix;
+    s->desktop_container = r.desktop_container;
+    s->desktop_pid = r.desktop_pid;
+    s->state = SessionState::kExited;
+    if (r.index_held) {
+      SessionPaths paths = session_paths(settings_, r.key, r.index);
       pid_t pid = read_pidfile(paths.pidfile);
       auto proc = pid > 0 && process_alive(pid) ? docker::DockerdProcess::adopt(pid)
                                                 : Result<docker::DockerdProcess>(make_error("no live pid"));
-      if (proc && docker::EngineClient(paths.socket).ping(2)) {
-        s->proc = std::make_unique<docker::DockerdProcess>(std::move(*proc));
-        s->state = "running";
+      if (proc) {
+        // Alive: adopted whether it answers or not (a hung dockerd is
+        // reported unresponsive, never cleaned away under its containers).
+        auto ping = docker::EngineClient(paths.socket).ping(api_timeout_s(settings_));
+        s->state = ping ? SessionState::kRunning : SessionState::kUnresponsive;
+        s->reason = ping ? "" : ping.error().text();
+        s->pid = pid;
         s->index_held = true;
-        log_.emit("session_adopted", {{"session", s->key.text()}, {"pid", pid}, {"bridge", session_net(s->index).bridge}});
+        s->supervisor = supervise(s, std::move(*proc));
+        log_.emit("session_adopted", {{"session", r.key.text()}, {"pid", pid}, {"bridge", session_net(r.index).bridge},
+                                      {"status", session_state_name(s->state)}});
       } else {
-        s->index_held = true;
-        release(*s);  // its dockerd is gone: clean what it left
+        release_network(r.key, r.index);  // its dockerd is gone: clean what it left
       }
     }
-    auto& ref = *s;
-    sessions_[s->key] = std::move(s);
-    if (ref.state == "running") supervise(ref);
+    recovered.push_back(std::move(s));
   }
+  std::lock_guard lock(mu_);
+  for (auto& s : recovered) sessions_[s->key] = std::move(s);
   persist();
-  return {};
 }
 
-Result<std::pair<json, bool>> SessionManager::create(const SessionKey& key, const std::string& user_id) {
+Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& key, const std::string& user_id) {
   if (auto st = validate_key(key); !st) return st.error();
-  std::lock_guard op(op_mu_);
-  Session* s = nullptr;
+  for (;;) {
+    SessionPtr s;
+    bool fresh = false;
+    {
+      std::lock_guard lock(mu_);
+      auto it = sessions_.find(key);
+      if (it != sessions_.end()) {
+        s = it->second;
+      } else {
+        auto index = free_index();
+        if (!index) return make_error("all 254 session indexes are in use", ENOSPC);
+        s = std::make_shared<Session>(key);
+        s->index = *index;
+        s->index_held = true;
+        s->user_id = user_id;
+        sessions_[key] = s;
+        fresh = true;
+        log_.emit("session_state", {{"session", key.text()}, {"from", nullptr}, {"to", "starting"},
+                                    {"reason", "create requested"}});
+        persist();
+      }
+    }
+    std::unique_lock op(s->op);
+    {
+      std::lock_guard lock(mu_);
+      if (s->removed) continue;  // deleted while this request waited: look again
+      if (session_alive(s->state)) return std::make_pair(view(*s), false);
+      if (!fresh) {
+        if (!s->index_held) {
+          auto index = free_index();
+          if (!index) return make_error("all 254 session indexes are in use", ENOSPC);
+          s->index = *index;
+          s->index_held = true;
+        }
+        s->user_id = user_id;
+        s->exit_code.reset();
+        set_state(*s, SessionState::kStarting, "create requested");
+        persist();
+      }
+    }
+    s->supervisor.reset();  // the watcher of an exited dockerd: done
+    return start(s);
+  }
+}
+
+Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) {
+  const int64_t t0 = monotonic_us();
+  const int restores_before = protected_restores();
+  const SessionKey& key = s->key;
+  int index = 0;
   {
     std::lock_guard lock(mu_);
-    auto it = sessions_.find(key);
-    if (it != sessions_.end() && it->second->state == "running") return std::make_pair(info(*it->second, false), false);
-    if (it != sessions_.end() && it->second->supervisor.joinable()) it->second->supervisor.join();
-    auto index = free_index();
-    if (!index) return make_error("all 254 session indexes are in use", ENOSPC);
-    auto fresh = std::make_unique<Session>();
-    fresh->key = key;
-    fresh->user_id = user_id;
-    fresh->index = *index;
-    fresh->index_held = true;
-    fresh->state = "starting";
-    s = fresh.get();
-    sessions_[key] = std::move(fresh);
-    persist();
+    index = s->index;
   }
-  const int64_t t0 = static_cast<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                              std::chrono::steady_clock::now().time_since_epoch())
-                                              .count());
-  const int restores_before = protected_restores();
-  SessionNet net = session_net(s->index);
-  SessionPaths paths = session_paths(settings_, key, s->index);
+  SessionNet net = session_net(index);
+  SessionPaths paths = session_paths(settings_, key, index);
+  std::optional<docker::DockerdProcess> proc;
   auto fail = [&](const Error& e) -> Error {
-    std::lock_guard lock(mu_);
-    if (s->proc) s->proc->stop(2000);
-    release(*s);
-    sessions_.erase(key);
-    persist();
+    if (proc) proc->stop(2000);
+    release_network(key, index);
+    {
+      std::lock_guard lock(mu_);
+      s->index_held = false;
+      s->removed = true;
+      set_state(*s, SessionState::kExited, e.text());
+      sessions_.erase(key);
+      persist();
+    }
     log_.emit("session_start_failed", {{"session", key.text()}, {"error", e.text()}});
     return e;
   };
@@ -263,79 +351,106 @@ Result<std::pair<json, bool>> SessionManager::create(const SessionKey& key, cons
   unlink(paths.socket.c_str());
   for (const auto& pidfile : {paths.pidfile, paths.exec_root + "/containerd/containerd.pid"})
     if (auto st = clear_stale_pidfile(pidfile); !st) return fail(st.error());
-  if (auto st = write_file(paths.config_file, daemon_json(net, settings_).dump(2) + "\n"); !st) return fail(st.error());
-  auto proc = docker::DockerdProcess::spawn(dockerd_argv(net, paths, settings_), paths.log);
-  if (!proc) return fail(proc.error());
-  s->proc = std::make_unique<docker::DockerdProcess>(std::move(*proc));
-  if (auto st = s->proc->wait_ready(paths.socket, settings_.start_timeout_ms); !st)
+  if (auto st = write_state_file(paths.config_file, daemon_json(net, settings_).dump(2) + "\n", 0644); !st)
+    return fail(st.error());
+  auto spawned = docker::DockerdProcess::spawn(dockerd_argv(net, paths, settings_), paths.log);
+  if (!spawned) return fail(spawned.error());
+  proc.emplace(std::move(*spawned));
+  if (auto st = proc->wait_ready(paths.socket, settings_.start_timeout_ms); !st)
     return fail(make_error(st.error().text() + "; dockerd log: " + log_tail(paths.log), st.error().code));
-  const int64_t t1 = static_cast<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                              std::chrono::steady_clock::now().time_since_epoch())
-                                              .count());
+  const int64_t t1 = monotonic_us();
+  const pid_t pid = proc->pid();
+  s->supervisor = supervise(s, std::move(*proc));
   std::lock_guard lock(mu_);
-  s->state = "running";
+  s->pid = pid;
   s->started_unix = time(nullptr);
-  supervise(*s);
+  set_state(*s, SessionState::kRunning, "dockerd answers /_ping");
   persist();
   const int touched = protected_restores() - restores_before;
   metrics_.session_started(static_cast<double>(t1 - t0) / 1e6);
-  log_.emit("session_started", {{"session", key.text()}, {"bridge", net.bridge}, {"pid", s->proc->pid()},
+  log_.emit("session_started", {{"session", key.text()}, {"bridge", net.bridge}, {"pid", pid},
                                 {"start_us", t1 - t0}, {"live_restore", settings_.live_restore},
                                 {"protected_bridges_touched", touched > 0}, {"protected_restores", touched}});
-  return std::make_pair(info(*s, false), true);
+  return std::make_pair(view(*s), true);
 }
 
-json SessionManager::list() const {
+std::vector<SessionView> SessionManager::list() const {
   std::lock_guard lock(mu_);
-  json arr = json::array();
-  for (const auto& [_, s] : sessions_) arr.push_back(info(*s, false));
-  return arr;
+  std::vector<SessionView> out;
+  for (const auto& [_, s] : sessions_) out.push_back(view(*s));
+  return out;
 }
 
-Result<json> SessionManager::inspect(const SessionKey& key) const {
+Result<SessionView> SessionManager::inspect(const SessionKey& key) {
   if (auto st = validate_key(key); !st) return st.error();
+  auto s = find(key);
+  if (!s) return make_error("no session " + key.text(), ENOENT);
+  SessionView v;
+  {
+    std::lock_guard lock(mu_);
+    v = view(*s);
+  }
+  if (!session_alive(v.state)) return v;
+  // Outside every lock, and bounded: a hung dockerd costs this request
+  // api_timeout, and marks the session unresponsive for everyone else.
+  auto ids = docker::EngineClient(v.paths.socket, api_timeout_s(settings_)).running_containers();
   std::lock_guard lock(mu_);
-  auto it = sessions_.find(key);
-  if (it == sessions_.end()) return make_error("no session " + key.text(), ENOENT);
-  return info(*it->second, true);
-}
-
-size_t SessionManager::running() const {
-  std::lock_guard lock(mu_);
-  size_t n = 0;
-  for (const auto& [_, s] : sessions_) n += s->state == "running";
-  return n;
+  if (!session_alive(s->state)) return view(*s);
+  if (ids) {
+    if (s->state == SessionState::kUnresponsive) set_state(*s, SessionState::kRunning, "answers again");
+  } else if (s->state == SessionState::kRunning) {
+    set_state(*s, SessionState::kUnresponsive, ids.error().text());
+    log_.emit("session_unresponsive", {{"session", key.text()}, {"error", ids.error().text()}});
+    persist();
+  }
+  v = view(*s);
+  if (ids) v.container_count = ids->size();
+  return v;
 }
 
 Status SessionManager::remove(const SessionKey& key) {
   if (auto st = validate_key(key); !st) return st;
-  std::lock_guard op(op_mu_);
-  Session* s = nullptr;
+  auto s = find(key);
+  if (!s) return make_error("no session " + key.text(), ENOENT);
+  std::lock_guard op(s->op);
+  bool alive = false;
+  int index = 0;
   {
     std::lock_guard lock(mu_);
-    auto it = sessions_.find(key);
-    if (it == sessions_.end()) return make_error("no session " + key.text(), ENOENT);
-    s = it->second.get();
-    if (s->state == "running") s->state = "stopping";
+    if (s->removed) return make_error("no session " + key.text(), ENOENT);
+    alive = session_alive(s->state);
+    if (alive) set_state(*s, SessionState::kStopping, "delete requested");
+    index = s->index;
+    persist();
   }
-  if (s->state == "stopping") {
-    // Containers first, through the Engine API, so they stop cleanly.
-    docker::EngineClient engine(session_paths(settings_, key, s->index).socket);
+  if (alive && s->supervisor) {
+    // Containers first, through the Engine API, so they stop cleanly; a
+    // dockerd that does not answer gets its signals anyway.
+    docker::EngineClient engine(session_paths(settings_, key, index).socket, api_timeout_s(settings_));
     if (auto ids = engine.running_containers(); ids) {
       for (const auto& id : *ids)
-        if (auto st = engine.stop_container(id, 10); !st)
+        if (auto st = engine.stop_container(id, settings_.stop_timeout_ms / 1000); !st)
           log_.emit("container_stop_failed", {{"session", key.text()}, {"error", st.error().text()}});
+    } else {
+      log_.emit("container_stop_failed", {{"session", key.text()}, {"error", ids.error().text()}});
     }
-    s->proc->signal(SIGTERM);
-    std::unique_lock lock(mu_);
-    if (!exited_.wait_for(lock, std::chrono::milliseconds(settings_.stop_timeout_ms), [&] { return s->supervisor_done; })) {
-      s->proc->signal(SIGKILL);
-      exited_.wait(lock, [&] { return s->supervisor_done; });
+    s->supervisor->signal(SIGTERM);
+    if (!s->supervisor->wait_exited(settings_.stop_timeout_ms)) {
+      s->supervisor->signal(SIGKILL);
+      if (!s->supervisor->wait_exited(settings_.stop_timeout_ms))
+        log_.emit("session_stop_failed", {{"session", key.text()}, {"error", "dockerd survived SIGKILL"}});
     }
   }
+  s->supervisor.reset();
+  bool held = false;
+  {
+    std::lock_guard lock(mu_);
+    held = s->index_held;
+  }
+  if (held) release_network(key, index);
   std::lock_guard lock(mu_);
-  if (s->supervisor.joinable()) s->supervisor.join();
-  release(*s);
+  s->index_held = false;
+  s->removed = true;
   sessions_.erase(key);
   persist();
   return {};
@@ -353,12 +468,14 @@ void SessionManager::stop_all() {
 
 Status SessionManager::purge(const SessionKey& key) {
   if (auto st = validate_key(key); !st) return st;
-  std::lock_guard op(op_mu_);
-  {
+  auto s = find(key);
+  std::unique_lock<std::mutex> op;
+  if (s) {
+    op = std::unique_lock(s->op);
     std::lock_guard lock(mu_);
-    auto it = sessions_.find(key);
-    if (it != sessions_.end() && it->second->state != "exited")
-      return make_error("session " + key.text() + " is " + it->second->state + ": delete it first", EBUSY);
+    if (!s->removed && s->state != SessionState::kExited)
+      return make_error("session " + key.text() + " is " + std::string(session_state_name(s->state)) + ": delete it first",
+                        EBUSY);
   }
   std::string root = session_paths(settings_, key, 1).data_root;
   std::error_code ec;
@@ -369,48 +486,64 @@ Status SessionManager::purge(const SessionKey& key) {
   return {};
 }
 
-Result<json> SessionManager::bridge_desktop(const SessionKey& key, const std::string& container_id) {
+Result<SessionView> SessionManager::bridge_desktop(const SessionKey& key, const std::string& container_id) {
   if (auto st = validate_key(key); !st) return st.error();
   if (container_id.empty() || container_id.size() > 128 ||
       container_id.find_first_of("/?#% ") != std::string::npos)
     return make_error("desktop_container_id is empty or not a container id or name", EINVAL);
-  std::lock_guard op(op_mu_);
-  Session* s = nullptr;
+  auto s = find(key);
+  if (!s) return make_error("no session " + key.text(), ENOENT);
+  std::lock_guard op(s->op);
+  int index = 0;
+  std::string current;
+  pid_t current_pid = 0;
   {
     std::lock_guard lock(mu_);
-    auto it = sessions_.find(key);
-    if (it == sessions_.end()) return make_error("no session " + key.text(), ENOENT);
-    if (it->second->state != "running") return make_error("session " + key.text() + " is not running", EBUSY);
-    s = it->second.get();
+    if (s->removed) return make_error("no session " + key.text(), ENOENT);
+    if (!session_alive(s->state)) return make_error("session " + key.text() + " is not running", EBUSY);
+    index = s->index;
+    current = s->desktop_container;
+    current_pid = s->desktop_pid;
   }
-  auto pid = docker::EngineClient(main_socket_).container_pid(container_id);
+  auto pid = docker::EngineClient(main_socket_, api_timeout_s(settings_)).container_pid(container_id);
   if (!pid) return pid.error();
-  SessionNet net = session_net(s->index);
-  std::lock_guard lock(mu_);
-  if (s->desktop_container == container_id && s->desktop_pid == *pid && desktop_bridged(net)) return info(*s, false);
+  SessionNet net = session_net(index);
+  if (current == container_id && current_pid == *pid && desktop_bridged(net)) {
+    std::lock_guard lock(mu_);
+    return view(*s);
+  }
   if (auto st = session::bridge_desktop(net, *pid); !st) return st.error();
-  bool rebridged = !s->desktop_container.empty();
+  std::lock_guard lock(mu_);
   s->desktop_container = container_id;
   s->desktop_pid = *pid;
   persist();
   log_.emit("desktop_bridged", {{"session", key.text()}, {"container", container_id}, {"pid", *pid},
-                                {"veth", net.desktop_veth}, {"ip", net.desktop_ip}, {"rebridged", rebridged}});
-  return info(*s, false);
+                                {"veth", net.desktop_veth}, {"ip", net.desktop_ip}, {"rebridged", !current.empty()}});
+  return view(*s);
 }
 
 Status SessionManager::unbridge_desktop(const SessionKey& key) {
   if (auto st = validate_key(key); !st) return st;
-  std::lock_guard op(op_mu_);
+  auto s = find(key);
+  if (!s) return make_error("no session " + key.text(), ENOENT);
+  std::lock_guard op(s->op);
+  std::string container;
+  bool held = false;
+  int index = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (s->removed) return make_error("no session " + key.text(), ENOENT);
+    if (s->desktop_container.empty()) return make_error("session " + key.text() + " has no desktop bridged", ENOENT);
+    container = s->desktop_container;
+    held = s->index_held;
+    index = s->index;
+  }
+  if (held)
+    if (auto st = session::unbridge_desktop(session_net(index)); !st) return st;
   std::lock_guard lock(mu_);
-  auto it = sessions_.find(key);
-  if (it == sessions_.end()) return make_error("no session " + key.text(), ENOENT);
-  Session& s = *it->second;
-  if (s.desktop_container.empty()) return make_error("session " + key.text() + " has no desktop bridged", ENOENT);
-  if (s.index_held)
-    if (auto st = session::unbridge_desktop(session_net(s.index)); !st) return st;
-  log_.emit("desktop_unbridged", {{"session", key.text()}, {"container", s.desktop_container}});
-  s.desktop_container.clear();
-  s.desktop_pid = 0;
+  log_.emit("desktop_unbridged", {{"session", key.text()}, {"container", container}});
+  s->desktop_container.clear();
+  s->desktop_pid = 0;
   persist();
   return {};
 }

@@ -1,91 +1,132 @@
-// The sessions: one dockerd per session on its own hydraN bridge. Called from
-// the API's connection threads; one mutex serialises changes, a supervisor
-// thread per dockerd notices when it exits.
+// The sessions: one dockerd per session on its own hydraN bridge. Called
+// from the API's connection threads.
+//
+// Locking: `mu_` guards the session table and each session's fields, and is
+// held only to read or change them — never across I/O to a dockerd, the
+// kernel or the disk. Each session has its own `op` mutex that serialises
+// create/delete/bridge of that session (held across its I/O), so one slow
+// or hung dockerd holds up only requests for its own session; /health and
+// the list never wait for a dockerd.
 #pragma once
 
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
-#include <nlohmann/json.hpp>
-
-#include "base/unique_fd.hpp"
-#include "docker/dockerd_process.hpp"
+#include "base/file_writer.hpp"
+#include "session/dockerd_supervisor.hpp"
+#include "session/session_spec.hpp"
+#include "session/session_state.hpp"
+#include "session/session_store.hpp"
 #include "telemetry/event_log.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/status_board.hpp"
-#include "session/session_spec.hpp"
 
 namespace hydra::session {
+
+// A session as the API shows it.
+struct SessionView {
+  SessionKey key;
+  std::string user_id;
+  int index = 0;
+  SessionState state = SessionState::kExited;
+  std::string reason;  // why it is unresponsive or exited ("" otherwise)
+  SessionNet net;
+  SessionPaths paths;
+  std::string desktop_container;  // "" when no desktop is bridged
+  pid_t desktop_pid = 0;
+  // Filled for inspect() only:
+  std::optional<pid_t> pid;
+  std::optional<int64_t> uptime_seconds;
+  std::optional<size_t> container_count;
+  std::optional<int> exit_code;
+};
+
+struct SessionCounts {
+  size_t starting = 0, running = 0, unresponsive = 0, exited = 0;
+};
 
 class SessionManager {
  public:
   SessionManager(SessionSettings settings, std::string state_dir, std::string main_docker_socket,
-                 telemetry::EventLog& log, const telemetry::StatusBoard& board, telemetry::Metrics& metrics);
-  ~SessionManager();  // leaves running dockerds running, for adoption
+                 FileWriter& writer, telemetry::EventLog& log, const telemetry::StatusBoard& board,
+                 telemetry::Metrics& metrics);
+  ~SessionManager();  // stops watching; running dockerds keep running, for adoption
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
 
-  // Loads the sessions of a previous hydrad: running dockerds are adopted
-  // (pidfile + ping), dead ones cleaned and their index freed.
-  Status recover();
+  // Loads the sessions of a previous hydrad: live dockerds are adopted
+  // (pidfile; unresponsive if they do not answer), dead ones cleaned and their
+  // index freed. A bad sessions.json is moved aside and reported; bad
+  // entries are skipped and reported. Never fails the start.
+  void recover();
 
-  // 201 + info when started, 200 + info when already running. Errors carry
-  // errno codes the API maps: EINVAL 400, ENOENT 404, ENOSPC/EBUSY 409, else 500.
-  Result<std::pair<nlohmann::json, bool>> create(const SessionKey& key, const std::string& user_id);
-  nlohmann::json list() const;
-  Result<nlohmann::json> inspect(const SessionKey& key) const;
+  // The session and true when started, false when it was already running.
+  // Errors carry errno codes the API maps: EINVAL 400, ENOENT 404,
+  // ENOSPC/EBUSY 409, else 500.
+  Result<std::pair<SessionView, bool>> create(const SessionKey& key, const std::string& user_id);
+  [[nodiscard]] std::vector<SessionView> list() const;
+  // Asks the session's dockerd for its containers (at most api_timeout).
+  Result<SessionView> inspect(const SessionKey& key);
   // Stops its containers through its Engine API, then dockerd; removes its
   // bridge and veths; keeps the data root.
   Status remove(const SessionKey& key);
   // Deletes the data root of a session that is not running.
   Status purge(const SessionKey& key);
-  Result<nlohmann::json> bridge_desktop(const SessionKey& key, const std::string& container_id);
+  Result<SessionView> bridge_desktop(const SessionKey& key, const std::string& container_id);
   Status unbridge_desktop(const SessionKey& key);
-  [[nodiscard]] size_t running() const;
+  [[nodiscard]] SessionCounts counts() const;
   // Deletes every session (containers, dockerd, bridge); data is kept.
   void stop_all();
 
  private:
   struct Session {
-    SessionKey key;
+    explicit Session(SessionKey k) : key(std::move(k)) {}
+    const SessionKey key;
+    std::mutex op;  // serialises create/remove/bridge of this session
+    // Guarded by the manager's mu_:
     std::string user_id;
     int index = 0;
     bool index_held = false;
-    std::string state = "starting";  // starting | running | stopping | exited
+    bool removed = false;  // erased from the table: a waiting create looks again
+    SessionState state = SessionState::kStarting;
+    std::string reason;
     std::optional<int> exit_code;
     int64_t started_unix = 0;
     std::string desktop_container;
     pid_t desktop_pid = 0;
-    std::unique_ptr<docker::DockerdProcess> proc;
-    std::thread supervisor;
-    bool supervisor_done = false;
+    pid_t pid = 0;
+    // Set and reset only with `op` held, outside mu_ (its destructor joins a
+    // thread whose hooks take mu_).
+    std::unique_ptr<DockerdSupervisor> supervisor;
   };
+  using SessionPtr = std::shared_ptr<Session>;
 
-  nlohmann::json info(const Session& s, bool detail) const;
-  std::optional<int> free_index() const;
-  void supervise(Session& s);
-  void on_exit(Session& s, int code);
-  void release(Session& s);
-  // Writes sessions.json and refreshes the hydra_sessions gauges.
-  void persist() const;
-  int protected_restores() const;
+  // With mu_ held:
+  void set_state(Session& s, SessionState next, const std::string& reason);
+  [[nodiscard]] SessionView view(const Session& s) const;
+  [[nodiscard]] std::optional<int> free_index() const;
+  void persist();  // hands sessions.json to the writer, refreshes the gauges
+  [[nodiscard]] SessionPtr find(const SessionKey& key) const;
+
+  // Without mu_:
+  std::unique_ptr<DockerdSupervisor> supervise(const SessionPtr& s, docker::DockerdProcess proc);
+  void on_exit(const SessionPtr& s, int code);
+  void on_probe(const SessionPtr& s);
+  void release_network(const SessionKey& key, int index);
+  Result<std::pair<SessionView, bool>> start(const SessionPtr& s);
+  [[nodiscard]] int protected_restores() const;
 
   SessionSettings settings_;
-  std::string state_file_;
+  SessionStore store_;
   std::string main_socket_;
   telemetry::EventLog& log_;
   const telemetry::StatusBoard& board_;
   telemetry::Metrics& metrics_;
-  mutable std::mutex mu_;           // guards sessions_
-  std::mutex op_mu_;                // one create/remove/bridge at a time
-  std::condition_variable exited_;
-  std::map<SessionKey, std::unique_ptr<Session>> sessions_;
-  UniqueFd stop_fd_;                // eventfd: tells supervisors hydrad is leaving
+  mutable std::mutex mu_;
+  std::map<SessionKey, SessionPtr> sessions_;
 };
 
 }  // namespace hydra::session

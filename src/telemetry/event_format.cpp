@@ -8,20 +8,12 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "base/clock.hpp"
 #include "telemetry/event_log.hpp"
 
 namespace hydra::telemetry {
 
-std::string EventLog::timestamp() {
-  timeval tv{};
-  gettimeofday(&tv, nullptr);
-  tm utc{};
-  gmtime_r(&tv.tv_sec, &utc);
-  char buf[40];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  (void)snprintf(buf + n, sizeof buf - n, ".%06ldZ", static_cast<long>(tv.tv_usec));
-  return buf;
-}
+std::string EventLog::timestamp() { return utc_timestamp(); }
 
 std::string EventLog::text_fields(const nlohmann::json& fields) {
   std::string out;

@@ -48,7 +48,12 @@ Metrics::Metrics(const std::string& version)
                           .Name("hydra_events_dropped_total")
                           .Help("Events dropped because the output was not read fast enough (queue full)")
                           .Register(*registry_)
-                          .Add({})) {
+                          .Add({})),
+      event_clients_(BuildGauge()
+                         .Name("hydra_event_stream_clients")
+                         .Help("Clients following GET /api/v1/events")
+                         .Register(*registry_)
+                         .Add({})) {
   BuildGauge()
       .Name("hydra_build_info")
       .Help("hydrad's version, as a label")

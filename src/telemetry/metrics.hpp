@@ -28,6 +28,7 @@ class Metrics {
   // Read at every scrape: events the log dropped (hydra_events_dropped_total).
   void count_dropped_events(std::function<uint64_t()> source) { dropped_source_ = std::move(source); }
   void session_started(double seconds) { session_start_.Observe(seconds); }
+  void event_stream_clients(size_t n) { event_clients_.Set(static_cast<double>(n)); }
 
   // The exposition text (text/plain; version=0.0.4).
   [[nodiscard]] std::string text();
@@ -43,6 +44,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& sessions_;
   prometheus::Histogram& session_start_;
   prometheus::Counter& events_dropped_;
+  prometheus::Gauge& event_clients_;
   std::function<uint64_t()> dropped_source_;
   std::mutex dropped_mu_;
   uint64_t dropped_seen_ = 0;

@@ -1,28 +1,58 @@
 // The guard's state as the API serves it. The guard (event-loop thread)
-// publishes; HTTP threads read. Each bridge's status is an immutable JSON
-// document behind a shared pointer: the mutex is held only to swap or copy
-// pointers — never across I/O, never while a document is built or
-// serialised — so a flood of API clients cannot hold up a restore.
+// publishes; HTTP threads read. Each bridge's status is an immutable record
+// behind a shared pointer: the mutex is held only to swap or copy pointers —
+// never across I/O, never while a record is built or serialised — so a flood
+// of API clients cannot hold up a restore. api/schema.hpp puts it on the wire.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace hydra::telemetry {
 
+struct BridgeStatus {
+  struct Port {
+    std::string name;
+    int ifindex = 0;
+    friend bool operator==(const Port&, const Port&) = default;
+  };
+  struct LastRestore {
+    int64_t restore_us = 0;
+    size_t ports_attached = 0;
+    std::string at;  // UTC timestamp
+    friend bool operator==(const LastRestore&, const LastRestore&) = default;
+  };
+  std::string name;
+  std::string state;  // guard::bridge_state_name()
+  bool up = false;
+  std::optional<int> ifindex;  // unset until the bridge was seen
+  std::optional<std::string> mac;
+  std::optional<uint32_t> mtu;
+  std::vector<std::string> addresses;  // CIDR
+  std::vector<Port> ports;
+  uint64_t restores = 0;
+  std::optional<LastRestore> last_restore;
+  std::optional<int> restore_attempts;  // while a restore is pending
+  std::optional<std::string> conflict;
+  std::vector<std::string> degraded;  // what the last restore could not bring back
+  nlohmann::json extras = nlohmann::json::object();  // routes, neighbours, FDB, sysctls (net::extras_to_json)
+};
+
 class StatusBoard {
  public:
-  void publish_bridge(const std::string& name, nlohmann::json status) {
-    auto doc = std::make_shared<const nlohmann::json>(std::move(status));
+  void publish_bridge(BridgeStatus status) {
+    auto doc = std::make_shared<const BridgeStatus>(std::move(status));
     std::lock_guard lock(mu_);
-    bridges_[name] = std::move(doc);
+    bridges_[doc->name] = std::move(doc);
   }
   void remove_bridge(const std::string& name) {
-    std::shared_ptr<const nlohmann::json> old;  // freed outside the lock
+    std::shared_ptr<const BridgeStatus> old;  // freed outside the lock
     std::lock_guard lock(mu_);
     auto it = bridges_.find(name);
     if (it == bridges_.end()) return;
@@ -33,15 +63,16 @@ class StatusBoard {
     std::lock_guard lock(mu_);
     ready_ = ready;
   }
-  [[nodiscard]] nlohmann::json bridges() const {
-    std::map<std::string, std::shared_ptr<const nlohmann::json>> copy;
+  // By name.
+  [[nodiscard]] std::vector<BridgeStatus> bridges() const {
+    std::map<std::string, std::shared_ptr<const BridgeStatus>> copy;
     {
       std::lock_guard lock(mu_);
       copy = bridges_;
     }
-    nlohmann::json arr = nlohmann::json::array();
-    for (const auto& [_, b] : copy) arr.push_back(*b);
-    return arr;
+    std::vector<BridgeStatus> out;
+    for (const auto& [_, b] : copy) out.push_back(*b);
+    return out;
   }
   [[nodiscard]] bool ready() const {
     std::lock_guard lock(mu_);
@@ -50,7 +81,7 @@ class StatusBoard {
 
  private:
   mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const nlohmann::json>> bridges_;
+  std::map<std::string, std::shared_ptr<const BridgeStatus>> bridges_;
   bool ready_ = false;
 };
 

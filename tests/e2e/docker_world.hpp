@@ -33,7 +33,8 @@ class DockerWorld {
   std::unique_ptr<HydradProcess> hydrad;
   bool ok = false;
 
-  explicit DockerWorld(bool live_restore) {
+  // `sessions_toml`: more lines for hydrad's [sessions] table.
+  explicit DockerWorld(bool live_restore, std::string sessions_toml = "") : sessions_toml_(std::move(sessions_toml)) {
     char tmpl[] = "/tmp/hydra-e2e-XXXXXX";
     dir = mkdtemp(tmpl) ? tmpl : "/tmp/hydra-e2e-x";
     ok = build(live_restore);
@@ -68,6 +69,7 @@ class DockerWorld {
   }
 
  private:
+  std::string sessions_toml_;
   pid_t httpd_ = -1;
   pid_t main_dockerd_ = -1;
 
@@ -113,7 +115,8 @@ class DockerWorld {
         return false;
     std::ofstream(dir + "/hydra.toml") << "[docker]\nmain_socket = \"" << main_socket() << "\"\n"
                                        << "[sessions]\ndata_dir = \"" << dir << "/sessions\"\nrun_dir = \"" << dir
-                                       << "/run\"\nlive_restore = " << (live_restore ? "true" : "false") << "\n";
+                                       << "/run\"\nlive_restore = " << (live_restore ? "true" : "false") << "\n"
+                                       << sessions_toml_;
     hydrad = std::make_unique<HydradProcess>(sbx.path(), dir + "/state",
                                              std::vector<std::string>{"--config", dir + "/hydra.toml"});
     return hydrad->start();

@@ -252,3 +252,56 @@ TEST(SessionsE2E, StopOnExitStopsSessionsWithHydrad) {
   EXPECT_NE(w.sbx.ip("link show hydra1"), 0);
   ASSERT_TRUE(w.hydrad->start());  // for the world's own teardown
 }
+
+// Issue 12, fault 3: one session dockerd stopped (SIGSTOP). Before, a GET of
+// that session blocked in the Engine API while holding the manager's lock,
+// and /health, the list and every other session's create and delete hung
+// behind it. Now only that session's own requests wait (api_timeout at
+// most), and it is reported unresponsive.
+TEST(SessionsE2E, AHungDockerdFreezesNothingElse) {
+  HYDRA_REQUIRE_DOCKERD();
+  DockerWorld w(true, "api_timeout = 1\nprobe_interval = 1\nstop_timeout = 5\n");
+  ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
+  auto [status, body] = w.api("POST", "/api/v1/docker-instances", kCreate);
+  ASSERT_EQ(status, 201) << body;
+  auto inspect = [&](const std::string& id) {
+    auto [st, b] = w.api("GET", "/api/v1/docker-instances/session/" + id);
+    return st == 200 ? json::parse(b, nullptr, false) : json();
+  };
+  json s1 = inspect("s1");
+  ASSERT_TRUE(s1.is_object() && s1["pid"].is_number()) << s1;
+  const pid_t pid = s1["pid"].get<pid_t>();
+  ASSERT_EQ(kill(pid, SIGSTOP), 0);
+  // A GET of the hung session answers, and says so.
+  json hung = inspect("s1");
+  ASSERT_TRUE(hung.is_object());
+  EXPECT_EQ(hung["status"], "unresponsive") << hung;
+  EXPECT_TRUE(hung.contains("error")) << hung;
+  EXPECT_TRUE(hung["container_count"].is_null());
+  // Meanwhile a slow GET of it is in flight, and everything else answers.
+  auto slow = std::thread([&] { (void)inspect("s1"); });
+  auto health = json::parse(capture("curl -s -m 2 --unix-socket " + w.hydrad->socket() + " http://localhost/health"),
+                            nullptr, false);
+  EXPECT_TRUE(health.is_object() && health["status"] == "ok") << "/health did not answer within 2 s: " << health;
+  if (health.is_object()) {
+    EXPECT_EQ(health["sessions_unresponsive"], 1);
+  }
+  auto [lst, list] = w.api("GET", "/api/v1/docker-instances");
+  EXPECT_EQ(lst, 200);
+  EXPECT_NE(list.find("\"unresponsive\""), std::string::npos) << list;
+  auto [cst, created] = w.api("POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s2"})");
+  EXPECT_EQ(cst, 201) << "another session's create waited for the hung dockerd: " << created;
+  EXPECT_EQ(w.api("DELETE", "/api/v1/docker-instances/session/s2").first, 200);
+  slow.join();
+  // It answers again: the probe brings it back without anyone asking.
+  ASSERT_EQ(kill(pid, SIGCONT), 0);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto [st, b] = w.api("GET", "/api/v1/docker-instances");
+        return st == 200 && b.find("\"unresponsive\"") == std::string::npos && b.find("\"running\"") != std::string::npos;
+      },
+      20000))
+      << "the session did not come back to running";
+  EXPECT_EQ(inspect("s1")["status"], "running");
+  EXPECT_TRUE(w.hydrad->wait_for([](const json& e) { return e["event"] == "session_unresponsive"; }, 1000));
+}

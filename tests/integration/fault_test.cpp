@@ -72,3 +72,50 @@ TEST(Fault, AStalledLogReaderNeverStopsTheGuard) {
   close(p[0]);
   std::system(("rm -rf " + dir).c_str());
 }
+
+// Issue 12, fault 2: a sessions.json that is valid JSON with a wrong type
+// made hydrad exit at start (a restart loop with docker0 unguarded). Now
+// bad entries are skipped and reported, a file that is not an array and a
+// snapshot that does not decode are moved aside, and the guard starts.
+TEST(Fault, BadStateFilesAreReportedAndTheGuardStartsAnyway) {
+  HYDRA_REQUIRE_ROOT();
+  Guarded g(1);
+  ASSERT_TRUE(g.start());
+  g.hydrad.stop(SIGTERM);
+  const std::string sessions = g.dir + "/sessions.json", snapshot = g.dir + "/bridge-docker0.json";
+  std::ofstream(sessions) << R"([{"scope_type":"session","scope_id":7,"index":1,"index_held":true},
+                                 {"scope_type":"session","scope_id":"s2","index":"two"}])";
+  std::ofstream(snapshot) << R"({"version":1,"name":5,"ifindex":"x"})";
+  size_t skip = g.hydrad.event_count();
+  ASSERT_TRUE(g.hydrad.start()) << "hydrad did not start with bad state files";
+  auto after = [&](const std::string& name) {
+    std::vector<json> out;
+    auto evs = g.hydrad.events();
+    for (size_t i = skip; i < evs.size(); ++i)
+      if (evs[i]["event"] == name) out.push_back(evs[i]);
+    return out;
+  };
+  auto skipped = after("session_entry_skipped");
+  ASSERT_EQ(skipped.size(), 2u);
+  EXPECT_NE(skipped[0]["problem"].get<std::string>().find("scope_id"), std::string::npos) << skipped[0];
+  auto unreadable = after("snapshot_unreadable");
+  ASSERT_EQ(unreadable.size(), 1u);
+  std::string aside = unreadable[0].value("moved_to", "");
+  EXPECT_NE(aside.find(snapshot + ".corrupt-"), std::string::npos) << unreadable[0];
+  EXPECT_EQ(access(aside.c_str(), F_OK), 0) << "the bad snapshot is kept for a human to read";
+  // The guard works: docker0 comes back after a deletion.
+  ASSERT_TRUE(g.delete_and_wait_restored());
+  expect_same_identity(g.before_docker0, g.world.link("docker0"));
+  // A sessions.json that is not an array at all is moved aside.
+  g.hydrad.stop(SIGTERM);
+  std::ofstream(sessions) << R"({"sessions": "not an array"})";
+  skip = g.hydrad.event_count();
+  ASSERT_TRUE(g.hydrad.start());
+  auto corrupt = after("state_file_corrupt");
+  ASSERT_EQ(corrupt.size(), 1u);
+  std::string moved = corrupt[0].value("moved_to", "");
+  EXPECT_NE(moved.find(sessions + ".corrupt-"), std::string::npos) << corrupt[0];
+  EXPECT_EQ(access(moved.c_str(), F_OK), 0);
+  auto health = g.hydrad.health();
+  EXPECT_TRUE(health.is_object() && health["guarded"] == 1) << health;
+}

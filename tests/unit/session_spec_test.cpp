@@ -79,12 +79,13 @@ TEST(SessionSpec, DesktopRulesAreExactlyTheDesktopsTraffic) {
 }
 
 TEST(RequestBody, StrictDecoding) {
-  auto ok = api::decode_body(R"({"scope_type":"session","scope_id":"s1"})", {"scope_type", "scope_id"}, {"user_id"});
+  auto ok = api::decode_create_request(R"({"scope_type":"session","scope_id":"s1"})");
   ASSERT_TRUE(ok);
-  EXPECT_EQ(ok->at("scope_id"), "s1");
+  EXPECT_EQ(ok->scope_id, "s1");
+  EXPECT_EQ(ok->user_id, "");
   for (const char* bad : {"", "[]", "{", R"({"scope_type":"session"})", R"({"scope_type":1,"scope_id":"s"})",
                           R"({"scope_type":"session","scope_id":"s","extra":"x"})"}) {
-    auto r = api::decode_body(bad, {"scope_type", "scope_id"}, {"user_id"});
+    auto r = api::decode_create_request(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, EINVAL);
   }

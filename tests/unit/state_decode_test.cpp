@@ -1,0 +1,135 @@
+// Decoders of what hydrad reads — sessions.json, API bodies and replies —
+// never throw: bad input is an error naming the field, or a skipped entry.
+#include <gtest/gtest.h>
+
+#include "api/schema.hpp"
+#include "base/json_fields.hpp"
+#include "session/session_store.hpp"
+
+using namespace hydra;
+
+TEST(SessionRecords, RoundTrip) {
+  std::vector<session::SessionRecord> records = {
+      {{"session", "s1"}, "u1", 1, true, 1764400000, "desk", 4242},
+      {{"spectask", "t-9"}, "", 2, false, 0, "", 0},
+  };
+  auto back = session::decode_session_records(session::encode_session_records(records));
+  ASSERT_TRUE(back) << back.error().text();
+  EXPECT_EQ(back->records, records);
+  EXPECT_TRUE(back->skipped.empty());
+}
+
+// Issue 12, fault 2: a number where a string belongs made hydrad exit at
+// start (an exception from json::value). Now the entry is skipped, named.
+TEST(SessionRecords, WrongTypesSkipTheEntryAndSayWhy) {
+  auto d = session::decode_session_records(R"([
+    {"scope_type": "session", "scope_id": 7, "index": 1, "index_held": true},
+    {"scope_type": "session", "scope_id": "ok", "index": "2"},
+    {"scope_type": "session", "scope_id": "big", "index": 4294967297, "index_held": true},
+    {"scope_type": "session", "scope_id": "far", "index": 300, "index_held": true},
+    {"scope_type": "bogus", "scope_id": "x"},
+    "not an object",
+    {"scope_type": "session", "scope_id": "good", "index": 3, "index_held": true},
+    {"scope_type": "session", "scope_id": "good", "index": 4, "index_held": true},
+    {"scope_type": "session", "scope_id": "twin", "index": 3, "index_held": true}
+  ])");
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->records.size(), 1u);
+  EXPECT_EQ(d->records[0].key.scope_id, "good");
+  ASSERT_EQ(d->skipped.size(), 8u);
+  EXPECT_NE(d->skipped[0].find("\"scope_id\" must be a string"), std::string::npos) << d->skipped[0];
+  EXPECT_NE(d->skipped[1].find("\"index\" must be an integer"), std::string::npos) << d->skipped[1];
+  EXPECT_NE(d->skipped[2].find("\"index\""), std::string::npos) << d->skipped[2];
+  EXPECT_NE(d->skipped[3].find("out of range"), std::string::npos) << d->skipped[3];
+  EXPECT_NE(d->skipped[6].find("a second entry"), std::string::npos) << d->skipped[6];
+  EXPECT_NE(d->skipped[7].find("held twice"), std::string::npos) << d->skipped[7];
+}
+
+TEST(SessionRecords, NotAnArrayIsAnErrorToMoveTheFileAside) {
+  for (const char* text : {"", "{", "{}", "42", "\"x\"", "null"}) {
+    auto d = session::decode_session_records(text);
+    ASSERT_FALSE(d) << text;
+    EXPECT_EQ(d.error().code, EBADMSG);
+  }
+}
+
+TEST(SessionRecords, LowestFreeIndex) {
+  EXPECT_EQ(session::lowest_free_index({}), 1);
+  EXPECT_EQ(session::lowest_free_index({1, 2, 4}), 3);
+  std::set<int> all;
+  for (int i = 1; i <= 254; ++i) all.insert(i);
+  EXPECT_FALSE(session::lowest_free_index(all));
+}
+
+TEST(JsonFields, IntegersInRangeOnly) {
+  auto j = nlohmann::json::parse(R"({"a": -1, "b": 70000, "c": 18446744073709551615, "d": 1.5, "e": "1"})");
+  uint16_t u16 = 0;
+  EXPECT_FALSE(json_fields::read(j, "a", u16));
+  EXPECT_FALSE(json_fields::read(j, "b", u16));
+  int64_t i64 = 0;
+  EXPECT_FALSE(json_fields::read(j, "c", i64));
+  uint64_t u64 = 0;
+  EXPECT_TRUE(json_fields::read(j, "c", u64));
+  EXPECT_EQ(u64, 18446744073709551615ull);
+  EXPECT_FALSE(json_fields::read(j, "d", i64));
+  EXPECT_FALSE(json_fields::read(j, "e", i64));
+  int32_t i32 = 5;
+  EXPECT_TRUE(json_fields::read(j, "missing", i32));
+  EXPECT_EQ(i32, 5);
+  EXPECT_FALSE(json_fields::read(j, "missing", i32, true));
+}
+
+TEST(Schema, BridgeRoundTripAndTypedErrors) {
+  telemetry::BridgeStatus b;
+  b.name = "docker0";
+  b.state = "degraded";
+  b.up = true;
+  b.ifindex = 5;
+  b.mac = "02:42:0a:d5:00:01";
+  b.mtu = 1400;
+  b.addresses = {"10.213.0.1/24"};
+  b.ports = {{"veth0", 9}};
+  b.restores = 3;
+  b.last_restore = telemetry::BridgeStatus::LastRestore{612, 1, "2026-11-29T00:00:00Z"};
+  b.restore_attempts = 7;
+  b.degraded = {"sysctl ipv6.forwarding: Permission denied"};
+  auto back = api::decode_bridge(api::to_json(b));
+  ASSERT_TRUE(back) << back.error().text();
+  EXPECT_EQ(back->name, b.name);
+  EXPECT_EQ(back->ports, b.ports);
+  EXPECT_EQ(back->last_restore, b.last_restore);
+  EXPECT_EQ(back->restore_attempts, 7);
+  EXPECT_EQ(back->degraded, b.degraded);
+  auto j = api::to_json(b);
+  j["mtu"] = "big";
+  auto bad = api::decode_bridge(j);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("\"mtu\""), std::string::npos) << bad.error().message;
+  EXPECT_FALSE(api::decode_bridges(nlohmann::json::object()));
+}
+
+TEST(Schema, InstanceRoundTripKeepsDetailAndError) {
+  api::DockerInstance d;
+  d.scope_type = "session";
+  d.scope_id = "s1";
+  d.status = "unresponsive";
+  d.error = "GET /_ping: Timeout was reached";
+  d.detail = true;
+  d.pid = 42;
+  d.desktop = api::DesktopLink{"desk", 7, "10.200.1.254", "vethb-h1"};
+  auto j = api::to_json(d);
+  EXPECT_TRUE(j["container_count"].is_null());
+  auto back = api::decode_instance(j);
+  ASSERT_TRUE(back) << back.error().text();
+  EXPECT_EQ(back->status, "unresponsive");
+  EXPECT_EQ(back->error, d.error);
+  EXPECT_TRUE(back->detail);
+  EXPECT_EQ(back->pid, 42);
+  ASSERT_TRUE(back->desktop);
+  EXPECT_EQ(back->desktop->veth, "vethb-h1");
+  d.detail = false;
+  d.error.reset();
+  auto brief = api::to_json(d);
+  EXPECT_FALSE(brief.contains("pid"));
+  EXPECT_FALSE(brief.contains("error"));
+}
