@@ -5,7 +5,7 @@
 BUILD ?= build
 JOBS  ?= $(shell nproc)
 
-.PHONY: all deps build sanitize-build fuzz-build test fuzz tidy demo bench install package clean
+.PHONY: all deps build sanitize-build tsan-build fuzz-build test fuzz tidy demo bench install package clean
 
 all: build
 
@@ -26,7 +26,12 @@ sanitize-build: deps
 	@[ -f build-asan/CMakeCache.txt ] || cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHYDRA_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS) --target unit_tests integration_tests hydrad hydractl -- --no-print-directory >/dev/null
 
-test: build fuzz-build sanitize-build
+# The same suites with ThreadSanitizer (build-tsan): data races fail them.
+tsan-build: deps
+	@[ -f build-tsan/CMakeCache.txt ] || cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DHYDRA_TSAN=ON >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target unit_tests integration_tests hydrad hydractl -- --no-print-directory >/dev/null
+
+test: build fuzz-build sanitize-build tsan-build
 	@scripts/run-tests $(BUILD)
 
 # clang-tidy over src/ (also part of make test).
@@ -51,4 +56,4 @@ package: build
 	@cd $(BUILD) && cpack -G DEB
 
 clean:
-	rm -rf $(BUILD) build-fuzz build-asan
+	rm -rf $(BUILD) build-fuzz build-asan build-tsan

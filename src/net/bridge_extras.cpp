@@ -1,5 +1,7 @@
 #include "net/bridge_extras.hpp"
 
+#include "base/json_fields.hpp"
+
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -96,8 +98,10 @@ Result<std::vector<uint8_t>> unhex(const std::string& text) {
 json ip_json(const std::optional<IpAddr>& ip) { return ip ? json(ip->to_string()) : json(nullptr); }
 
 Result<std::optional<IpAddr>> ip_field(const json& j, const char* key, uint8_t family) {
-  if (!j.contains(key) || j.at(key).is_null()) return std::optional<IpAddr>();
-  auto ip = IpAddr::parse(j.at(key).get<std::string>());
+  std::optional<std::string> text;
+  if (auto st = json_fields::read(j, key, text); !st) return st.error();
+  if (!text) return std::optional<IpAddr>();
+  auto ip = IpAddr::parse(*text);
   if (!ip || ip->family != family) return make_error(std::string("field \"") + key + "\" is not an address of its family", EINVAL);
   return std::optional<IpAddr>(*ip);
 }
@@ -162,68 +166,100 @@ json extras_to_json(const BridgeExtras& e) {
   return json{{"routes", routes}, {"sysctls", e.sysctls}, {"neighbours", neighbours}, {"fdb", fdb}};
 }
 
+namespace {
+
+using json_fields::first_error;
+using json_fields::read;
+
+Result<RouteInfo> route_from_json(const json& jr) {
+  if (!jr.is_object()) return make_error("a route is not an object", EINVAL);
+  RouteInfo r;
+  std::string family, metrics;
+  if (auto st = first_error({read(jr, "family", family, true), read(jr, "dst_len", r.dst_len, true),
+                             read(jr, "src_len", r.src_len, true), read(jr, "table", r.table, true),
+                             read(jr, "protocol", r.protocol, true), read(jr, "scope", r.scope, true),
+                             read(jr, "type", r.type, true), read(jr, "tos", r.tos, true),
+                             read(jr, "flags", r.flags, true), read(jr, "oif", r.oif, true),
+                             read(jr, "priority", r.priority), read(jr, "pref", r.pref),
+                             read(jr, "metrics", metrics, true)});
+      !st)
+    return make_error("route: " + st.error().message, EINVAL);
+  r.family = family_of(family);
+  if (r.family != AF_INET && r.family != AF_INET6) return make_error("route of unknown family", EINVAL);
+  for (auto [key, field] : {std::pair{"dst", &r.dst}, {"src", &r.src}, {"gateway", &r.gateway}, {"prefsrc", &r.prefsrc}}) {
+    auto ip = ip_field(jr, key, r.family);
+    if (!ip) return ip.error();
+    *field = *ip;
+  }
+  auto bytes = unhex(metrics);
+  if (!bytes) return make_error("route metrics: " + bytes.error().message, EINVAL);
+  r.metrics = *bytes;
+  return r;
+}
+
+Result<NeighInfo> neighbour_from_json(const json& jn) {
+  if (!jn.is_object()) return make_error("a neighbour entry is not an object", EINVAL);
+  NeighInfo n;
+  std::string family, lladdr;
+  if (auto st = first_error({read(jn, "family", family, true), read(jn, "ifindex", n.ifindex, true),
+                             read(jn, "lladdr", lladdr, true), read(jn, "state", n.state, true),
+                             read(jn, "flags", n.flags, true), read(jn, "master", n.master, true),
+                             read(jn, "vlan", n.vlan)});
+      !st)
+    return make_error("neighbour: " + st.error().message, EINVAL);
+  n.family = family_of(family);
+  if (!n.family) return make_error("neighbour of unknown family", EINVAL);
+  if (n.family != AF_BRIDGE) {
+    auto ip = ip_field(jn, "dst", n.family);
+    if (!ip) return ip.error();
+    n.dst = *ip;
+  }
+  auto mac = netlink::parse_mac(lladdr);
+  if (!mac) return make_error("neighbour lladdr is not a MAC address", EINVAL);
+  n.lladdr = *mac;
+  return n;
+}
+
+}  // namespace
+
+// Never throws: every field is read with its type checked (json_fields).
 Result<BridgeExtras> extras_from_json(const json& j) {
-  try {
-    BridgeExtras e;
-    // Locals, not temporaries: items() would refer to a destroyed object.
-    const json routes = j.value("routes", json::array());
-    const json sysctls = j.value("sysctls", json::object());
-    for (const auto& jr : routes) {
-      RouteInfo r;
-      r.family = family_of(jr.at("family").get<std::string>());
-      if (r.family != AF_INET && r.family != AF_INET6) return make_error("route of unknown family", EINVAL);
-      for (auto [key, field] : {std::pair{"dst", &r.dst}, {"src", &r.src}, {"gateway", &r.gateway}, {"prefsrc", &r.prefsrc}}) {
-        auto ip = ip_field(jr, key, r.family);
-        if (!ip) return ip.error();
-        *field = *ip;
-      }
-      r.dst_len = jr.at("dst_len").get<uint8_t>();
-      r.src_len = jr.at("src_len").get<uint8_t>();
-      r.table = jr.at("table").get<uint32_t>();
-      r.protocol = jr.at("protocol").get<uint8_t>();
-      r.scope = jr.at("scope").get<uint8_t>();
-      r.type = jr.at("type").get<uint8_t>();
-      r.tos = jr.at("tos").get<uint8_t>();
-      r.flags = jr.at("flags").get<uint32_t>();
-      r.oif = jr.at("oif").get<int>();
-      if (!jr.at("priority").is_null()) r.priority = jr.at("priority").get<uint32_t>();
-      if (!jr.at("pref").is_null()) r.pref = jr.at("pref").get<uint8_t>();
-      auto metrics = unhex(jr.at("metrics").get<std::string>());
-      if (!metrics) return make_error("route metrics: " + metrics.error().message, EINVAL);
-      r.metrics = *metrics;
-      e.routes.push_back(std::move(r));
+  if (!j.is_object()) return make_error("extras must be an object", EINVAL);
+  BridgeExtras e;
+  auto list = [&](const char* key) -> Result<const json*> {
+    auto it = j.find(key);
+    if (it == j.end()) return static_cast<const json*>(nullptr);
+    if (!it->is_array()) return make_error(std::string("field \"") + key + "\" must be an array", EINVAL);
+    return &*it;
+  };
+  auto routes = list("routes");
+  if (!routes) return routes.error();
+  if (*routes)
+    for (const auto& jr : **routes) {
+      auto r = route_from_json(jr);
+      if (!r) return r.error();
+      e.routes.push_back(std::move(*r));
     }
-    for (const auto& [k, v] : sysctls.items()) {
+  if (auto sysctls = j.find("sysctls"); sysctls != j.end()) {
+    if (!sysctls->is_object()) return make_error("field \"sysctls\" must be an object", EINVAL);
+    for (const auto& [k, v] : sysctls->items()) {
       if (std::find(recorded_sysctls().begin(), recorded_sysctls().end(), k) == recorded_sysctls().end())
         return make_error("unknown sysctl \"" + k + "\"", EINVAL);
+      if (!v.is_string()) return make_error("sysctl \"" + k + "\" must be a string", EINVAL);
       e.sysctls[k] = v.get<std::string>();
     }
-    for (const char* list : {"neighbours", "fdb"}) {
-      const json entries = j.value(list, json::array());
-      for (const auto& jn : entries) {
-        NeighInfo n;
-        n.family = family_of(jn.at("family").get<std::string>());
-        if (!n.family) return make_error("neighbour of unknown family", EINVAL);
-        n.ifindex = jn.at("ifindex").get<int>();
-        if (n.family != AF_BRIDGE) {
-          auto ip = ip_field(jn, "dst", n.family);
-          if (!ip) return ip.error();
-          n.dst = *ip;
-        }
-        auto mac = netlink::parse_mac(jn.at("lladdr").get<std::string>());
-        if (!mac) return make_error("neighbour lladdr is not a MAC address", EINVAL);
-        n.lladdr = *mac;
-        n.state = jn.at("state").get<uint16_t>();
-        n.flags = jn.at("flags").get<uint8_t>();
-        n.master = jn.at("master").get<int>();
-        if (!jn.at("vlan").is_null()) n.vlan = jn.at("vlan").get<uint16_t>();
-        (std::string(list) == "fdb" ? e.fdb : e.neighbours).push_back(std::move(n));
-      }
-    }
-    return e;
-  } catch (const json::exception& ex) {
-    return make_error(std::string("bad extras: ") + ex.what(), EINVAL);
   }
+  for (const char* name : {"neighbours", "fdb"}) {
+    auto entries = list(name);
+    if (!entries) return entries.error();
+    if (!*entries) continue;
+    for (const auto& jn : **entries) {
+      auto n = neighbour_from_json(jn);
+      if (!n) return n.error();
+      (std::string(name) == "fdb" ? e.fdb : e.neighbours).push_back(std::move(*n));
+    }
+  }
+  return e;
 }
 
 }  // namespace hydra::net

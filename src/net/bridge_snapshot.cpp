@@ -1,5 +1,7 @@
 #include "net/bridge_snapshot.hpp"
 
+#include "base/json_fields.hpp"
+
 #include <algorithm>
 
 #include "net/link_view.hpp"
@@ -76,60 +78,82 @@ json snapshot_to_json(const BridgeSnapshot& s) {
 
 namespace {
 
+using json_fields::first_error;
+using json_fields::read;
+
 Result<std::vector<uint8_t>> mac_field(const json& j, const char* key) {
-  auto mac = netlink::parse_mac(j.at(key).get<std::string>());
+  std::string text;
+  if (auto st = read(j, key, text, true); !st) return st.error();
+  auto mac = netlink::parse_mac(text);
   if (!mac) return make_error(std::string("field \"") + key + "\" is not a MAC address", EINVAL);
   return *mac;
 }
 
+Result<PortRecord> port_from_json(const json& jp) {
+  if (!jp.is_object()) return make_error("a port is not an object", EINVAL);
+  PortRecord p;
+  std::optional<int32_t> netnsid;
+  if (auto st = first_error({read(jp, "ifindex", p.ifindex, true), read(jp, "name", p.name, true),
+                             read(jp, "kind", p.kind, true), read(jp, "peer_ifindex", p.peer_ifindex, true),
+                             read(jp, "peer_netnsid", netnsid)});
+      !st)
+    return make_error("port: " + st.error().message, EINVAL);
+  p.peer_netnsid = netnsid;
+  auto pmac = mac_field(jp, "mac");
+  if (!pmac) return pmac.error();
+  p.mac = *pmac;
+  auto flags = jp.find("flags");
+  if (flags == jp.end()) return make_error("port " + p.name + ": missing field \"flags\"", EINVAL);
+  auto decoded = attrs_from_json(*flags, netlink::port_flag_specs());
+  if (!decoded) return make_error("port " + p.name + ": " + decoded.error().message, EINVAL);
+  p.flags = *decoded;
+  return p;
+}
+
 }  // namespace
 
+// Never throws: every field is read with its type checked (json_fields).
 Result<BridgeSnapshot> snapshot_from_json(const json& j) {
-  try {
-    if (j.at("version").get<int>() != 1) return make_error("unsupported snapshot version", EINVAL);
-    BridgeSnapshot s;
-    s.name = j.at("name").get<std::string>();
-    if (auto st = netlink::validate_ifname(s.name); !st) return st.error();
-    s.ifindex = j.at("ifindex").get<int>();
-    auto mac = mac_field(j, "mac");
-    if (!mac) return mac.error();
-    s.mac = *mac;
-    s.mtu = j.at("mtu").get<uint32_t>();
-    s.group = j.contains("group") ? j.at("group").get<uint32_t>() : 0;  // older snapshots have none
-    s.admin_up = j.at("admin_up").get<bool>();
-    auto opts = attrs_from_json(j.at("options"), netlink::bridge_option_specs());
-    if (!opts) return make_error("options: " + opts.error().message, EINVAL);
-    s.options = *opts;
-    for (const auto& ja : j.at("addresses")) {
-      auto a = addr_from_json(ja);
-      if (!a) return a.error();
-      a->ifindex = s.ifindex;
-      s.addresses.push_back(*a);
-    }
-    for (const auto& jp : j.at("ports")) {
-      PortRecord p;
-      p.ifindex = jp.at("ifindex").get<int>();
-      p.name = jp.at("name").get<std::string>();
-      auto pmac = mac_field(jp, "mac");
-      if (!pmac) return pmac.error();
-      p.mac = *pmac;
-      p.kind = jp.at("kind").get<std::string>();
-      p.peer_ifindex = jp.at("peer_ifindex").get<int>();
-      if (!jp.at("peer_netnsid").is_null()) p.peer_netnsid = jp.at("peer_netnsid").get<int32_t>();
-      auto flags = attrs_from_json(jp.at("flags"), netlink::port_flag_specs());
-      if (!flags) return make_error("port " + p.name + ": " + flags.error().message, EINVAL);
-      p.flags = *flags;
-      s.ports.push_back(std::move(p));
-    }
-    if (j.contains("extras")) {  // absent in snapshots written before hydra recorded them
-      auto extras = extras_from_json(j.at("extras"));
-      if (!extras) return make_error("extras: " + extras.error().message, EINVAL);
-      s.extras = std::move(*extras);
-    }
-    return s;
-  } catch (const json::exception& e) {
-    return make_error(std::string("bad snapshot: ") + e.what(), EINVAL);
+  if (!j.is_object()) return make_error("a snapshot is a JSON object", EINVAL);
+  int version = 0;
+  if (auto st = read(j, "version", version, true); !st) return st.error();
+  if (version != 1) return make_error("unsupported snapshot version", EINVAL);
+  BridgeSnapshot s;
+  if (auto st = first_error({read(j, "name", s.name, true), read(j, "ifindex", s.ifindex, true),
+                             read(j, "mtu", s.mtu, true), read(j, "group", s.group),  // older snapshots have no group
+                             read(j, "admin_up", s.admin_up, true)});
+      !st)
+    return st.error();
+  if (auto st = netlink::validate_ifname(s.name); !st) return st.error();
+  auto mac = mac_field(j, "mac");
+  if (!mac) return mac.error();
+  s.mac = *mac;
+  auto options = j.find("options");
+  if (options == j.end()) return make_error("missing field \"options\"", EINVAL);
+  auto opts = attrs_from_json(*options, netlink::bridge_option_specs());
+  if (!opts) return make_error("options: " + opts.error().message, EINVAL);
+  s.options = *opts;
+  auto addresses = j.find("addresses");
+  auto ports = j.find("ports");
+  if (addresses == j.end() || !addresses->is_array()) return make_error("field \"addresses\" must be an array", EINVAL);
+  if (ports == j.end() || !ports->is_array()) return make_error("field \"ports\" must be an array", EINVAL);
+  for (const auto& ja : *addresses) {
+    auto a = addr_from_json(ja);
+    if (!a) return a.error();
+    a->ifindex = s.ifindex;
+    s.addresses.push_back(*a);
   }
+  for (const auto& jp : *ports) {
+    auto p = port_from_json(jp);
+    if (!p) return p.error();
+    s.ports.push_back(std::move(*p));
+  }
+  if (auto extras = j.find("extras"); extras != j.end()) {  // absent in snapshots written before hydra recorded them
+    auto decoded = extras_from_json(*extras);
+    if (!decoded) return make_error("extras: " + decoded.error().message, EINVAL);
+    s.extras = std::move(*decoded);
+  }
+  return s;
 }
 
 }  // namespace hydra::net

@@ -1,5 +1,7 @@
 #include "net/link_view.hpp"
 
+#include "base/json_fields.hpp"
+
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -57,36 +59,38 @@ json addr_to_json(const AddrInfo& a) {
 }
 
 Result<AddrInfo> addr_from_json(const json& j) {
-  try {
-    AddrInfo a;
-    std::string fam = j.at("family").get<std::string>();
-    if (fam != "inet" && fam != "inet6") return make_error("unknown address family \"" + fam + "\"", EINVAL);
-    a.family = fam == "inet" ? AF_INET : AF_INET6;
-    a.prefixlen = j.at("prefixlen").get<uint8_t>();
-    a.scope = j.value("scope_id", uint8_t{0});
-    a.flags = j.value("flags", uint32_t{0});
-    auto parse = [&](const char* key, std::optional<netlink::IpAddr>& out) -> Status {
-      if (!j.contains(key)) return {};
-      auto ip = netlink::IpAddr::parse(j.at(key).get<std::string>());
-      if (!ip || ip->family != a.family) return make_error(std::string("bad ") + key + " address", EINVAL);
-      out = *ip;
-      return {};
-    };
-    if (auto s = parse("local", a.local); !s) return s.error();
-    if (auto s = parse("peer", a.address); !s) return s.error();
-    if (auto s = parse("broadcast", a.broadcast); !s) return s.error();
-    if (!a.local && !a.address) {
-      std::optional<netlink::IpAddr> primary;
-      if (auto s = parse("address", primary); !s) return s.error();
-      if (!primary) return make_error("address without \"address\"", EINVAL);
-      a.address = primary;
-      if (a.family == AF_INET) a.local = primary;
-    }
-    a.label = j.value("label", std::string());
-    return a;
-  } catch (const json::exception& e) {
-    return make_error(std::string("bad address record: ") + e.what(), EINVAL);
+  using json_fields::read;
+  if (!j.is_object()) return make_error("an address record is a JSON object", EINVAL);
+  AddrInfo a;
+  std::string fam;
+  if (auto st = json_fields::first_error({read(j, "family", fam, true), read(j, "prefixlen", a.prefixlen, true),
+                                          read(j, "scope_id", a.scope), read(j, "flags", a.flags),
+                                          read(j, "label", a.label)});
+      !st)
+    return make_error("address: " + st.error().message, EINVAL);
+  if (fam != "inet" && fam != "inet6") return make_error("unknown address family \"" + fam + "\"", EINVAL);
+  a.family = fam == "inet" ? AF_INET : AF_INET6;
+  if (a.prefixlen > (a.family == AF_INET ? 32 : 128)) return make_error("address prefix length out of range", EINVAL);
+  auto parse = [&](const char* key, std::optional<netlink::IpAddr>& out) -> Status {
+    std::optional<std::string> text;
+    if (auto st = read(j, key, text); !st) return st;
+    if (!text) return {};
+    auto ip = netlink::IpAddr::parse(*text);
+    if (!ip || ip->family != a.family) return make_error(std::string("bad ") + key + " address", EINVAL);
+    out = *ip;
+    return {};
+  };
+  if (auto s = parse("local", a.local); !s) return s.error();
+  if (auto s = parse("peer", a.address); !s) return s.error();
+  if (auto s = parse("broadcast", a.broadcast); !s) return s.error();
+  if (!a.local && !a.address) {
+    std::optional<netlink::IpAddr> primary;
+    if (auto s = parse("address", primary); !s) return s.error();
+    if (!primary) return make_error("address without \"address\"", EINVAL);
+    a.address = primary;
+    if (a.family == AF_INET) a.local = primary;
   }
+  return a;
 }
 
 json link_to_json(const LinkInfo& l, const LinkTable& table) {

@@ -37,7 +37,15 @@ TEST(Chaos, InvariantHoldsAfterEveryStep) {
   ASSERT_TRUE(hydrad.start());
   ASSERT_EQ(world.sbx.ip("route add 10.50.0.0/16 via 10.213.0.10 dev docker0 table 100"), 0);
   ASSERT_EQ(world.sbx.ip("neigh add 10.213.0.77 lladdr 02:00:00:00:00:77 dev docker0 nud permanent"), 0);
-  usleep(200000);  // recorded from their notifications
+  // Recorded from their notifications: wait until hydrad's record has both.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto b = json::parse(hydrad.get("/api/v1/bridges"), nullptr, false);
+        if (!b.is_array() || b.empty()) return false;
+        const auto& x = b[0]["extras"];
+        return x.is_object() && !x["routes"].empty() && !x["neighbours"].empty();
+      },
+      10000));
   auto extras_there = [&] {
     return capture("ip -n " + world.sbx.name() + " route show table 100 dev docker0").find("10.50.0.0/16 via 10.213.0.10") !=
                std::string::npos &&

@@ -87,7 +87,9 @@ TEST(Daemon, MetricsAfterARestore) {
   EXPECT_NE(before.find("hydra_build_info{version=\""), std::string::npos);
   EXPECT_NE(before.find("# TYPE hydra_bridge_restore_duration_seconds histogram"), std::string::npos);
   ASSERT_TRUE(g.delete_and_wait_restored());
-  usleep(100000);
+  // Metrics are updated as the restore completes; wait for them, not for time.
+  EXPECT_TRUE(wait_until([&] { return metrics().find("hydra_bridge_restores_total{bridge=\"docker0\"} 1") != std::string::npos; },
+                         10000));
   auto after = metrics();
   EXPECT_NE(after.find("hydra_bridge_restores_total{bridge=\"docker0\"} 1"), std::string::npos) << after;
   EXPECT_NE(after.find("hydra_bridge_restore_duration_seconds_count 1"), std::string::npos) << after;
@@ -126,11 +128,34 @@ TEST(Daemon, EventStreamFollowsARestore) {
   ASSERT_TRUE(g.start());
   std::string out = g.dir + "/stream.json", text = g.dir + "/stream.txt";
   std::string ctl = std::string(HYDRA_BIN_DIR) + "/hydractl --socket " + g.hydrad.socket() + " events";
-  // Two followers, JSON and text, each stopped by timeout after the restore.
-  ASSERT_EQ(sh("(timeout 3 " + ctl + " --json > " + out + " &) ; (timeout 3 " + ctl + " > " + text + " &)"), 0);
-  usleep(300000);
+  // Two followers, JSON and text, started by pid and stopped by pid once
+  // they have shown the restore. Conditions with deadlines, no sleeps: on a
+  // busy machine a follower may take its time to connect.
+  auto follow = [&](const std::string& args, const std::string& path) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      execl("/bin/sh", "sh", "-c", ("exec " + ctl + args + " > " + path).c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    return pid;
+  };
+  const pid_t json_follower = follow(" --json", out), text_follower = follow("", text);
+  auto read_all = [](const std::string& path) {
+    std::ifstream f(path);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  };
+  EXPECT_TRUE(wait_until([&] { return g.hydrad.get("/metrics").find("\nhydra_event_stream_clients 2") != std::string::npos; },
+                         20000))
+      << "the followers did not connect";
   ASSERT_TRUE(g.delete_and_wait_restored());
-  sleep(3);
+  EXPECT_TRUE(wait_until([&] {
+    return read_all(out).find("\"bridge_restored\"") != std::string::npos &&
+           read_all(text).find(" bridge_restored ") != std::string::npos;
+  }, 20000));
+  for (pid_t p : {json_follower, text_follower}) {
+    kill(p, SIGTERM);
+    waitpid(p, nullptr, 0);
+  }
   std::ifstream in(out);
   std::string line;
   bool restored = false;

@@ -24,12 +24,12 @@ json bridge_status(const Guarded& g) {
 
 // Waits until hydrad's record satisfies `pred` (events are asynchronous).
 bool wait_for_record(const Guarded& g, const std::function<bool(const json&)>& pred) {
-  for (int i = 0; i < 100; ++i) {
-    json b = bridge_status(g);
-    if (!b.is_null() && b.contains("extras") && pred(b["extras"])) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
+  return wait_until(
+      [&] {
+        json b = bridge_status(g);
+        return !b.is_null() && b.contains("extras") && pred(b["extras"]);
+      },
+      10000, 20);
 }
 
 std::string in_sbx(const Guarded& g, const std::string& cmd) {

@@ -111,7 +111,8 @@ TEST(Guard, TwoHundredDeletionsBackToBack) {
   }
   ASSERT_TRUE(g.hydrad.wait_for(
       [&](const json&) { return g.hydrad.count("bridge_restored") >= 200; }, 20000));
-  usleep(200000);
+  ASSERT_TRUE(wait_until([&] { return g.world.ports_of("docker0") == ports && g.world.addresses("docker0") == addrs; },
+                         10000));
   expect_same_identity(g.before_docker0, g.world.link("docker0"));
   EXPECT_EQ(g.world.ports_of("docker0"), ports);
   EXPECT_EQ(g.world.addresses("docker0"), addrs);

@@ -133,3 +133,38 @@ TEST(Schema, InstanceRoundTripKeepsDetailAndError) {
   EXPECT_FALSE(brief.contains("pid"));
   EXPECT_FALSE(brief.contains("error"));
 }
+
+#include "net/bridge_snapshot.hpp"
+#include "world_builder.hpp"
+
+// Every field of a snapshot given the wrong type is an error naming it,
+// never an exception (hydrad moves such a file aside and starts).
+TEST(SnapshotDecode, WrongTypesAreErrorsNotExceptions) {
+  hydra::test::SandboxWorld w;
+  const auto good = net::snapshot_to_json(w.snap);
+  ASSERT_TRUE(net::snapshot_from_json(good));
+  auto broken = [&](const std::function<void(nlohmann::json&)>& edit) {
+    auto j = good;
+    edit(j);
+    return net::snapshot_from_json(j);
+  };
+  EXPECT_FALSE(broken([](auto& j) { j["name"] = 5; }));
+  EXPECT_FALSE(broken([](auto& j) { j["ifindex"] = "x"; }));
+  EXPECT_FALSE(broken([](auto& j) { j["mtu"] = -1; }));
+  EXPECT_FALSE(broken([](auto& j) { j["ports"] = "none"; }));
+  EXPECT_FALSE(broken([](auto& j) { j["ports"][0]["peer_netnsid"] = "y"; }));
+  EXPECT_FALSE(broken([](auto& j) { j["addresses"][0]["prefixlen"] = 300; }));
+  EXPECT_FALSE(broken([](auto& j) { j["addresses"][0]["prefixlen"] = 40; }));  // IPv4
+  EXPECT_FALSE(broken([](auto& j) { j["extras"]["routes"] = nlohmann::json::array({1}); }));
+  EXPECT_FALSE(broken([](auto& j) { j["extras"]["sysctls"] = {{"ipv4.forwarding", 1}}; }));
+  EXPECT_FALSE(broken([](auto& j) { j = nlohmann::json::array(); }));
+  auto named = broken([](auto& j) { j["mtu"] = "big"; });
+  ASSERT_FALSE(named);
+  EXPECT_NE(named.error().message.find("\"mtu\""), std::string::npos) << named.error().message;
+  // Older snapshots, without a group or extras, still load.
+  auto old = broken([](auto& j) {
+    j.erase("group");
+    j.erase("extras");
+  });
+  EXPECT_TRUE(old) << old.error().text();
+}
