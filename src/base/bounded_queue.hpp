@@ -17,8 +17,10 @@
 
 namespace hydra {
 
+// Padding: head and tail sit on cache lines of their own, so that producers
+// and the consumer do not bounce one line between cores.
 template <class T>
-class BoundedQueue {
+class BoundedQueue {  // NOLINT(clang-analyzer-optin.performance.Padding)
  public:
   // `capacity` is rounded up to a power of two (at least 2).
   explicit BoundedQueue(size_t capacity) {
@@ -76,6 +78,7 @@ class BoundedQueue {
   }
 
  private:
+  // NOLINTNEXTLINE(bugprone-exception-escape): T{} is an empty value (a null json allocates nothing)
   struct Slot {
     std::atomic<size_t> seq{0};
     T value{};

@@ -19,15 +19,11 @@ using nlohmann::json;
 
 struct EventLog::Shared {
   Shared(LogFormat f, int out, size_t capacity)
-      : format(f), fd(out), queue(capacity), wake(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+      : queue(capacity), wake(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), fd(out), format(f) {}
 
-  const LogFormat format;
-  const int fd;
-  BoundedQueue<json> queue;
-  UniqueFd wake;  // eventfd: "something queued" (or "stop")
+  BoundedQueue<json> queue;  // first: its cache-line-aligned head and tail
   std::atomic<uint64_t> emitted{0};
   std::atomic<uint64_t> dropped{0};
-  std::atomic<bool> stopping{false};
 
   std::mutex subs_mu;  // the subscribers; never held across output I/O
   std::vector<std::function<void(const json&)>> subscribers;
@@ -35,6 +31,11 @@ struct EventLog::Shared {
   std::mutex done_mu;  // progress, for flush() and the destructor
   std::condition_variable done_cv;
   uint64_t written = 0;  // events taken from the queue and handled
+
+  UniqueFd wake;  // eventfd: "something queued" (or "stop")
+  const int fd;
+  const LogFormat format;
+  std::atomic<bool> stopping{false};
   bool finished = false;
 
   void notify() const {

@@ -71,6 +71,7 @@ class StatusBoard {
       copy = bridges_;
     }
     std::vector<BridgeStatus> out;
+    out.reserve(copy.size());
     for (const auto& [_, b] : copy) out.push_back(*b);
     return out;
   }
