@@ -14,13 +14,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string str(const std::string& s) { return s.empty() ? "-" : s; }
-template <class T>
-std::string opt(const std::optional<T>& v) {
-  if (!v) return "-";
-  if constexpr (std::is_same_v<T, std::string>) return str(*v);
-  else return std::to_string(*v);
-}
+
 
 // Sends a request; on success hands the JSON answer to `show`, else prints
 // hydrad's error. Returns the exit code.
@@ -53,15 +47,15 @@ void show_one(const json& j, std::ostream& out, std::ostream& err) {
   }
   Table t({"FIELD", "VALUE"});
   for (const auto& [k, v] : std::vector<std::pair<const char*, std::string>>{
-           {"scope_type", s->scope_type}, {"scope_id", s->scope_id}, {"user_id", str(s->user_id)},
+           {"scope_type", s->scope_type}, {"scope_id", s->scope_id}, {"user_id", cell(s->user_id)},
            {"status", s->status},         {"docker_host", s->docker_host}, {"data_root", s->data_root},
            {"bridge_name", s->bridge_name}, {"subnet", s->subnet}, {"gateway", s->gateway},
            {"address_pool", s->address_pool}})
     t.add({k, v});
   if (s->detail) {
-    t.add({"pid", opt(s->pid)});
-    t.add({"container_count", opt(s->container_count)});
-    t.add({"uptime_seconds", opt(s->uptime_seconds)});
+    t.add({"pid", cell(s->pid)});
+    t.add({"container_count", cell(s->container_count)});
+    t.add({"uptime_seconds", cell(s->uptime_seconds)});
     if (s->exit_code) t.add({"exit_code", std::to_string(*s->exit_code)});
   }
   if (s->error) t.add({"error", *s->error});

@@ -11,17 +11,6 @@ namespace hydra::cli {
 
 using nlohmann::json;
 
-namespace {
-
-template <class T>
-std::string opt(const std::optional<T>& v) {
-  if (!v) return "-";
-  if constexpr (std::is_same_v<T, std::string>) return *v;
-  else return std::to_string(*v);
-}
-
-}  // namespace
-
 int run_status(const std::string& socket, bool as_json, std::ostream& out, std::ostream& err) {
   auto reply = api_request(socket, "GET", "/api/v1/bridges");
   if (!reply) {
@@ -47,7 +36,7 @@ int run_status(const std::string& socket, bool as_json, std::ostream& out, std::
     if (b.last_restore)
       last = std::to_string(b.last_restore->restore_us) + " us, " + std::to_string(b.last_restore->ports_attached) +
              " ports, " + b.last_restore->at;
-    t.add({b.name, b.state, opt(b.ifindex), opt(b.mac), opt(b.mtu), b.up ? "yes" : "no", addrs.empty() ? "-" : addrs,
+    t.add({b.name, b.state, cell(b.ifindex), cell(b.mac), cell(b.mtu), b.up ? "yes" : "no", addrs.empty() ? "-" : addrs,
            std::to_string(b.ports.size()), std::to_string(b.restores), last});
   }
   t.print(out);

@@ -1,11 +1,22 @@
 // Column-aligned text tables for the CLI, like `docker ps`.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace hydra::cli {
+
+// A cell: "-" for a value that is absent (or an empty string).
+inline std::string cell(const std::string& s) { return s.empty() ? "-" : s; }
+template <class T>
+std::string cell(const std::optional<T>& v) {
+  if (!v) return "-";
+  if constexpr (std::is_same_v<T, std::string>) return cell(*v);
+  else return std::to_string(*v);
+}
 
 class Table {
  public:

@@ -16,12 +16,6 @@
 using namespace hydra::test;
 using nlohmann::json;
 
-namespace {
-
-std::string temp_dir() { return make_temp_dir("hydra-chaos"); }
-
-}  // namespace
-
 TEST(Chaos, InvariantHoldsAfterEveryStep) {
   HYDRA_REQUIRE_ROOT();
   const int steps = std::getenv("HYDRA_CHAOS_STEPS") ? std::atoi(std::getenv("HYDRA_CHAOS_STEPS")) : 500;
@@ -31,7 +25,7 @@ TEST(Chaos, InvariantHoldsAfterEveryStep) {
   std::mt19937 rng(seed);
   SandboxWorld world(2);
   ASSERT_TRUE(world.ok);
-  std::string dir = temp_dir();
+  std::string dir = make_temp_dir("hydra-chaos");
   // A small monitor buffer, so that bursts overrun it and force resyncs.
   HydradProcess hydrad(world.sbx.path(), dir, {"--monitor-buffer", "65536"});
   ASSERT_TRUE(hydrad.start());
