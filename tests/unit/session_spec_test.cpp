@@ -103,6 +103,8 @@ storage_driver = "overlay2"
 live_restore = false
 start_timeout = 20
 stop_timeout = 5
+api_timeout = 2
+probe_interval = 7
 )", "h.toml", c);
   ASSERT_TRUE(st) << st.error().text();
   EXPECT_EQ(c.main_docker_socket, "/run/docker-main.sock");
@@ -113,9 +115,12 @@ stop_timeout = 5
   EXPECT_FALSE(c.sessions.live_restore);
   EXPECT_EQ(c.sessions.start_timeout_ms, 20000);
   EXPECT_EQ(c.sessions.stop_timeout_ms, 5000);
+  EXPECT_EQ(c.sessions.api_timeout_ms, 2000);
+  EXPECT_EQ(c.sessions.probe_interval_ms, 7000);
   for (auto [text, expect] : std::vector<std::pair<const char*, const char*>>{
            {"[sessions]\nlive_restore = \"yes\"\n", "h.toml:2: sessions.live_restore must be true or false"},
            {"[sessions]\nstart_timeout = 0\n", "h.toml:2: sessions.start_timeout"},
+           {"[sessions]\napi_timeout = \"3\"\n", "h.toml:2: sessions.api_timeout"},
            {"[sessions]\nmood = 1\n", "h.toml:2: unknown key sessions.mood"},
            {"[docker]\nmain_socket = \"relative.sock\"\n", "absolute"}}) {
     daemon::DaemonConfig d;
