@@ -55,7 +55,8 @@ int run(int argc, char** argv) {
   int event_queue = static_cast<int>(telemetry::EventLog::kQueueCapacity);
   app.add_option("--config", config_file,
                  "TOML config file: state_dir, socket, log_format, [guard] bridges, [docker] main_socket,\n"
-                 "[sessions] dockerd, data_dir, run_dir, storage_driver, live_restore, start_timeout, stop_timeout");
+                 "[sessions] dockerd, data_dir, run_dir, storage_driver, live_restore, stop_on_exit, start_timeout,\n"
+                 "stop_timeout, api_timeout, probe_interval");
   app.add_option("--guard", guard_cli, "Bridge to guard; repeatable (default: docker0)");
   app.add_option("--state-dir", state_dir, "Where snapshots are kept (default: /var/lib/hydra)");
   app.add_option("--socket", socket_path, "Control socket, mode 0660 (default: /run/hydra/hydra.sock)");
