@@ -128,8 +128,7 @@ std::optional<int> SessionManager::free_index() const {
   return lowest_free_index(held);
 }
 
-SessionCounts SessionManager::counts() const {
-  std::lock_guard lock(mu_);
+SessionCounts SessionManager::counts_locked() const {
   SessionCounts c;
   for (const auto& [_, s] : sessions_) {
     c.starting += s->state == SessionState::kStarting || s->state == SessionState::kStopping;
@@ -140,17 +139,17 @@ SessionCounts SessionManager::counts() const {
   return c;
 }
 
+SessionCounts SessionManager::counts() const {
+  std::lock_guard lock(mu_);
+  return counts_locked();
+}
+
 void SessionManager::persist() {
   std::vector<SessionRecord> records;
-  SessionCounts c;
-  for (const auto& [_, s] : sessions_) {
+  for (const auto& [_, s] : sessions_)
     records.push_back({s->key, s->user_id, s->index, s->index_held, s->started_unix, s->desktop_container,
                        s->desktop_pid});
-    c.starting += s->state == SessionState::kStarting || s->state == SessionState::kStopping;
-    c.running += s->state == SessionState::kRunning;
-    c.unresponsive += s->state == SessionState::kUnresponsive;
-    c.exited += s->state == SessionState::kExited;
-  }
+  const SessionCounts c = counts_locked();
   metrics_.sessions(c.starting, c.running, c.unresponsive, c.exited);
   store_.save(records);  // written by the writer's thread
 }

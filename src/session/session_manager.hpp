@@ -108,6 +108,7 @@ class SessionManager {
   void set_state(Session& s, SessionState next, const std::string& reason);
   [[nodiscard]] SessionView view(const Session& s) const;
   [[nodiscard]] std::optional<int> free_index() const;
+  [[nodiscard]] SessionCounts counts_locked() const;
   void persist();  // hands sessions.json to the writer, refreshes the gauges
   [[nodiscard]] SessionPtr find(const SessionKey& key) const;
 

@@ -7,24 +7,11 @@
 
 #include <fstream>
 
+#include "../pipe_reader.hpp"
 #include "guarded_fixture.hpp"
 
 using namespace hydra::test;
 using nlohmann::json;
-
-namespace {
-
-std::string drain(int fd) {
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
-}
-
-}  // namespace
 
 // Issue 12, fault 1: stderr into a pipe whose reader is paused. Before, the
 // guard thread blocked in the log's fprintf once the pipe was full and the
@@ -57,13 +44,13 @@ TEST(Fault, AStalledLogReaderNeverStopsTheGuard) {
     ASSERT_EQ(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
     std::string text;
     EXPECT_TRUE(wait_until([&] {
-      text += drain(p[0]);
+      text += hydra::test::drain_pipe(p[0]);
       return text.find("\"event\":\"events_dropped\"") != std::string::npos;
     }, 20000)) << "no events_dropped line";
     // Keep reading while hydrad stops, so its last lines have somewhere to go.
     std::thread reader([&] {
       pollfd pf{p[0], POLLIN, 0};
-      while (poll(&pf, 1, 3000) > 0 && !(pf.revents & POLLHUP)) drain(p[0]);
+      while (poll(&pf, 1, 3000) > 0 && !(pf.revents & POLLHUP)) hydra::test::drain_pipe(p[0]);
     });
     hydrad.stop(SIGTERM);
     close(p[1]);

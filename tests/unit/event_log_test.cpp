@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "../pipe_reader.hpp"
 #include "base/bounded_queue.hpp"
 #include "telemetry/event_log.hpp"
 
@@ -82,19 +83,6 @@ TEST(BoundedQueue, ManyProducersOneConsumerLoseNothingThatWasTaken) {
   EXPECT_EQ(*seen.rbegin(), 3 * kPerThread - 1);
 }
 
-namespace {
-// Reads everything a pipe holds now, without blocking.
-std::string drain(int fd) {
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
-}
-}  // namespace
-
 // The fault of issue 12: hydrad's stderr into a pipe nobody reads. Before,
 // emit() blocked in fprintf once the pipe was full (with the log's mutex
 // held), and the guard thread with it.
@@ -116,7 +104,7 @@ TEST(EventLog, AReaderThatStopsReadingNeverBlocksEmit) {
     std::string text;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (text.find("\"events_dropped\"") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      text += drain(p[0]);
+      text += hydra::test::drain_pipe(p[0]);
       pollfd pf{p[0], POLLIN, 0};
       poll(&pf, 1, 50);
     }
@@ -129,7 +117,7 @@ TEST(EventLog, AReaderThatStopsReadingNeverBlocksEmit) {
     EXPECT_LE(line["total"].get<uint64_t>(), log.dropped());
     // Everything that was not dropped was written, and nothing twice.
     ASSERT_TRUE(log.flush(30000));
-    text += drain(p[0]);
+    text += hydra::test::drain_pipe(p[0]);
     size_t lines = std::count(text.begin(), text.end(), '\n');
     size_t reports = 0;
     for (size_t at2 = 0; (at2 = text.find("\"events_dropped\"", at2)) != std::string::npos; ++at2) ++reports;
