@@ -65,5 +65,8 @@ TEST(SessionRollback, DockerdThatExitsAtOnce) {
 
 TEST(SessionRollback, DockerdThatNeverAnswers) {
   HYDRA_REQUIRE_ROOT();
-  rollback_case("exec sleep 61.25", "did not create", "^sleep 61.25$");
+  // A duration of this test process's own (61.PID seconds), so that pgrep sees
+  // only its own stand-in: the ASan and TSan suites run this test at the same time.
+  const std::string sleeper = "sleep 61." + std::to_string(getpid());
+  rollback_case("exec " + sleeper, "did not create", "^" + sleeper + "$");
 }
