@@ -60,15 +60,18 @@ MHD_Result on_request(void* cls, MHD_Connection* conn, const char* url, const ch
     return MHD_YES;
   }
   auto* pending = static_cast<Pending*>(*con_cls);
+  const HttpBodyLimit& limit = server->body_limit();
   if (*upload_size != 0) {
-    if (pending->body.size() + *upload_size > HttpServer::kMaxBody) pending->too_large = true;
-    else pending->body.append(upload_data, *upload_size);
+    const size_t room = limit.max - std::min(limit.max, pending->body.size());
+    if (*upload_size > room) pending->too_large = true;
+    pending->body.append(upload_data, std::min(room, *upload_size));
     *upload_size = 0;
     return MHD_YES;
   }
-  if (pending->too_large)
-    return send(conn, error_response(413, "request body larger than " + std::to_string(HttpServer::kMaxBody) + " bytes"));
+  if (pending->too_large && !limit.truncate)
+    return send(conn, error_response(413, "request body larger than " + std::to_string(limit.max) + " bytes"));
   HttpRequest req{method, url, std::move(pending->body)};
+  req.body_truncated = pending->too_large;
   if (const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)) {
     ucred cred{};
     socklen_t len = sizeof cred;
@@ -93,11 +96,10 @@ void on_completed(void*, MHD_Connection*, void** con_cls, MHD_RequestTermination
 
 }  // namespace
 
-Result<std::unique_ptr<HttpServer>> HttpServer::start(UniqueFd listener, std::string path, HttpHandler handler) {
-  std::unique_ptr<HttpServer> server(new HttpServer(std::move(path), std::move(handler)));
+Result<std::unique_ptr<HttpServer>> HttpServer::start(UniqueFd listener, std::string path, HttpHandler handler,
+                                                     HttpBodyLimit body_limit) {
+  std::unique_ptr<HttpServer> server(new HttpServer(std::move(path), std::move(handler), body_limit));
   server->daemon_ = MHD_start_daemon(
-      // A thread per connection: a session start may take seconds and must not
-      // hold up /health or another client.
       // A thread per connection: a session start takes seconds and must not
       // hold up /health or another client.
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL, 0, nullptr, nullptr, &on_request, server.get(),

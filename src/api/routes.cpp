@@ -10,7 +10,9 @@ namespace hydra::api {
 int status_for(const Error& e) {
   switch (e.code) {
     case EINVAL: return 400;
+    case EPERM: return 403;
     case ENOENT: return 404;
+    case ENOTSUP: return 503;
     case EBUSY:
     case ENOSPC:
     case EEXIST: return 409;
@@ -29,7 +31,7 @@ HttpResponse health(const ApiContext& ctx) {
   h.bridges = bridges.size();
   for (const auto& b : bridges) h.guarded += b.state == "guarded";
   auto counts = ctx.sessions.counts();
-  h.sessions_running = counts.running;
+  h.active_instances = counts.running;
   h.sessions_unresponsive = counts.unresponsive;
   return {200, to_json(h).dump() + "\n"};
 }
@@ -92,6 +94,8 @@ const std::vector<Route>& route_table() {
        [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return delete_instance(c, m[1], m[2]); }},
       {std::regex("/api/v1/docker-instances/" + kKey + "/data"), "DELETE",
        [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return purge_instance(c, m[1], m[2]); }},
+      {std::regex("/api/v1/privileged-mode/status"), "GET",
+       [](ApiContext& c, const HttpRequest&, const std::smatch&) { return privileged_mode(c); }},
       {std::regex("/api/v1/bridge-desktop"), "POST",
        [](ApiContext& c, const HttpRequest& r, const std::smatch&) { return bridge_desktop(c, r); }},
       {std::regex("/api/v1/bridge-desktop"), "DELETE",

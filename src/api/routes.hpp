@@ -3,6 +3,7 @@
 
 #include "api/event_stream.hpp"
 #include "api/http_server.hpp"
+#include "session/data_usage.hpp"
 #include "session/session_manager.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/status_board.hpp"
@@ -12,6 +13,7 @@ namespace hydra::api {
 struct ApiContext {
   const telemetry::StatusBoard& board;
   session::SessionManager& sessions;
+  session::DataUsage& usage;
   telemetry::Metrics& metrics;
   EventStream& events;
   std::string version;
@@ -19,8 +21,8 @@ struct ApiContext {
 
 HttpResponse route(ApiContext& ctx, const HttpRequest& req);
 
-// errno of a failed operation → HTTP status (EINVAL 400, ENOENT 404,
-// EBUSY/ENOSPC/EEXIST 409, anything else 500).
+// errno of a failed operation → HTTP status (EINVAL 400, EPERM 403,
+// ENOENT 404, EBUSY/ENOSPC/EEXIST 409, ENOTSUP 503, anything else 500).
 int status_for(const Error& e);
 
 }  // namespace hydra::api

@@ -1,41 +1,40 @@
 #include "api/schema.hpp"
 
+#include <cctype>
+
+#include "api/schema_detail.hpp"
 #include "base/json_fields.hpp"
 
 namespace hydra::api {
 
 using json_fields::first_error;
 using json_fields::read;
+using detail::bad;
+using detail::opt;
 
 namespace {
 
-template <class T>
-json opt(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
+bool same_name(const std::string& a, const char* b) {
+  size_t i = 0;
+  for (; i < a.size() && b[i]; ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return i == a.size() && !b[i];
 }
 
-Error bad(const std::string& what, const Error& e) { return make_error(what + ": " + e.message, EINVAL); }
-
-// A request body: an object whose fields are all among `known`.
+// A request body as Go's encoding/json would fill a struct with the fields
+// `known`: the object of those fields found (exact name first, else any
+// case), nulls left out; everything else ignored.
 Result<json> request_object(const std::string& body, std::initializer_list<const char*> known) {
   auto j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return make_error("the body must be a JSON object", EINVAL);
-  for (const auto& [k, _] : j.items()) {
-    bool ok = false;
-    for (const char* name : known) ok |= k == name;
-    if (!ok) return make_error("unknown field \"" + k + "\"", EINVAL);
-  }
-  return j;
-}
-
-template <class T>
-Result<std::vector<T>> decode_array(const json& j, Result<T> (*one)(const json&), const char* what) {
-  if (!j.is_array()) return make_error(std::string(what) + " must be a JSON array", EINVAL);
-  std::vector<T> out;
-  for (const auto& item : j) {
-    auto v = one(item);
-    if (!v) return v.error();
-    out.push_back(std::move(*v));
+  if (j.is_discarded()) return make_error("the body is not valid JSON", EINVAL);
+  if (!j.is_object()) return make_error("the body must be a JSON object", EINVAL);
+  json out = json::object();
+  for (const char* name : known) {
+    auto it = j.find(name);
+    if (it == j.end())
+      for (auto i = j.begin(); i != j.end(); ++i)
+        if (same_name(i.key(), name)) it = i;
+    if (it != j.end() && !it->is_null()) out[name] = *it;
   }
   return out;
 }
@@ -46,10 +45,10 @@ json error_json(const std::string& message) { return json{{"error", message}}; }
 
 json to_json(const Health& h) {
   return json{{"status", h.status},
+              {"active_instances", h.active_instances},
               {"version", h.version},
               {"bridges", h.bridges},
               {"guarded", h.guarded},
-              {"sessions_running", h.sessions_running},
               {"sessions_unresponsive", h.sessions_unresponsive}};
 }
 
@@ -58,7 +57,7 @@ Result<Health> decode_health(const json& j) {
   Health h;
   if (auto st = first_error({read(j, "status", h.status, true), read(j, "version", h.version),
                              read(j, "bridges", h.bridges), read(j, "guarded", h.guarded),
-                             read(j, "sessions_running", h.sessions_running),
+                             read(j, "active_instances", h.active_instances),
                              read(j, "sessions_unresponsive", h.sessions_unresponsive)});
       !st)
     return bad("health", st.error());
@@ -123,64 +122,19 @@ Result<telemetry::BridgeStatus> decode_bridge(const json& j) {
 }
 
 Result<std::vector<telemetry::BridgeStatus>> decode_bridges(const json& j) {
-  return decode_array<telemetry::BridgeStatus>(j, &decode_bridge, "bridges");
-}
-
-json to_json(const DockerInstance& d) {
-  json j{{"scope_type", d.scope_type}, {"scope_id", d.scope_id},   {"user_id", d.user_id},
-         {"docker_socket", d.docker_socket}, {"docker_host", d.docker_host}, {"data_root", d.data_root},
-         {"status", d.status},         {"bridge_name", d.bridge_name}, {"subnet", d.subnet},
-         {"gateway", d.gateway},       {"address_pool", d.address_pool}, {"index", d.index}};
-  if (d.desktop)
-    j["desktop"] = {{"container_id", d.desktop->container_id}, {"pid", d.desktop->pid}, {"ip", d.desktop->ip},
-                    {"veth", d.desktop->veth}};
-  if (d.error) j["error"] = *d.error;
-  if (!d.detail) return j;
-  j["pid"] = opt(d.pid);
-  j["uptime_seconds"] = opt(d.uptime_seconds);
-  j["container_count"] = opt(d.container_count);
-  if (d.exit_code) j["exit_code"] = *d.exit_code;
-  return j;
-}
-
-Result<DockerInstance> decode_instance(const json& j) {
-  if (!j.is_object()) return make_error("docker instance: not a JSON object", EINVAL);
-  DockerInstance d;
-  if (auto st = first_error(
-          {read(j, "scope_type", d.scope_type, true), read(j, "scope_id", d.scope_id, true),
-           read(j, "user_id", d.user_id), read(j, "docker_socket", d.docker_socket),
-           read(j, "docker_host", d.docker_host), read(j, "data_root", d.data_root), read(j, "status", d.status, true),
-           read(j, "bridge_name", d.bridge_name), read(j, "subnet", d.subnet), read(j, "gateway", d.gateway),
-           read(j, "address_pool", d.address_pool), read(j, "index", d.index), read(j, "pid", d.pid),
-           read(j, "uptime_seconds", d.uptime_seconds), read(j, "container_count", d.container_count),
-           read(j, "exit_code", d.exit_code), read(j, "error", d.error)});
-      !st)
-    return bad("docker instance", st.error());
-  d.detail = j.contains("pid");
-  if (auto it = j.find("desktop"); it != j.end() && !it->is_null()) {
-    if (!it->is_object()) return make_error("docker instance: field \"desktop\" must be an object", EINVAL);
-    DesktopLink l;
-    if (auto st = first_error({read(*it, "container_id", l.container_id), read(*it, "pid", l.pid),
-                               read(*it, "ip", l.ip), read(*it, "veth", l.veth)});
-        !st)
-      return bad("docker instance desktop", st.error());
-    d.desktop = l;
-  }
-  return d;
-}
-
-Result<std::vector<DockerInstance>> decode_instances(const json& j) {
-  return decode_array<DockerInstance>(j, &decode_instance, "docker instances");
+  return detail::decode_array<telemetry::BridgeStatus>(j, &decode_bridge, "bridges");
 }
 
 Result<CreateInstanceRequest> decode_create_request(const std::string& body) {
-  auto j = request_object(body, {"scope_type", "scope_id", "user_id"});
+  auto j = request_object(body, {"scope_type", "scope_id", "user_id", "max_containers", "use_host_docker"});
   if (!j) return j.error();
   CreateInstanceRequest r;
   if (auto st = first_error({read(*j, "scope_type", r.scope_type, true), read(*j, "scope_id", r.scope_id, true),
-                             read(*j, "user_id", r.user_id)});
+                             read(*j, "user_id", r.user_id), read(*j, "max_containers", r.max_containers),
+                             read(*j, "use_host_docker", r.use_host_docker)});
       !st)
     return st.error();
+  if (r.max_containers < 0) return make_error("field \"max_containers\" must be 0 (no limit) or more", EINVAL);
   return r;
 }
 

@@ -19,61 +19,110 @@ namespace hydra::api {
 
 using nlohmann::json;
 
-// GET /health
+// GET /health: Hydra's HealthResponse (status, active_instances, version)
+// and hydra's own counts.
 struct Health {
   std::string status;  // ok | starting
   std::string version;
+  size_t active_instances = 0;  // running sessions
   size_t bridges = 0;
   size_t guarded = 0;
-  size_t sessions_running = 0;
   size_t sessions_unresponsive = 0;
 };
 
-// A session ("docker instance" in Hydra's words).
+// A session ("docker instance" in Hydra's words): the fields of Hydra's
+// DockerInstanceResponse and DockerInstanceStatusResponse, then hydra's own.
 struct DesktopLink {
   std::string container_id;
   pid_t pid = 0;
   std::string ip;
   std::string veth;
+  std::string interface;
 };
 struct DockerInstance {
   std::string scope_type, scope_id, user_id;
   std::string docker_socket, docker_host, data_root;
-  std::string status;  // session::session_state_name()
-  std::string bridge_name, subnet, gateway, address_pool;
+  std::string status;  // running | stopped | starting | error
+  std::string error;   // omitted when empty
+  std::string bridge_name, subnet, gateway;  // omitted when empty (host-docker sessions)
+  int64_t container_count = 0;  // every state; the last count (probe) in lists
+  int64_t uptime_seconds = 0;
+  int64_t data_size_bytes = 0;
+  std::string created_at;  // RFC 3339
+  // hydra's own:
+  std::string state;  // session::session_state_name()
+  std::string address_pool;
   int index = 0;
-  std::optional<DesktopLink> desktop;
-  // GET of one instance only:
-  bool detail = false;
+  int max_containers = 0;
+  bool host_docker = false;
+  std::optional<std::string> data_size_at;  // when data_size_bytes was measured
   std::optional<pid_t> pid;
-  std::optional<int64_t> uptime_seconds;
-  std::optional<size_t> container_count;
   std::optional<int> exit_code;
-  std::optional<std::string> error;  // why it is unresponsive or exited
+  std::optional<DesktopLink> desktop;
+};
+
+// DELETE /api/v1/docker-instances/{type}/{id}
+struct StopResponse {
+  std::string scope_type, scope_id;
+  std::string status = "stopped";
+  int64_t containers_stopped = 0;
+  bool data_preserved = true;
+  bool was_running = false;  // hydra's own
+};
+// DELETE /api/v1/docker-instances/{type}/{id}/data
+struct PurgeResponse {
+  std::string scope_type, scope_id;
+  std::string status = "purged";
+  int64_t data_deleted_bytes = 0;
+};
+// GET /api/v1/privileged-mode/status
+struct PrivilegedModeStatus {
+  bool enabled = false;
+  std::string host_docker_socket;  // omitted when empty
+  std::string description;
+};
+// POST /api/v1/bridge-desktop
+struct BridgeDesktopResponse {
+  std::string desktop_ip, gateway, subnet, interface;
+  // hydra's own:
+  std::string scope_type, scope_id, desktop_container_id, veth, bridge_name;
 };
 
 // POST /api/v1/docker-instances
 struct CreateInstanceRequest {
   std::string scope_type, scope_id, user_id;
+  int max_containers = 0;
+  bool use_host_docker = false;
 };
 // POST/DELETE /api/v1/bridge-desktop
 struct BridgeDesktopRequest {
-  std::string session_id;  // scope_type/scope_id
+  std::string session_id;  // a bare scope id, or scope_type/scope_id
   std::string desktop_container_id;
 };
 
 json to_json(const Health& h);
 json to_json(const telemetry::BridgeStatus& b);
 json to_json(const DockerInstance& d);
+json to_json(const std::vector<DockerInstance>& list);  // {"instances": [...]}
+json to_json(const StopResponse& r);
+json to_json(const PurgeResponse& r);
+json to_json(const PrivilegedModeStatus& p);
+json to_json(const BridgeDesktopResponse& r);
 json error_json(const std::string& message);
 
 Result<Health> decode_health(const json& j);
 Result<telemetry::BridgeStatus> decode_bridge(const json& j);
 Result<std::vector<telemetry::BridgeStatus>> decode_bridges(const json& j);
 Result<DockerInstance> decode_instance(const json& j);
-Result<std::vector<DockerInstance>> decode_instances(const json& j);
+Result<std::vector<DockerInstance>> decode_instances(const json& j);  // {"instances": [...]}
+Result<StopResponse> decode_stop_response(const json& j);
+Result<PurgeResponse> decode_purge_response(const json& j);
+Result<BridgeDesktopResponse> decode_bridge_desktop_response(const json& j);
 
-// Request bodies: a JSON object with only the known fields, each of its type.
+// Request bodies, read the way Go's encoding/json reads them (Hydra's client
+// is written in Go): a JSON object; unknown fields ignored; keys matched
+// case-insensitively when no exact match; null leaves a field unset; a
+// known field of the wrong JSON type is an error naming it.
 Result<CreateInstanceRequest> decode_create_request(const std::string& body);
 // `desktop_container_id` is required when `need_container`.
 Result<BridgeDesktopRequest> decode_bridge_desktop_request(const std::string& body, bool need_container);

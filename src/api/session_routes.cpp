@@ -1,5 +1,7 @@
 #include "api/session_routes.hpp"
 
+#include "base/clock.hpp"
+
 namespace hydra::api {
 
 namespace {
@@ -7,17 +9,40 @@ namespace {
 HttpResponse ok_json(int status, const json& j) { return {status, j.dump() + "\n"}; }
 HttpResponse failed(const Error& e) { return error_response(status_for(e), e.text()); }
 
-Result<session::SessionKey> key_from(const std::string& text) {
-  auto slash = text.find('/');
-  if (slash == std::string::npos) return make_error("session_id must be \"scope_type/scope_id\"", EINVAL);
-  session::SessionKey key{text.substr(0, slash), text.substr(slash + 1)};
-  if (auto st = session::validate_key(key); !st) return st.error();
-  return key;
+// `session_id` as the client sends it: a bare scope id (Hydra's client), or
+// scope_type/scope_id. A bare id names the session of any type with that
+// id; a running one wins over stopped ones of other types.
+Result<session::SessionKey> resolve_session_id(const ApiContext& ctx, const std::string& text) {
+  if (auto slash = text.find('/'); slash != std::string::npos) {
+    session::SessionKey key{text.substr(0, slash), text.substr(slash + 1)};
+    if (auto st = session::validate_key(key); !st) return st.error();
+    return key;
+  }
+  if (auto st = session::validate_key({"session", text}); !st) return st.error();
+  std::vector<session::SessionKey> all, alive;
+  for (const auto& v : ctx.sessions.list()) {
+    if (v.key.scope_id != text) continue;
+    all.push_back(v.key);
+    if (session::session_alive(v.state)) alive.push_back(v.key);
+  }
+  const auto& pick = alive.empty() ? all : alive;
+  if (pick.empty()) return make_error("no session has the id \"" + text + "\"", ENOENT);
+  if (pick.size() > 1) {
+    std::string names;
+    for (const auto& k : pick) names += (names.empty() ? "" : " and ") + k.text();
+    return make_error("\"" + text + "\" names " + names + ": send scope_type/scope_id", EEXIST);
+  }
+  return pick.front();
+}
+
+DockerInstance instance_sized(const ApiContext& ctx, const session::SessionView& v) {
+  if (v.paths.data_root.empty()) return instance_of(v, std::nullopt);
+  return instance_of(v, ctx.usage.of(v.paths.data_root));
 }
 
 }  // namespace
 
-DockerInstance instance_of(const session::SessionView& v, bool detail) {
+DockerInstance instance_of(const session::SessionView& v, std::optional<session::DataUsage::Figure> size) {
   DockerInstance d;
   d.scope_type = v.key.scope_type;
   d.scope_id = v.key.scope_id;
@@ -25,71 +50,117 @@ DockerInstance instance_of(const session::SessionView& v, bool detail) {
   d.docker_socket = v.paths.socket;
   d.docker_host = "unix://" + v.paths.socket;
   d.data_root = v.paths.data_root;
-  d.status = session::session_state_name(v.state);
+  d.status = session::hydra_status(v.state, v.failed);
+  if (d.status == "error") d.error = v.reason;
   d.bridge_name = v.net.bridge;
   d.subnet = v.net.subnet;
   d.gateway = v.net.gateway;
+  d.container_count = static_cast<int64_t>(v.container_count.value_or(0));
+  d.uptime_seconds = v.uptime_seconds.value_or(0);
+  d.created_at = rfc3339(v.created_unix);
+  if (size) {
+    d.data_size_bytes = static_cast<int64_t>(size->bytes);
+    d.data_size_at = rfc3339(size->measured_unix);
+  }
+  d.state = session::session_state_name(v.state);
   d.address_pool = v.net.address_pool;
   d.index = v.index;
+  d.max_containers = v.max_containers;
+  d.host_docker = v.host_docker;
+  d.pid = v.pid;
+  d.exit_code = v.exit_code;
   if (!v.desktop_container.empty())
-    d.desktop = DesktopLink{v.desktop_container, v.desktop_pid, v.net.desktop_ip, v.net.desktop_veth};
-  if (!v.reason.empty()) d.error = v.reason;
-  d.detail = detail;
-  if (detail) {
-    d.pid = v.pid;
-    d.uptime_seconds = v.uptime_seconds;
-    d.container_count = v.container_count;
-    d.exit_code = v.exit_code;
-  }
+    d.desktop = DesktopLink{v.desktop_container, v.desktop_pid, v.net.desktop_ip, v.net.desktop_veth,
+                            session::kDesktopInterface};
   return d;
 }
 
 HttpResponse create_instance(ApiContext& ctx, const HttpRequest& req) {
   auto body = decode_create_request(req.body);
   if (!body) return failed(body.error());
-  auto r = ctx.sessions.create({body->scope_type, body->scope_id}, body->user_id);
+  auto r = ctx.sessions.create({body->scope_type, body->scope_id},
+                               {body->user_id, body->max_containers, body->use_host_docker});
   if (!r) return failed(r.error());
-  return ok_json(r->second ? 201 : 200, to_json(instance_of(r->first, false)));
+  if (r->second) ctx.usage.refresh();
+  return ok_json(r->second ? 201 : 200, to_json(instance_sized(ctx, r->first)));
 }
 
 HttpResponse list_instances(ApiContext& ctx) {
-  json arr = json::array();
-  for (const auto& v : ctx.sessions.list()) arr.push_back(to_json(instance_of(v, false)));
-  return ok_json(200, arr);
+  std::vector<DockerInstance> out;
+  for (const auto& v : ctx.sessions.list()) out.push_back(instance_sized(ctx, v));
+  return ok_json(200, to_json(out));
 }
 
 HttpResponse inspect_instance(ApiContext& ctx, const std::string& type, const std::string& id) {
   auto r = ctx.sessions.inspect({type, id});
   if (!r) return failed(r.error());
-  return ok_json(200, to_json(instance_of(*r, true)));
+  return ok_json(200, to_json(instance_sized(ctx, *r)));
 }
 
 HttpResponse delete_instance(ApiContext& ctx, const std::string& type, const std::string& id) {
-  auto st = ctx.sessions.remove({type, id});
-  if (!st) return failed(st.error());
-  return ok_json(200, {{"scope_type", type}, {"scope_id", id}, {"status", "deleted"}, {"data_kept", true}});
+  StopResponse resp;
+  resp.scope_type = type;
+  resp.scope_id = id;
+  auto r = ctx.sessions.remove({type, id});
+  // Stopping what does not run is a success: Hydra's client takes anything
+  // but 200 as a failure.
+  if (!r && r.error().code != ENOENT) return failed(r.error());
+  if (r) {
+    resp.was_running = r->was_running;
+    resp.containers_stopped = static_cast<int64_t>(r->containers_stopped);
+    ctx.usage.refresh();
+  }
+  return ok_json(200, to_json(resp));
 }
 
 HttpResponse purge_instance(ApiContext& ctx, const std::string& type, const std::string& id) {
-  auto st = ctx.sessions.purge({type, id});
-  if (!st) return failed(st.error());
-  return ok_json(200, {{"scope_type", type}, {"scope_id", id}, {"status", "purged"}});
+  auto bytes = ctx.sessions.purge({type, id});
+  if (!bytes) return failed(bytes.error());
+  ctx.usage.refresh();
+  PurgeResponse resp;
+  resp.scope_type = type;
+  resp.scope_id = id;
+  resp.data_deleted_bytes = static_cast<int64_t>(*bytes);
+  return ok_json(200, to_json(resp));
+}
+
+HttpResponse privileged_mode(ApiContext& ctx) {
+  PrivilegedModeStatus p;
+  p.enabled = ctx.sessions.privileged_mode();
+  if (p.enabled) {
+    p.host_docker_socket = ctx.sessions.main_socket();
+    p.description = "use_host_docker is allowed: such an instance runs its containers on the main dockerd (" +
+                    p.host_docker_socket + "), with no isolation from the sandbox";
+  } else {
+    p.description = "use_host_docker is refused; [sessions] privileged_mode = true in hydra.toml allows it";
+  }
+  return ok_json(200, to_json(p));
 }
 
 HttpResponse bridge_desktop(ApiContext& ctx, const HttpRequest& req) {
   auto body = decode_bridge_desktop_request(req.body, true);
   if (!body) return failed(body.error());
-  auto key = key_from(body->session_id);
+  auto key = resolve_session_id(ctx, body->session_id);
   if (!key) return failed(key.error());
-  auto r = ctx.sessions.bridge_desktop(*key, body->desktop_container_id);
-  if (!r) return failed(r.error());
-  return ok_json(200, to_json(instance_of(*r, false)));
+  auto v = ctx.sessions.bridge_desktop(*key, body->desktop_container_id);
+  if (!v) return failed(v.error());
+  BridgeDesktopResponse resp;
+  resp.desktop_ip = v->net.desktop_ip;
+  resp.gateway = v->net.gateway;
+  resp.subnet = v->net.subnet;
+  resp.interface = session::kDesktopInterface;
+  resp.scope_type = key->scope_type;
+  resp.scope_id = key->scope_id;
+  resp.desktop_container_id = v->desktop_container;
+  resp.veth = v->net.desktop_veth;
+  resp.bridge_name = v->net.bridge;
+  return ok_json(200, to_json(resp));
 }
 
 HttpResponse unbridge_desktop(ApiContext& ctx, const HttpRequest& req) {
   auto body = decode_bridge_desktop_request(req.body, false);
   if (!body) return failed(body.error());
-  auto key = key_from(body->session_id);
+  auto key = resolve_session_id(ctx, body->session_id);
   if (!key) return failed(key.error());
   return unbridge_desktop_key(ctx, key->scope_type, key->scope_id);
 }

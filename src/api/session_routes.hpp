@@ -12,11 +12,12 @@ HttpResponse list_instances(ApiContext& ctx);
 HttpResponse inspect_instance(ApiContext& ctx, const std::string& type, const std::string& id);
 HttpResponse delete_instance(ApiContext& ctx, const std::string& type, const std::string& id);
 HttpResponse purge_instance(ApiContext& ctx, const std::string& type, const std::string& id);
+HttpResponse privileged_mode(ApiContext& ctx);
 HttpResponse bridge_desktop(ApiContext& ctx, const HttpRequest& req);
 HttpResponse unbridge_desktop(ApiContext& ctx, const HttpRequest& req);
 HttpResponse unbridge_desktop_key(ApiContext& ctx, const std::string& type, const std::string& id);
 
-// A session as the wire shows it (`detail`: the GET of one instance).
-DockerInstance instance_of(const session::SessionView& v, bool detail);
+// A session as the wire shows it, with the last size of its data root.
+DockerInstance instance_of(const session::SessionView& v, std::optional<session::DataUsage::Figure> size);
 
 }  // namespace hydra::api

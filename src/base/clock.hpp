@@ -29,4 +29,14 @@ inline std::string utc_timestamp() {
   return buf;
 }
 
+// "2026-11-28T22:01:32Z": RFC 3339, as Go's time.Time reads it.
+inline std::string rfc3339(int64_t unix_seconds) {
+  const time_t t = static_cast<time_t>(unix_seconds);
+  tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  if (strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc) == 0) return "";
+  return buf;
+}
+
 }  // namespace hydra

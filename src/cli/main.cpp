@@ -51,13 +51,18 @@ int run(int argc, char** argv) {
   auto* s_create = session->add_subcommand("create", "Start (or find) the session's dockerd on its own hydraN bridge");
   add_key(s_create);
   s_create->add_option("--user", sa.user_id, "User the session belongs to");
+  s_create->add_option("--max-containers", sa.max_containers,
+                       "At most this many containers (every state) in the session; 0: no limit")
+      ->check(CLI::NonNegativeNumber);
+  s_create->add_flag("--host-docker", sa.use_host_docker,
+                     "Use the main dockerd itself (no isolation; needs [sessions] privileged_mode = true)");
   auto* s_list = session->add_subcommand("list", "All sessions");
   s_list->add_flag("--json", sa.json, "Print the API's JSON");
   auto* s_inspect = session->add_subcommand("inspect", "One session, with pid, containers and uptime");
   add_key(s_inspect);
   auto* s_delete = session->add_subcommand("delete", "Stop its containers and dockerd, remove its bridge; keep data");
   add_key(s_delete);
-  auto* s_purge = session->add_subcommand("purge", "Remove the data root of a stopped session");
+  auto* s_purge = session->add_subcommand("purge", "Remove the data root of a stopped session, and forget it");
   add_key(s_purge);
   auto* bridge = app.add_subcommand("bridge-desktop", "Give a desktop container a leg (eth1) on a session's bridge");
   add_key(bridge);

@@ -47,27 +47,38 @@ void show_one(const json& j, std::ostream& out, std::ostream& err) {
   }
   Table t({"FIELD", "VALUE"});
   for (const auto& [k, v] : std::vector<std::pair<const char*, std::string>>{
-           {"scope_type", s->scope_type}, {"scope_id", s->scope_id}, {"user_id", cell(s->user_id)},
-           {"status", s->status},         {"docker_host", s->docker_host}, {"data_root", s->data_root},
-           {"bridge_name", s->bridge_name}, {"subnet", s->subnet}, {"gateway", s->gateway},
-           {"address_pool", s->address_pool}})
+           {"scope_type", s->scope_type},
+           {"scope_id", s->scope_id},
+           {"user_id", cell(s->user_id)},
+           {"status", s->status + " (" + s->state + ")"},
+           {"docker_host", s->docker_host},
+           {"data_root", cell(s->data_root)},
+           {"bridge_name", cell(s->bridge_name)},
+           {"subnet", cell(s->subnet)},
+           {"gateway", cell(s->gateway)},
+           {"address_pool", cell(s->address_pool)},
+           {"max_containers", s->max_containers ? std::to_string(s->max_containers) : "no limit"},
+           {"container_count", std::to_string(s->container_count)},
+           {"uptime_seconds", std::to_string(s->uptime_seconds)},
+           {"created_at", s->created_at},
+           {"data_size_bytes", std::to_string(s->data_size_bytes) + (s->data_size_at ? " (at " + *s->data_size_at + ")"
+                                                                                      : " (not measured yet)")},
+           {"pid", cell(s->pid)}})
     t.add({k, v});
-  if (s->detail) {
-    t.add({"pid", cell(s->pid)});
-    t.add({"container_count", cell(s->container_count)});
-    t.add({"uptime_seconds", cell(s->uptime_seconds)});
-    if (s->exit_code) t.add({"exit_code", std::to_string(*s->exit_code)});
-  }
-  if (s->error) t.add({"error", *s->error});
-  if (s->desktop) t.add({"desktop", s->desktop->container_id + " at " + s->desktop->ip + " (" + s->desktop->veth + ")"});
+  if (s->host_docker) t.add({"host_docker", "yes: the main dockerd, no isolation"});
+  if (s->exit_code) t.add({"exit_code", std::to_string(*s->exit_code)});
+  if (!s->error.empty()) t.add({"error", s->error});
+  if (s->desktop)
+    t.add({"desktop", s->desktop->container_id + " at " + s->desktop->ip + " (" + s->desktop->interface + ", " +
+                          s->desktop->veth + ")"});
   t.print(out);
 }
 
 }  // namespace
 
 int run_session_create(const SessionArgs& a, std::ostream& out, std::ostream& err) {
-  json body{{"scope_type", a.scope_type}, {"scope_id", a.scope_id}};
-  if (!a.user_id.empty()) body["user_id"] = a.user_id;
+  json body{{"scope_type", a.scope_type}, {"scope_id", a.scope_id}, {"user_id", a.user_id},
+            {"max_containers", a.max_containers}, {"use_host_docker", a.use_host_docker}};
   return call(a, "POST", "/api/v1/docker-instances", body, out, err, [&](const json& s) { show_one(s, out, err); });
 }
 
@@ -78,10 +89,13 @@ int run_session_list(const SessionArgs& a, std::ostream& out, std::ostream& err)
       err << "hydractl: unexpected answer: " << list.error().message << "\n";
       return;
     }
-    Table t({"SESSION", "STATUS", "BRIDGE", "SUBNET", "POOL", "DOCKER_HOST", "DESKTOP"});
-    for (const auto& s : *list)
-      t.add({s.scope_type + "/" + s.scope_id, s.status, s.bridge_name, s.subnet, s.address_pool, s.docker_host,
-             s.desktop ? s.desktop->container_id.substr(0, 12) : "-"});
+    Table t({"SESSION", "STATUS", "BRIDGE", "SUBNET", "POOL", "CONTAINERS", "DOCKER_HOST", "DESKTOP"});
+    for (const auto& s : *list) {
+      std::string containers = std::to_string(s.container_count);
+      if (s.max_containers) containers += "/" + std::to_string(s.max_containers);
+      t.add({s.scope_type + "/" + s.scope_id, s.state, cell(s.bridge_name), cell(s.subnet), cell(s.address_pool),
+             containers, s.docker_host, s.desktop ? s.desktop->container_id.substr(0, 12) : "-"});
+    }
     t.print(out);
   });
 }
@@ -93,12 +107,22 @@ int run_session_inspect(const SessionArgs& a, std::ostream& out, std::ostream& e
 
 int run_session_delete(const SessionArgs& a, std::ostream& out, std::ostream& err) {
   return call(a, "DELETE", "/api/v1/docker-instances/" + key_path(a), nullptr, out, err,
-              [&](const json&) { out << "deleted " << key_path(a) << " (data kept; purge removes it)\n"; });
+              [&](const json& j) {
+                auto r = api::decode_stop_response(j);
+                if (!r) err << "hydractl: unexpected answer: " << r.error().message << "\n";
+                else if (!r->was_running) out << key_path(a) << " was not running (nothing to stop)\n";
+                else out << "stopped " << key_path(a) << ": " << r->containers_stopped
+                         << " containers stopped, data kept (purge removes it)\n";
+              });
 }
 
 int run_session_purge(const SessionArgs& a, std::ostream& out, std::ostream& err) {
   return call(a, "DELETE", "/api/v1/docker-instances/" + key_path(a) + "/data", nullptr, out, err,
-              [&](const json&) { out << "purged the data of " << key_path(a) << "\n"; });
+              [&](const json& j) {
+                auto r = api::decode_purge_response(j);
+                if (!r) err << "hydractl: unexpected answer: " << r.error().message << "\n";
+                else out << "purged the data of " << key_path(a) << ": " << r->data_deleted_bytes << " bytes\n";
+              });
 }
 
 int run_bridge_desktop(const SessionArgs& a, std::ostream& out, std::ostream& err) {
@@ -106,7 +130,15 @@ int run_bridge_desktop(const SessionArgs& a, std::ostream& out, std::ostream& er
     return call(a, "DELETE", "/api/v1/bridge-desktop/" + key_path(a), nullptr, out, err,
                 [&](const json&) { out << "unbridged the desktop of " << key_path(a) << "\n"; });
   json body{{"session_id", key_path(a)}, {"desktop_container_id", a.desktop}};
-  return call(a, "POST", "/api/v1/bridge-desktop", body, out, err, [&](const json& s) { show_one(s, out, err); });
+  return call(a, "POST", "/api/v1/bridge-desktop", body, out, err, [&](const json& j) {
+    auto r = api::decode_bridge_desktop_response(j);
+    if (!r) {
+      err << "hydractl: unexpected answer: " << r.error().message << "\n";
+      return;
+    }
+    out << "bridged " << a.desktop << " into " << key_path(a) << ": " << r->interface << " " << r->desktop_ip
+        << " in " << r->subnet << ", gateway " << r->gateway << " (" << r->veth << " on " << r->bridge_name << ")\n";
+  });
 }
 
 }  // namespace hydra::cli

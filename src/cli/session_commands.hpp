@@ -11,6 +11,8 @@ struct SessionArgs {
   std::string scope_type = "session";
   std::string scope_id;
   std::string user_id;
+  int max_containers = 0;
+  bool use_host_docker = false;
   std::string desktop;  // desktop container id or name
   bool undo = false;    // bridge-desktop --delete
   bool json = false;

@@ -87,8 +87,9 @@ int run_topology(const TopologyArgs& a, std::ostream& out, std::ostream& err) {
     if (auto list = api::decode_instances(json::parse(r->body, nullptr, false))) {
       for (const auto& s : *list) {
         std::string owner = s.scope_type + "/" + s.scope_id;
+        if (s.host_docker) continue;  // the main dockerd: seen above
         if (s.status == "running") session_sockets.emplace_back(owner, s.docker_socket);
-        bridge_label[s.bridge_name] = "session " + owner + ", dockerd " + s.status + " (" + s.docker_host + ")";
+        bridge_label[s.bridge_name] = "session " + owner + ", dockerd " + s.state + " (" + s.docker_host + ")";
       }
     }
   }

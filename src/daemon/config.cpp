@@ -62,6 +62,9 @@ Status apply_table(const toml::table& table, const std::string& section, const s
     else if (section == "sessions" && k == "stop_timeout") st = seconds_value(node, full, origin, s.stop_timeout_ms);
     else if (section == "sessions" && k == "api_timeout") st = seconds_value(node, full, origin, s.api_timeout_ms);
     else if (section == "sessions" && k == "probe_interval") st = seconds_value(node, full, origin, s.probe_interval_ms);
+    else if (section == "sessions" && k == "size_interval") st = seconds_value(node, full, origin, s.size_interval_ms);
+    else if (section == "sessions" && k == "privileged_mode") st = bool_value(node, full, origin, s.privileged_mode);
+    else if (section == "sessions" && k == "authz_plugin") st = string_value(node, full, origin, s.authz_plugin);
     else return make_error(where(origin, node.source()) + ": unknown key " + full, EINVAL);
     if (!st) return st;
   }
@@ -124,7 +127,10 @@ std::string describe_config(const DaemonConfig& c) {
          "\nstart_timeout = " + std::to_string(s.start_timeout_ms / 1000) +
          "\nstop_timeout = " + std::to_string(s.stop_timeout_ms / 1000) +
          "\napi_timeout = " + std::to_string(s.api_timeout_ms / 1000) +
-         "\nprobe_interval = " + std::to_string(s.probe_interval_ms / 1000) + "\n";
+         "\nprobe_interval = " + std::to_string(s.probe_interval_ms / 1000) +
+         "\nsize_interval = " + std::to_string(s.size_interval_ms / 1000) +
+         "\nprivileged_mode = " + (s.privileged_mode ? "true" : "false") + "\nauthz_plugin = " + q(s.authz_plugin) +
+         "\n";
   return out;
 }
 
@@ -153,6 +159,10 @@ Status validate_config(const DaemonConfig& c) {
       return make_error("metrics address must be IP:PORT (e.g. 127.0.0.1:9464), not \"" + c.metrics_address + "\"",
                         EINVAL);
   }
+  const std::string& plugin = c.sessions.authz_plugin;
+  if (plugin.empty() || plugin.size() > 40 || plugin.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.-") != std::string::npos ||
+      plugin[0] == '.')
+    return make_error("sessions.authz_plugin must be 1 to 40 of a-z, 0-9, '_', '.', '-', not \"" + plugin + "\"", EINVAL);
   if (c.sessions.run_dir.size() > 60)
     return make_error("sessions.run_dir is too long for the unix sockets under it (60 bytes at most)", EINVAL);
   return {};

@@ -9,6 +9,7 @@
 #include "base/guarded_main.hpp"
 #include <iostream>
 
+#include "api/authz_plugin.hpp"
 #include "api/control_socket.hpp"
 #include "api/routes.hpp"
 #include "daemon/config.hpp"
@@ -16,6 +17,8 @@
 #include "daemon/guard_priority.hpp"
 #include "guard/bridge_guard.hpp"
 #include "guard/restorer.hpp"
+#include "docker/engine_client.hpp"
+#include "session/data_usage.hpp"
 #include "session/session_manager.hpp"
 
 #ifndef HYDRA_VERSION
@@ -56,7 +59,7 @@ int run(int argc, char** argv) {
   app.add_option("--config", config_file,
                  "TOML config file: state_dir, socket, log_format, [guard] bridges, [docker] main_socket,\n"
                  "[sessions] dockerd, data_dir, run_dir, storage_driver, live_restore, stop_on_exit, start_timeout,\n"
-                 "stop_timeout, api_timeout, probe_interval");
+                 "stop_timeout, api_timeout, probe_interval, size_interval, privileged_mode, authz_plugin");
   app.add_option("--guard", guard_cli, "Bridge to guard; repeatable (default: docker0)");
   app.add_option("--state-dir", state_dir, "Where snapshots are kept (default: /var/lib/hydra)");
   app.add_option("--socket", socket_path, "Control socket, mode 0660 (default: /run/hydra/hydra.sock)");
@@ -118,9 +121,16 @@ int run(int argc, char** argv) {
   FileWriter state_writer([&log](const std::string& path, const Error& e) {
     log.emit("state_write_failed", {{"file", path}, {"error", e.text()}});
   });
-  session::SessionManager sessions(config.sessions, config.state_dir, config.main_docker_socket, state_writer, log,
-                                   board, metrics);
-  api::ApiContext api_ctx{board, sessions, metrics, event_stream, HYDRA_VERSION};
+  // max_containers: hydrad answers Docker's authorization-plugin calls of
+  // the session dockerds started with a limit.
+  session::ContainerLimiter limiter([&config](const std::string& socket) {
+    return docker::EngineClient(socket, session::api_timeout_s(config.sessions)).container_count();
+  });
+  api::AuthzPluginServer authz_plugin(limiter, config.sessions.authz_plugin);
+  session::DataUsage usage(config.sessions.data_dir, config.sessions.size_interval_ms);
+  session::SessionManager sessions(config.sessions, config.state_dir, config.main_docker_socket,
+                                   {state_writer, log, board, metrics, limiter, [&authz_plugin] { return authz_plugin.ensure(); }});
+  api::ApiContext api_ctx{board, sessions, usage, metrics, event_stream, HYDRA_VERSION};
   auto listener = api::listen_unix(config.socket, 0660, config.socket_group);
   if (!listener) return fail(listener.error().text());
   auto server = api::HttpServer::start(std::move(*listener), config.socket, [&](const api::HttpRequest& req) {
@@ -194,7 +204,7 @@ int run(int argc, char** argv) {
   state_writer.flush();
   board.set_ready(true);
   log.emit("ready", {{"bridges", config.guard_bridges},
-                     {"sessions_running", sessions.counts().running},
+                     {"active_instances", sessions.counts().running},
                      {"realtime_priority", priority}});
   sd_notify(0, "READY=1\nSTATUS=guarding");
   int rc = loop.run();

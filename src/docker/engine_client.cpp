@@ -55,6 +55,15 @@ Result<std::vector<std::string>> EngineClient::running_containers() const {
   return ids;
 }
 
+Result<size_t> EngineClient::container_count() const {
+  auto r = unix_http(socket_, "GET", "/containers/json?all=1", "", timeout_s_);
+  if (!r) return r.error();
+  if (r->status != 200) return api_error("list containers", *r);
+  auto j = json::parse(r->body, nullptr, false);
+  if (!j.is_array()) return make_error("list containers: not a JSON array", EBADMSG);
+  return j.size();
+}
+
 Status EngineClient::stop_container(const std::string& id, int grace_s) const {
   auto r = unix_http(socket_, "POST", "/containers/" + id + "/stop?t=" + std::to_string(grace_s), "", grace_s + 30);
   if (!r) return r.error();

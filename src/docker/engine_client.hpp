@@ -23,6 +23,8 @@ class EngineClient {
   };
   // The running containers, with their names.
   Result<std::vector<Container>> containers() const;
+  // How many containers it has, in every state.
+  Result<size_t> container_count() const;
   // Ids of the running containers.
   Result<std::vector<std::string>> running_containers() const;
   // Stops one container, giving it `grace_s` seconds before Docker kills it.

@@ -9,6 +9,7 @@
 // the list never wait for a dockerd.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "base/file_writer.hpp"
+#include "session/container_limiter.hpp"
 #include "session/dockerd_supervisor.hpp"
 #include "session/session_spec.hpp"
 #include "session/session_state.hpp"
@@ -26,22 +28,53 @@
 
 namespace hydra::session {
 
+// What a create asks for (Hydra's CreateDockerInstanceRequest).
+struct CreateOptions {
+  std::string user_id;
+  int max_containers = 0;  // 0: no limit
+  bool use_host_docker = false;
+};
+
 // A session as the API shows it.
 struct SessionView {
   SessionKey key;
   std::string user_id;
-  int index = 0;
+  int index = 0;  // 0 for a host-docker session
   SessionState state = SessionState::kExited;
-  std::string reason;  // why it is unresponsive or exited ("" otherwise)
-  SessionNet net;
-  SessionPaths paths;
+  bool failed = false;  // exited without being asked to
+  std::string reason;   // why it is unresponsive or exited ("" otherwise)
+  SessionNet net;       // empty for a host-docker session
+  SessionPaths paths;   // socket: the main dockerd's for a host-docker session
   std::string desktop_container;  // "" when no desktop is bridged
   pid_t desktop_pid = 0;
-  // Filled for inspect() only:
+  int max_containers = 0;
+  bool host_docker = false;
+  int64_t created_unix = 0;
   std::optional<pid_t> pid;
   std::optional<int64_t> uptime_seconds;
+  // Containers in every state: the last count (probe), or a fresh one from
+  // inspect(); none before the first.
   std::optional<size_t> container_count;
   std::optional<int> exit_code;
+};
+
+struct StopResult {
+  bool was_running = false;
+  size_t containers_stopped = 0;
+};
+
+// What the manager works with besides its settings.
+struct SessionDeps {
+  FileWriter& writer;
+  telemetry::EventLog& log;
+  const telemetry::StatusBoard& board;
+  telemetry::Metrics& metrics;
+  // Enforces max_containers through hydrad's authorization plugin...
+  ContainerLimiter& limiter;
+  // ...whose socket this starts serving, if it does not yet; called before
+  // a limited session's dockerd starts or is adopted. An error refuses the
+  // create.
+  std::function<Status()> serve_limits;
 };
 
 struct SessionCounts {
@@ -50,9 +83,7 @@ struct SessionCounts {
 
 class SessionManager {
  public:
-  SessionManager(SessionSettings settings, std::string state_dir, std::string main_docker_socket,
-                 FileWriter& writer, telemetry::EventLog& log, const telemetry::StatusBoard& board,
-                 telemetry::Metrics& metrics);
+  SessionManager(SessionSettings settings, std::string state_dir, std::string main_docker_socket, SessionDeps deps);
   ~SessionManager();  // stops watching; running dockerds keep running, for adoption
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
@@ -63,23 +94,28 @@ class SessionManager {
   // entries are skipped and reported. Never fails the start.
   void recover();
 
-  // The session and true when started, false when it was already running.
-  // Errors carry errno codes the API maps: EINVAL 400, ENOENT 404,
-  // ENOSPC/EBUSY 409, else 500.
-  Result<std::pair<SessionView, bool>> create(const SessionKey& key, const std::string& user_id);
+  // The session and true when started, false when it was already running
+  // (a running session keeps the limit it was started with). Errors carry
+  // errno codes the API maps: EINVAL 400, EPERM 403, ENOENT 404,
+  // ENOSPC/EBUSY 409, ENOTSUP 503, else 500.
+  Result<std::pair<SessionView, bool>> create(const SessionKey& key, const CreateOptions& options);
   [[nodiscard]] std::vector<SessionView> list() const;
   // Asks the session's dockerd for its containers (at most api_timeout).
   Result<SessionView> inspect(const SessionKey& key);
   // Stops its containers through its Engine API, then dockerd; removes its
-  // bridge and veths; keeps the data root.
-  Status remove(const SessionKey& key);
-  // Deletes the data root of a session that is not running.
-  Status purge(const SessionKey& key);
+  // bridge and veths. The session stays, stopped, with its data (ENOENT for
+  // a session hydrad does not know).
+  Result<StopResult> remove(const SessionKey& key);
+  // Deletes the data root of a session that is not running, and forgets
+  // the session; the bytes it freed (0 when there was no data).
+  Result<uint64_t> purge(const SessionKey& key);
   Result<SessionView> bridge_desktop(const SessionKey& key, const std::string& container_id);
   Status unbridge_desktop(const SessionKey& key);
   [[nodiscard]] SessionCounts counts() const;
-  // Deletes every session (containers, dockerd, bridge); data is kept.
+  // Stops every session (containers, dockerd, bridge); data is kept.
   void stop_all();
+  [[nodiscard]] bool privileged_mode() const { return settings_.privileged_mode; }
+  [[nodiscard]] const std::string& main_socket() const { return main_socket_; }
 
  private:
   struct Session {
@@ -92,9 +128,14 @@ class SessionManager {
     bool index_held = false;
     bool removed = false;  // erased from the table: a waiting create looks again
     SessionState state = SessionState::kStarting;
+    bool failed = false;
     std::string reason;
     std::optional<int> exit_code;
     int64_t started_unix = 0;
+    int64_t created_unix = 0;
+    int max_containers = 0;
+    bool host_docker = false;
+    std::optional<size_t> container_count;
     std::string desktop_container;
     pid_t desktop_pid = 0;
     pid_t pid = 0;
@@ -118,6 +159,10 @@ class SessionManager {
   void on_probe(const SessionPtr& s);
   void release_network(const SessionKey& key, int index);
   Result<std::pair<SessionView, bool>> start(const SessionPtr& s);
+  Result<std::pair<SessionView, bool>> start_host(const SessionPtr& s);
+  void adopt(const SessionPtr& s);
+  void track_limit(const Session& s, pid_t pid);
+  void untrack_limit(const Session& s, pid_t pid);
   [[nodiscard]] int protected_restores() const;
 
   SessionSettings settings_;
@@ -126,6 +171,8 @@ class SessionManager {
   telemetry::EventLog& log_;
   const telemetry::StatusBoard& board_;
   telemetry::Metrics& metrics_;
+  ContainerLimiter& limiter_;
+  std::function<Status()> serve_limits_;
   mutable std::mutex mu_;
   std::map<SessionKey, SessionPtr> sessions_;
 };

@@ -55,8 +55,9 @@ nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s) {
   return j;
 }
 
-std::vector<std::string> dockerd_argv(const SessionNet& net, const SessionPaths& p, const SessionSettings& s) {
-  return {s.dockerd,
+std::vector<std::string> dockerd_argv(const SessionNet& net, const SessionPaths& p, const SessionSettings& s,
+                                      bool limited) {
+  std::vector<std::string> argv{s.dockerd,
           "--host=unix://" + p.socket,
           "--data-root=" + p.data_root,
           "--exec-root=" + p.exec_root,
@@ -66,6 +67,14 @@ std::vector<std::string> dockerd_argv(const SessionNet& net, const SessionPaths&
           "--ip=" + net.gateway,
           "--containerd-namespace=" + net.bridge,
           "--containerd-plugins-namespace=" + net.bridge + "-plugins"};
+  if (limited) argv.push_back("--authorization-plugin=" + s.authz_plugin);
+  return argv;
+}
+
+std::string authz_plugin_socket(const std::string& plugin_name) {
+  // dockerd looks for NAME.sock in /run/docker/plugins and in a folder NAME
+  // there; the folder keeps hydrad's socket apart from other plugins'.
+  return "/run/docker/plugins/" + plugin_name + "/" + plugin_name + ".sock";
 }
 
 }  // namespace hydra::session

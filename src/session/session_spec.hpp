@@ -2,6 +2,7 @@
 // gets: pure, so the layout and the argument vector are unit-tested.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ struct SessionNet {
   std::string address_pool;  // 10.112.0.0/20 + (N-1) * /20
   std::string desktop_veth;  // vethb-hN
 };
+// The desktop's leg into the session, as its own namespace names it.
+inline constexpr const char* kDesktopInterface = "eth1";
 SessionNet session_net(int n);
 
 struct SessionSettings {
@@ -50,10 +53,22 @@ struct SessionSettings {
   // How often a running session's dockerd is pinged, so the list shows an
   // unresponsive one without anyone asking it.
   int probe_interval_ms = 5000;
+  // How often the data roots are sized (in the background; the API serves
+  // the last figure).
+  int size_interval_ms = 60000;
   // On SIGTERM: false leaves session dockerds running, to be adopted by the
   // next hydrad; true stops them (and their containers) first.
   bool stop_on_exit = false;
+  // use_host_docker: a session that is the main dockerd itself (no dockerd
+  // of its own, no isolation). Refused unless enabled.
+  bool privileged_mode = false;
+  // The Docker authorization plugin hydrad serves for sessions with a
+  // max_containers limit: /run/docker/plugins/NAME/NAME.sock.
+  std::string authz_plugin = "hydra";
 };
+
+// Seconds for the Engine API calls that must answer quickly.
+inline long api_timeout_s(const SessionSettings& s) { return std::max(1, s.api_timeout_ms / 1000); }
 
 struct SessionPaths {
   std::string dir;          // run dir of this session (short: sockets live here)
@@ -67,6 +82,11 @@ struct SessionPaths {
 SessionPaths session_paths(const SessionSettings& s, const SessionKey& key, int index);
 
 nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s);
-std::vector<std::string> dockerd_argv(const SessionNet& net, const SessionPaths& paths, const SessionSettings& s);
+// `limited`: the session has a max_containers limit, so its dockerd asks
+// hydrad's authorization plugin before it creates a container.
+std::vector<std::string> dockerd_argv(const SessionNet& net, const SessionPaths& paths, const SessionSettings& s,
+                                      bool limited = false);
+// Where the authorization plugin's socket is, for dockerd to find it by name.
+std::string authz_plugin_socket(const std::string& plugin_name);
 
 }  // namespace hydra::session

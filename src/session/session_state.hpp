@@ -24,6 +24,19 @@ constexpr std::string_view session_state_name(SessionState s) {
   return "unknown";
 }
 
+// The status the Hydra client knows (running | stopped | starting | error).
+// `failed`: it exited without being asked to, or does not answer.
+constexpr std::string_view hydra_status(SessionState s, bool failed) {
+  switch (s) {
+    case SessionState::kStarting: return "starting";
+    case SessionState::kRunning: return "running";
+    case SessionState::kUnresponsive: return "error";
+    case SessionState::kStopping: return "stopped";
+    case SessionState::kExited: return failed ? "error" : "stopped";
+  }
+  return "error";
+}
+
 // A dockerd process is there (answering or not).
 constexpr bool session_alive(SessionState s) {
   return s == SessionState::kRunning || s == SessionState::kUnresponsive;

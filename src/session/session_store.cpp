@@ -18,7 +18,9 @@ Result<SessionRecord> decode_record(const json& j) {
   if (auto st = json_fields::first_error(
           {read(j, "scope_type", r.key.scope_type, true), read(j, "scope_id", r.key.scope_id, true),
            read(j, "user_id", r.user_id), read(j, "index", r.index), read(j, "index_held", r.index_held),
-           read(j, "started_unix", r.started_unix), read(j, "desktop_container", r.desktop_container),
+           read(j, "started_unix", r.started_unix), read(j, "created_unix", r.created_unix),
+           read(j, "max_containers", r.max_containers), read(j, "host_docker", r.host_docker),
+           read(j, "desktop_container", r.desktop_container),
            read(j, "desktop_pid", r.desktop_pid)});
       !st)
     return st.error();
@@ -26,6 +28,8 @@ Result<SessionRecord> decode_record(const json& j) {
   if (r.index_held && (r.index < kMinIndex || r.index > kMaxIndex))
     return make_error("index " + std::to_string(r.index) + " is out of range");
   if (r.desktop_pid < 0) return make_error("desktop_pid is negative");
+  if (r.max_containers < 0) return make_error("max_containers is negative");
+  if (r.host_docker && r.index_held) return make_error("a host-docker session holds no index");
   return r;
 }
 
@@ -60,6 +64,8 @@ std::string encode_session_records(const std::vector<SessionRecord>& records) {
   for (const auto& r : records)
     arr.push_back({{"scope_type", r.key.scope_type}, {"scope_id", r.key.scope_id}, {"user_id", r.user_id},
                    {"index", r.index}, {"index_held", r.index_held}, {"started_unix", r.started_unix},
+                   {"created_unix", r.created_unix}, {"max_containers", r.max_containers},
+                   {"host_docker", r.host_docker},
                    {"desktop_container", r.desktop_container}, {"desktop_pid", r.desktop_pid}});
   return arr.dump(2) + "\n";
 }

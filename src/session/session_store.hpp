@@ -24,6 +24,9 @@ struct SessionRecord {
   int index = 0;
   bool index_held = false;  // its hydraN (and dockerd) may still exist
   int64_t started_unix = 0;
+  int64_t created_unix = 0;  // first create; kept until the data is purged
+  int max_containers = 0;    // 0: no limit
+  bool host_docker = false;  // the main dockerd itself (privileged mode)
   std::string desktop_container;
   pid_t desktop_pid = 0;
   friend bool operator==(const SessionRecord&, const SessionRecord&) = default;

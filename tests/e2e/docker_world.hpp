@@ -135,8 +135,8 @@ class DockerWorld {
       // Sessions first (their containers, dockerd, bridge), then hydrad.
       auto [status, body] = api("GET", "/api/v1/docker-instances");
       auto list = nlohmann::json::parse(body, nullptr, false);
-      if (list.is_array())
-        for (const auto& s : list)
+      if (list.is_object() && list["instances"].is_array())
+        for (const auto& s : list["instances"])
           (void)api("DELETE", "/api/v1/docker-instances/" + s["scope_type"].get<std::string>() + "/" +
                             s["scope_id"].get<std::string>());
       hydrad->stop(SIGTERM);

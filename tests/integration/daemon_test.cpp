@@ -193,7 +193,7 @@ TEST(Daemon, ControlSocketGroupAndWhoAsked) {
   for (const auto& e : hydrad.events()) {
     if (e["event"] != "api_request") continue;
     EXPECT_EQ(e["method"], "DELETE");
-    EXPECT_EQ(e["status"], 404);
+    EXPECT_EQ(e["status"], 200) << "stopping what does not run succeeds (Hydra's client takes only 200)";
     EXPECT_EQ(e["peer_uid"], 0);
     EXPECT_GT(e["peer_pid"].get<long>(), 0);
   }

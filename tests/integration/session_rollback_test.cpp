@@ -14,11 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 std::pair<int, std::string> api(const HydradProcess& h, const std::string& method, const std::string& path,
                                 const std::string& body = "") {
   std::string data = body.empty() ? "" : " -H 'Content-Type: application/json' -d '" + body + "'";
@@ -46,7 +41,13 @@ void rollback_case(const std::string& fake_dockerd_body, const std::string& expe
     EXPECT_EQ(status, 500) << body;
     EXPECT_NE(body.find(expect_in_error), std::string::npos) << body;
     EXPECT_NE(world.sbx.ip("link show hydra1"), 0) << "bridge rolled back";
-    EXPECT_EQ(trim(api(hydrad, "GET", "/api/v1/docker-instances").second), "[]");
+    // Listed with status "error" and why (as Hydra's client reads it); no index held.
+    auto list = json::parse(api(hydrad, "GET", "/api/v1/docker-instances").second, nullptr, false);
+    ASSERT_TRUE(list.is_object() && list["instances"].is_array() && list["instances"].size() == 1) << list.dump();
+    const auto& s1 = list["instances"][0];
+    EXPECT_EQ(s1["status"], "error");
+    EXPECT_NE(s1.value("error", "").find(expect_in_error), std::string::npos) << s1.dump();
+    EXPECT_FALSE(s1.contains("pid") && !s1["pid"].is_null());
   }
   EXPECT_EQ(hydrad.count("session_start_failed"), 2u);
   if (!leftover_pattern.empty()) {

@@ -78,16 +78,44 @@ TEST(SessionSpec, DesktopRulesAreExactlyTheDesktopsTraffic) {
                       "10.200.7.254 counter accept comment \"hydra desktop hydra7\"");
 }
 
-TEST(RequestBody, StrictDecoding) {
+// Read as Go's encoding/json reads a struct (Hydra's client is in Go):
+// unknown fields ignored, keys matched in any case, null = unset; a known
+// field of the wrong type and bad JSON are errors.
+TEST(RequestBody, ReadLikeGo) {
   auto ok = api::decode_create_request(R"({"scope_type":"session","scope_id":"s1"})");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->scope_id, "s1");
   EXPECT_EQ(ok->user_id, "");
-  for (const char* bad : {"", "[]", "{", R"({"scope_type":"session"})", R"({"scope_type":1,"scope_id":"s"})",
-                          R"({"scope_type":"session","scope_id":"s","extra":"x"})"}) {
+  EXPECT_EQ(ok->max_containers, 0);
+  EXPECT_FALSE(ok->use_host_docker);
+  // What the Go client sends: every field, zero values included.
+  auto go = api::decode_create_request(
+      R"({"scope_type":"spectask","scope_id":"t1","user_id":"","max_containers":0,"use_host_docker":false})");
+  ASSERT_TRUE(go) << go.error().text();
+  auto full = api::decode_create_request(
+      R"({"Scope_Type":"session","SCOPE_ID":"s2","user_id":null,"max_containers":5,"use_host_docker":true,"extra":{"x":1}})");
+  ASSERT_TRUE(full) << full.error().text();
+  EXPECT_EQ(full->scope_type, "session");
+  EXPECT_EQ(full->scope_id, "s2");
+  EXPECT_EQ(full->max_containers, 5);
+  EXPECT_TRUE(full->use_host_docker);
+  struct Bad {
+    const char* body;
+    const char* names;  // what the error must name ("" : any)
+  };
+  for (const auto& [bad, names] : std::vector<Bad>{{"", "JSON"},
+                                                   {"[]", "object"},
+                                                   {"{", "JSON"},
+                                                   {R"({"scope_type":"session"})", "scope_id"},
+                                                   {R"({"scope_type":1,"scope_id":"s"})", "scope_type"},
+                                                   {R"({"scope_type":"session","scope_id":"s","max_containers":"2"})", "max_containers"},
+                                                   {R"({"scope_type":"session","scope_id":"s","max_containers":2.5})", "max_containers"},
+                                                   {R"({"scope_type":"session","scope_id":"s","max_containers":-1})", "max_containers"},
+                                                   {R"({"scope_type":"session","scope_id":"s","use_host_docker":"yes"})", "use_host_docker"}}) {
     auto r = api::decode_create_request(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, EINVAL);
+    EXPECT_NE(r.error().message.find(names), std::string::npos) << r.error().message;
   }
 }
 

@@ -10,8 +10,9 @@ using namespace hydra;
 
 TEST(SessionRecords, RoundTrip) {
   std::vector<session::SessionRecord> records = {
-      {{"session", "s1"}, "u1", 1, true, 1764400000, "desk", 4242},
-      {{"spectask", "t-9"}, "", 2, false, 0, "", 0},
+      {{"session", "s1"}, "u1", 1, true, 1764400000, 1764300000, 2, false, "desk", 4242},
+      {{"spectask", "t-9"}, "", 2, false, 0, 0, 0, false, "", 0},
+      {{"exploratory", "h"}, "u2", 0, false, 1764400001, 1764400001, 0, true, "", 0},
   };
   auto back = session::decode_session_records(session::encode_session_records(records));
   ASSERT_TRUE(back) << back.error().text();
@@ -108,30 +109,42 @@ TEST(Schema, BridgeRoundTripAndTypedErrors) {
   EXPECT_FALSE(api::decode_bridges(nlohmann::json::object()));
 }
 
-TEST(Schema, InstanceRoundTripKeepsDetailAndError) {
+TEST(Schema, InstanceRoundTripAndOmittedFields) {
   api::DockerInstance d;
   d.scope_type = "session";
   d.scope_id = "s1";
-  d.status = "unresponsive";
+  d.status = "error";
+  d.state = "unresponsive";
   d.error = "GET /_ping: Timeout was reached";
-  d.detail = true;
+  d.bridge_name = "hydra1";
   d.pid = 42;
-  d.desktop = api::DesktopLink{"desk", 7, "10.200.1.254", "vethb-h1"};
+  d.container_count = 3;
+  d.created_at = "2026-11-29T10:00:00Z";
+  d.desktop = api::DesktopLink{"desk", 7, "10.200.1.254", "vethb-h1", "eth1"};
   auto j = api::to_json(d);
-  EXPECT_TRUE(j["container_count"].is_null());
+  EXPECT_EQ(j["container_count"], 3);
+  EXPECT_TRUE(j["data_size_at"].is_null());
   auto back = api::decode_instance(j);
   ASSERT_TRUE(back) << back.error().text();
-  EXPECT_EQ(back->status, "unresponsive");
+  EXPECT_EQ(back->status, "error");
+  EXPECT_EQ(back->state, "unresponsive");
   EXPECT_EQ(back->error, d.error);
-  EXPECT_TRUE(back->detail);
   EXPECT_EQ(back->pid, 42);
+  EXPECT_EQ(back->created_at, d.created_at);
   ASSERT_TRUE(back->desktop);
-  EXPECT_EQ(back->desktop->veth, "vethb-h1");
-  d.detail = false;
-  d.error.reset();
+  EXPECT_EQ(back->desktop->interface, "eth1");
+  // Hydra's omitempty fields: absent when empty.
+  d.error.clear();
+  d.bridge_name.clear();
   auto brief = api::to_json(d);
-  EXPECT_FALSE(brief.contains("pid"));
-  EXPECT_FALSE(brief.contains("error"));
+  for (const char* k : {"error", "bridge_name", "subnet", "gateway"}) EXPECT_FALSE(brief.contains(k)) << k;
+  auto list = api::to_json(std::vector<api::DockerInstance>{d, d});
+  ASSERT_TRUE(list["instances"].is_array());
+  EXPECT_EQ(list["instances"].size(), 2u);
+  auto decoded = api::decode_instances(list);
+  ASSERT_TRUE(decoded) << decoded.error().text();
+  EXPECT_EQ(decoded->size(), 2u);
+  EXPECT_FALSE(api::decode_instances(nlohmann::json::array())) << "the bare array of before is not the list";
 }
 
 #include "net/bridge_snapshot.hpp"

@@ -1,0 +1,152 @@
+// The docker-instance bodies: what Hydra's client reads, field for field
+// (names and JSON types), and hydra's additions after them.
+#include "api/schema.hpp"
+#include "api/schema_detail.hpp"
+#include "base/json_fields.hpp"
+
+namespace hydra::api {
+
+using detail::bad;
+using detail::opt;
+using json_fields::first_error;
+using json_fields::read;
+
+json to_json(const DockerInstance& d) {
+  json j{{"scope_type", d.scope_type},
+         {"scope_id", d.scope_id},
+         {"user_id", d.user_id},
+         {"docker_socket", d.docker_socket},
+         {"docker_host", d.docker_host},
+         {"data_root", d.data_root},
+         {"status", d.status},
+         {"container_count", d.container_count},
+         {"uptime_seconds", d.uptime_seconds},
+         {"data_size_bytes", d.data_size_bytes},
+         {"created_at", d.created_at},
+         {"state", d.state},
+         {"index", d.index},
+         {"max_containers", d.max_containers},
+         {"host_docker", d.host_docker},
+         {"data_size_at", opt(d.data_size_at)},
+         {"pid", opt(d.pid)}};
+  // omitempty in Hydra's types:
+  if (!d.error.empty()) j["error"] = d.error;
+  if (!d.bridge_name.empty()) j["bridge_name"] = d.bridge_name;
+  if (!d.subnet.empty()) j["subnet"] = d.subnet;
+  if (!d.gateway.empty()) j["gateway"] = d.gateway;
+  if (!d.address_pool.empty()) j["address_pool"] = d.address_pool;
+  if (d.exit_code) j["exit_code"] = *d.exit_code;
+  if (d.desktop)
+    j["desktop"] = {{"container_id", d.desktop->container_id}, {"pid", d.desktop->pid}, {"ip", d.desktop->ip},
+                    {"veth", d.desktop->veth}, {"interface", d.desktop->interface}};
+  return j;
+}
+
+json to_json(const std::vector<DockerInstance>& list) {
+  json arr = json::array();
+  for (const auto& d : list) arr.push_back(to_json(d));
+  return json{{"instances", std::move(arr)}};
+}
+
+Result<DockerInstance> decode_instance(const json& j) {
+  if (!j.is_object()) return make_error("docker instance: not a JSON object", EINVAL);
+  DockerInstance d;
+  if (auto st = first_error(
+          {read(j, "scope_type", d.scope_type, true), read(j, "scope_id", d.scope_id, true),
+           read(j, "user_id", d.user_id), read(j, "docker_socket", d.docker_socket),
+           read(j, "docker_host", d.docker_host), read(j, "data_root", d.data_root), read(j, "status", d.status, true),
+           read(j, "error", d.error), read(j, "bridge_name", d.bridge_name), read(j, "subnet", d.subnet),
+           read(j, "gateway", d.gateway), read(j, "container_count", d.container_count),
+           read(j, "uptime_seconds", d.uptime_seconds), read(j, "data_size_bytes", d.data_size_bytes),
+           read(j, "created_at", d.created_at), read(j, "state", d.state), read(j, "address_pool", d.address_pool),
+           read(j, "index", d.index), read(j, "max_containers", d.max_containers), read(j, "host_docker", d.host_docker),
+           read(j, "data_size_at", d.data_size_at), read(j, "pid", d.pid), read(j, "exit_code", d.exit_code)});
+      !st)
+    return bad("docker instance", st.error());
+  if (auto it = j.find("desktop"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) return make_error("docker instance: field \"desktop\" must be an object", EINVAL);
+    DesktopLink l;
+    if (auto st = first_error({read(*it, "container_id", l.container_id), read(*it, "pid", l.pid),
+                               read(*it, "ip", l.ip), read(*it, "veth", l.veth), read(*it, "interface", l.interface)});
+        !st)
+      return bad("docker instance desktop", st.error());
+    d.desktop = l;
+  }
+  return d;
+}
+
+Result<std::vector<DockerInstance>> decode_instances(const json& j) {
+  if (!j.is_object() || !j.contains("instances"))
+    return make_error("docker instances: not an object with \"instances\"", EINVAL);
+  return detail::decode_array<DockerInstance>(j["instances"], &decode_instance, "instances");
+}
+
+json to_json(const StopResponse& r) {
+  return {{"scope_type", r.scope_type},
+          {"scope_id", r.scope_id},
+          {"status", r.status},
+          {"containers_stopped", r.containers_stopped},
+          {"data_preserved", r.data_preserved},
+          {"was_running", r.was_running}};
+}
+
+Result<StopResponse> decode_stop_response(const json& j) {
+  if (!j.is_object()) return make_error("stop: not a JSON object", EINVAL);
+  StopResponse r;
+  if (auto st = first_error({read(j, "scope_type", r.scope_type, true), read(j, "scope_id", r.scope_id, true),
+                             read(j, "status", r.status, true), read(j, "containers_stopped", r.containers_stopped),
+                             read(j, "data_preserved", r.data_preserved), read(j, "was_running", r.was_running)});
+      !st)
+    return bad("stop", st.error());
+  return r;
+}
+
+json to_json(const PurgeResponse& r) {
+  return {{"scope_type", r.scope_type},
+          {"scope_id", r.scope_id},
+          {"status", r.status},
+          {"data_deleted_bytes", r.data_deleted_bytes}};
+}
+
+Result<PurgeResponse> decode_purge_response(const json& j) {
+  if (!j.is_object()) return make_error("purge: not a JSON object", EINVAL);
+  PurgeResponse r;
+  if (auto st = first_error({read(j, "scope_type", r.scope_type, true), read(j, "scope_id", r.scope_id, true),
+                             read(j, "status", r.status, true), read(j, "data_deleted_bytes", r.data_deleted_bytes)});
+      !st)
+    return bad("purge", st.error());
+  return r;
+}
+
+json to_json(const PrivilegedModeStatus& p) {
+  json j{{"enabled", p.enabled}, {"description", p.description}};
+  if (!p.host_docker_socket.empty()) j["host_docker_socket"] = p.host_docker_socket;
+  return j;
+}
+
+json to_json(const BridgeDesktopResponse& r) {
+  return {{"desktop_ip", r.desktop_ip},
+          {"gateway", r.gateway},
+          {"subnet", r.subnet},
+          {"interface", r.interface},
+          {"scope_type", r.scope_type},
+          {"scope_id", r.scope_id},
+          {"desktop_container_id", r.desktop_container_id},
+          {"veth", r.veth},
+          {"bridge_name", r.bridge_name}};
+}
+
+Result<BridgeDesktopResponse> decode_bridge_desktop_response(const json& j) {
+  if (!j.is_object()) return make_error("bridge-desktop: not a JSON object", EINVAL);
+  BridgeDesktopResponse r;
+  if (auto st = first_error({read(j, "desktop_ip", r.desktop_ip, true), read(j, "gateway", r.gateway),
+                             read(j, "subnet", r.subnet), read(j, "interface", r.interface),
+                             read(j, "scope_type", r.scope_type), read(j, "scope_id", r.scope_id),
+                             read(j, "desktop_container_id", r.desktop_container_id), read(j, "veth", r.veth),
+                             read(j, "bridge_name", r.bridge_name)});
+      !st)
+    return bad("bridge-desktop", st.error());
+  return r;
+}
+
+}  // namespace hydra::api

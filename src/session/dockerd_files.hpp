@@ -1,0 +1,26 @@
+// The files a session dockerd leaves in its run dir, as hydrad reads them:
+// pidfiles (to adopt or clean), the log (to say why a start failed).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "base/result.hpp"
+
+namespace hydra::session {
+
+Status make_dirs(const std::string& dir, mode_t mode);
+// The last three lines of a log file.
+std::string log_tail(const std::string& path);
+// 0 when absent or unreadable.
+pid_t read_pidfile(const std::string& path);
+// True while `pid` runs (a zombie does not: its parent just has not reaped it).
+bool process_alive(pid_t pid);
+// dockerd refuses to start while its pidfile names a live process, and
+// waits for "its" containerd while containerd's pidfile does. Pidfiles left
+// by a crash (the process gone, or a zombie nobody reaped) are removed; a
+// live process is a conflict (EBUSY).
+Status clear_stale_pidfile(const std::string& path);
+
+}  // namespace hydra::session
