@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The two commands the README opens with, and their helpers.
 #   make demo  — hydra's main job on an embedded default, in throwaway namespaces
 #   make test  — the whole test suite (unit, integration as root)

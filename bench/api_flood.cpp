@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A flood of API clients against hydrad's control socket, and the restore
 // latency of docker0 deletions during it: 1000 clients connect at once and
 // keep asking GET /api/v1/bridges; the guard runs on its own thread and must

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Worlds for the benchmarks: namespaces made with ip(8) (fixture code), links
 // made through hydra's own netlink encoders so 1000 ports take milliseconds.
 #pragma once

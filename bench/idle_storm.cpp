@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hydrad's cost when nothing happens, and its restore under an event storm.
 //  - idle: hydrad guarding a bridge with 100 ports for N seconds: CPU time,
 //    wakeups per second (context switches of all its threads), peak RSS;

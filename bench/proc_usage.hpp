@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CPU time, context switches (wakeups) and peak RSS of a process, from /proc.
 #pragma once
 

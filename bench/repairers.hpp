@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The two repairs hydrad is measured against, each started by its own
 // monitor thread the moment it reads docker0's RTM_DELLINK:
 //  - NaiveRepair: the original design — one ip(8) process per step: create,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Restore latency seen from outside, for three repairs of the same deletion:
 // hydrad; the kernel floor (hydrad's batch, prebuilt, sent by a bare thread);
 // the naive repair (one ip(8) per step). A bridge with N ports is deleted

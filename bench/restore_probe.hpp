@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One docker0 deletion, watched by an independent listener: the time from
 // the bridge's RTM_DELLINK to the notification that completes its restore
 // (docker0 up, 10.213.0.1/24 back, all N "vb*" ports attached), in us; -1

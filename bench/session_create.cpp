@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Session create latency: hydrad's POST /api/v1/docker-instances against
 // starting the same dockerd by hand (same arguments, same daemon.json) and
 // waiting for its /_ping. Median of 10 each, in a throwaway namespace.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An independent rtnetlink listener for benchmarks. It runs in its own
 // thread, always blocked in poll(), and stamps each datagram as it is read.
 // Netlink carries no kernel timestamp (SO_TIMESTAMPNS yields no cmsg on a

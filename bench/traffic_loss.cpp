@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Traffic across a deletion of docker0.
 //  1. UDP at 1 kHz from three container namespaces to an echo server on the
 //     gateway; one deletion; packets lost and the longest gap, for hydrad and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The traffic benchmarks' world: a sandbox with docker0 (fixed MAC,
 // 10.213.0.1/24) and three container namespaces on it, the sandbox's eth0 to
 // an "upstream" namespace (192.0.2.1), forwarding and masquerading in the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: any bytes as a request body (POST /api/v1/docker-instances,
 // /api/v1/bridge-desktop, the authorization plugin's AuthZReq/AuthZRes) and
 // as a reply hydractl decodes (health, bridges, docker instances, stop,

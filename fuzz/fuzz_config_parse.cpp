@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: any text as hydrad's TOML config. An error or a config that
 // validates; the config passed in is unchanged on error.
 #include <cstdint>

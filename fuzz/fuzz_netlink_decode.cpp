@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: any bytes as an rtnetlink notification. Decoding must give a
 // value or an error, never a crash or an out-of-bounds read.
 #include <linux/netlink.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: a link table and a snapshot drawn from the input bytes. The
 // planner may decide anything except to attach a forbidden device, a device
 // with a master or an address, or one not in the record.

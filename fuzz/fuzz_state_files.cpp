@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: any bytes as a file hydrad reads at start — sessions.json and
 // a bridge snapshot. Never a crash or an exception: bad input is an error
 // or skipped entries, and what decodes re-encodes to the same records.

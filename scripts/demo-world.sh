@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Builds and removes the demo's throwaway world (sourced by scripts/demo).
 # Namespaces: sandbox (docker0, hydra1, eth0), three containers on docker0
 # (buildkit, builder, desktop; the desktop also on hydra1) and "host", the far

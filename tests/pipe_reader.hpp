@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reads what a pipe holds now, without blocking (the fd must be O_NONBLOCK):
 // for tests that play a log reader that stops, then comes back.
 #pragma once

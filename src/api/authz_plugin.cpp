@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "api/authz_plugin.hpp"
 
 #include <nlohmann/json.hpp>

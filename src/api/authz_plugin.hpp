@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Docker's authorization-plugin protocol, served on a socket of hydrad's
 // own to the session dockerds started with a max_containers limit
 // (--authorization-plugin). Every request such a dockerd serves is asked

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The control socket: a unix stream socket, listening, with the mode asked
 // for. A stale socket file (nobody answers) is replaced; a live one (another
 // hydrad) is an error, never stolen.

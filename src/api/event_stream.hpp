@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fans hydrad's events out to the clients of GET /api/v1/events. Each
 // client gets its own bounded queue; a client that falls too far behind is
 // cut off (its stream ends) rather than slowing anything down.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "api/http_server.hpp"
 
 #include <microhttpd.h>

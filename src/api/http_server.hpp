@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small HTTP/1.1 server on the control socket (libmicrohttpd, its own
 // thread). Requests are read whole (bodies capped), handed to one handler,
 // and answered; the handler must be thread-safe.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The docker-instance bodies: what Hydra's client reads, field for field
 // (names and JSON types), and hydra's additions after them.
 #include "api/schema.hpp"

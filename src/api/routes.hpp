@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The REST API's routes: path and method → answer.
 #pragma once
 

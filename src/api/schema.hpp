@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hydrad's API on the wire: every body it sends or reads, as types, with one
 // to_json and one decoder each, shared by hydrad (which sends them) and
 // hydractl (which reads them). Decoders never throw: a field of the wrong

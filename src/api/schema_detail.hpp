@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the schema's encoders and decoders (not part of the API).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "api/session_routes.hpp"
 
 #include "base/clock.hpp"

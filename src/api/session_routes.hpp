@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Handlers of the session endpoints (Hydra-compatible paths).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A fixed-size multi-producer queue that never blocks a producer: try_push
 // either takes the item or says the queue is full. The guard thread hands its
 // events to the writer thread through it, so a stalled reader of hydrad's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Monotonic microseconds, the unit every timing in hydra is reported in,
 // and the wall-clock time as events and file names show it.
 #pragma once

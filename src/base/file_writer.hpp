@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writes state files on a thread of its own, so that no caller — the guard
 // thread least of all — waits for the disk (every write fsyncs, and a busy
 // disk can take seconds). Only the latest text of each file is kept

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The outermost frame of hydrad and hydractl. Errors are values throughout;
 // an exception reaching here is a bug (or out of memory) and ends the program
 // with its message and EX_SOFTWARE rather than a bare abort.

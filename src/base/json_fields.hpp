@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Typed reads of JSON object fields that never throw: every file hydrad
 // reads and every body it decodes goes through these, so a value of the
 // wrong type is an error naming the field, never an exception.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Errors as values. Result<T> holds either a T or an Error; no exceptions cross
 // the event loop. Error carries an errno (0 when none applies) and context text
 // that already names what was being done ("set master of veth1a: ...").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Files hydrad keeps its state in: written whole by atomic rename, read
 // whole, and moved aside (never deleted, never trusted) when they do not
 // decode — so an operator can look at what was wrong.

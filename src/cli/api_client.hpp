@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Talks to hydrad over its unix control socket.
 #pragma once
 

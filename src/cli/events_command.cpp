@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "cli/events_command.hpp"
 
 #include <nlohmann/json.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `hydractl events`: hydrad's events as they happen, like `docker events`.
 #pragma once
 

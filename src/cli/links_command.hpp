@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `hydractl links`: the links of the current namespace in one view — what
 // `ip -br link`, `ip -br addr` and `bridge link` show together.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hydractl: the command-line client of hydrad, plus local read-only views.
 #include <CLI/CLI.hpp>
 
@@ -14,6 +15,7 @@ namespace {
 
 int run(int argc, char** argv) {
   CLI::App app{"hydractl — inspect and drive hydrad, the guard of docker0 and its session bridges"};
+  app.set_version_flag("--version", "hydractl " HYDRA_VERSION);
   app.require_subcommand(1);
   std::string socket_path = "/run/hydra/hydra.sock";
   app.add_option("--socket", socket_path, "hydrad's control socket")->capture_default_str();

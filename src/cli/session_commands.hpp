@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `hydractl session ...` and `hydractl bridge-desktop`.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `hydractl status`: the protected bridges as hydrad sees them.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Column-aligned text tables for the CLI, like `docker ps`.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `hydractl topology`: the sandbox's network drawn as a person would sketch
 // it — each bridge with its ports named by the container behind them, which
 // bridges hydrad guards, each session's bridge, dockerd and desktop link.

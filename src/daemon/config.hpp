@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hydrad's settings: built-in defaults, then the TOML config file, then the
 // command line, each overriding the one before.
 #pragma once

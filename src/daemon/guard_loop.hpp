@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The daemon's event loop (sd-event): the netlink monitor, the guard's
 // timers and the termination signals. Everything the guard does happens on
 // this one thread.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "daemon/guard_priority.hpp"
 
 #include <sched.h>

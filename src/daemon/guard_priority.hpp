@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The guard thread's scheduling: a restore must not wait for a CPU behind
 // API connections, session starts or anyone else's work on the machine.
 #pragma once

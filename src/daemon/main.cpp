@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hydrad: guards docker0 (and any protected bridge) in the network namespace
 // it runs in, and serves its state on a unix socket.
 #include <malloc.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "docker/dockerd_process.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One dockerd child process (or one adopted after a hydrad restart): spawned
 // with an explicit argument vector, watched through a pidfd, ready when its
 // socket appears and answers /_ping, stopped with SIGTERM then SIGKILL.

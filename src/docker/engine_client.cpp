@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "docker/engine_client.hpp"
 
 #include <nlohmann/json.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The few Docker Engine API calls hydra needs, on one daemon's socket.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "docker/unix_http.hpp"
 
 #include <curl/curl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HTTP/1.1 over a unix socket (libcurl): the Engine API of a dockerd, and
 // hydrad's own API for hydractl.
 #pragma once

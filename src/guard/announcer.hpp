@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tells the neighbours a restored bridge is back: a gratuitous ARP per IPv4
 // address and an unsolicited neighbour advertisement per IPv6 address, sent
 // on the bridge. Its MAC is unchanged, so caches stay right; the announcement

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "guard/bridge_extras_io.hpp"
 
 #include <sys/socket.h>

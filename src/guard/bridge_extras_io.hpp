@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reads a bridge's extras (routes, static neighbours and FDB entries,
 // sysctls) from the kernel: full dumps, then net::select_extras.
 #pragma once

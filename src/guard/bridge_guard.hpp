@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The guard: keeps a live snapshot of every protected bridge from monitor
 // events, and puts a bridge back when it is deleted, set down or loses an
 // address. Single-threaded: driven by the daemon's event loop through

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How the guard keeps a bridge's extras current: additions are recorded as
 // their notifications arrive; a removal only marks the record stale, and the
 // extras are re-read once things settle — a bridge being deleted flushes its

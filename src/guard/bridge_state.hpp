@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The states of a protected bridge, with the names the API and the events use.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The per-interface sysctls of a bridge (net/bridge_extras.hpp lists them),
 // read from and written to /proc/sys of the namespace hydrad runs in.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "guard/restore_batch.hpp"
 
 #include "netlink/addr_requests.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A restore plan as one batch of netlink requests, with a note per request of
 // which part of the plan it carries, so each ack can be attributed.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Carries out one restore: plan, one batch, announcements, read-back.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Snapshots on disk: one JSON file per protected bridge in the state
 // directory, replaced by atomic rename so a crash never leaves half a file.
 #pragma once

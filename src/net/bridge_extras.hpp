@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What dies with a bridge besides its addresses and ports: routes through it,
 // its per-interface sysctls, static neighbour entries and static FDB entries.
 // Which of them belong to a bridge's record is decided here, without I/O.

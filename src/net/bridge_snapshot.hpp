@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What hydra remembers of a protected bridge: enough to put it back exactly.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The live view of one namespace's links and addresses, fed by a dump and
 // kept current by monitor events. Pure data: no I/O.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "net/link_view.hpp"
 
 #include "base/json_fields.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON form of links and addresses, with stable field names shared by
 // `hydractl links --json`, snapshots and the API.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "net/port_policy.hpp"
 
 #include <sys/socket.h>

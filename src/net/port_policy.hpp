@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The never-harm rules: which devices may be attached to a protected bridge.
 // Pure, so every rule is unit-tested; the restore planner asks it about each
 // recorded port, and nothing that is not recorded is ever considered.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The restore planner: snapshot + current link table → what must be done.
 // Pure: no I/O, so every decision is unit-tested without root.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Acknowledgements of a batch, matched to their requests by sequence number.
 // Pure: it only parses bytes, so it is unit-tested on synthesized acks.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "netlink/attr_tables.hpp"
 
 #include <linux/if_link.h>

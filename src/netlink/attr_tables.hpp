@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Declarative tables of the bridge option (IFLA_BR_*) and bridge port
 // (IFLA_BRPORT_*) attributes hydra reads, records and writes back. Decoding,
 // encoding, JSON and comparison all walk these tables, so adding an attribute

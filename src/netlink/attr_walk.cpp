@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "netlink/attr_walk.hpp"
 
 namespace hydra::netlink {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Strict iteration over netlink attributes. Unlike a lenient walk that stops
 // at the first bad attribute, this reports truncation and bad lengths as
 // errors, so a malformed message can never be half-decoded silently.

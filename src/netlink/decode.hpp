@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Typed decoding of RTM_NEWLINK/RTM_DELLINK and RTM_NEWADDR/RTM_DELADDR.
 // Malformed input gives an Error; unknown attributes are skipped, as the
 // kernel adds new ones with every release.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Full dumps of links and addresses, redone when the kernel marks a dump
 // interrupted (the table changed while it was being read).
 #pragma once

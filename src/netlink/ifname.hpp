@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Interface-name validation, done before a name reaches the kernel so a bad
 // name is reported as such instead of as a puzzling EINVAL.
 #pragma once

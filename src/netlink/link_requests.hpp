@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Encoders for the link changes hydra makes. Each returns a Request ready for
 // RtnlSocket::execute; names are validated here, before the kernel sees them.
 #pragma once

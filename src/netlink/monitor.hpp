@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The rtnetlink monitor: link, address, route, neighbour and netconf
 // notifications, decoded. An overrun
 // of its receive buffer (ENOBUFS) means events were lost; it is delivered as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Running code in another network namespace on the calling thread. The switch
 // is RAII: the destructor always returns the thread to the namespace it came
 // from (and aborts if it cannot, since a thread stranded in the wrong

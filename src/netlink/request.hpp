@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One rtnetlink request under construction. A Request owns its bytes; the
 // socket stamps sequence and port id when it sends it, so a Request can be
 // built anywhere (including in pure code and tests) and compared byte for byte.

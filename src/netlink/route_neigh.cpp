@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "netlink/route_neigh.hpp"
 
 #include <linux/neighbour.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Routes and neighbour entries (IP neighbours and bridge FDB entries): the
 // decoded form, strict decoders, the requests that re-add them, and dumps.
 // Only what hydra records about a bridge is kept; the rest is skipped.

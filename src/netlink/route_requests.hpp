@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Encoder for the one kind of route hydra adds: an IPv4 route via a gateway.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The request socket: all rtnetlink request/ack and dump I/O goes through
 // here. Requests are packed many to a sendmsg, and every request gets exactly
 // one ack matched by sequence number — the kernel does not stop a batch at the

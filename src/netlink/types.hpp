@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoded rtnetlink objects: what a link or an address *is*, independent of
 // how it was read. Plain values, cheap to copy, compared field by field.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // max_containers as Docker's authorization plugin sees it: which requests
 // create a container, and the verdict for one. Pure, unit-tested.
 #pragma once

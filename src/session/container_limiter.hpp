@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Enforces max_containers for the session dockerds that ask hydrad's
 // authorization plugin. A dockerd is known by its pid (SO_PEERCRED of the
 // plugin connection). Creates of one session are decided one at a time:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How much disk the session data roots take. Sizing a data root of millions
 // of files takes a while, so it never happens on a request: a thread of its
 // own (lowest CPU and idle I/O priority) measures every folder of data_dir

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Docker isolates its networks from each other in the FORWARD chain, so the
 // desktop (on hydraN) could not reach a session's user networks (10.112/12).
 // Two rules in DOCKER-USER — the chain Docker keeps for its users and never

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The files a session dockerd leaves in its run dir, as hydrad reads them:
 // pidfiles (to adopt or clean), the log (to say why a start failed).
 #pragma once

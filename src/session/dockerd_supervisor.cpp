@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "session/dockerd_supervisor.hpp"
 
 #include <sys/eventfd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Watches one session dockerd from a thread of its own: reports its exit,
 // and pings it every probe interval so a dockerd that stops answering is
 // noticed without anyone asking. The process is only watched: destroying

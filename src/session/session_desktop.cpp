@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A desktop container of the main dockerd bridged into a session: its
 // second leg (eth1) on the session's bridge.
 #include "docker/engine_client.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The life of a running session after its start: its watcher's hooks (exit,
 // probe), adoption by the next hydrad, stop, purge.
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sessions: one dockerd per session on its own hydraN bridge. Called
 // from the API's connection threads.
 //

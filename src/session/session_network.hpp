@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The network pieces of a session, made through netlink: its hydraN bridge,
 // and the desktop's second leg (vethb-hN in the sandbox, eth1 in the desktop).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Everything about session N that follows from N alone, and the dockerd it
 // gets: pure, so the layout and the argument vector are unit-tested.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "session/session_store.hpp"
 
 #include <nlohmann/json.hpp>

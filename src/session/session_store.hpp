@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What hydrad remembers of its sessions across restarts (sessions.json), and
 // which session indexes are free. Decoding never throws: a bad entry is
 // skipped and named, a file that is not a JSON array of entries is moved

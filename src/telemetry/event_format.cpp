@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How an event is written: its timestamp, its text and JSON lines, its
 // journal fields.
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hydra's events: one line each — readable text on a terminal, one JSON
 // object per line with --log-format json, native fields in the journal.
 // Every event carries its time and name; the rest are fields. Subscribers

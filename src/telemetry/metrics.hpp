@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hydrad's Prometheus metrics (prometheus-cpp core: thread-safe counters,
 // gauges and histograms; the API serialises them as text). Their locks are
 // prometheus-cpp's own, held only while a value is updated or copied.

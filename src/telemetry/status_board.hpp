@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The guard's state as the API serves it. The guard (event-loop thread)
 // publishes; HTTP threads read. Each bridge's status is an immutable record
 // behind a shared pointer: the mutex is held only to swap or copy pointers —

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The types Hydra's Go client decodes (helixml/helix api/pkg/hydra/types.go
 // at 1a29cbdbb, as ../shared/HYDRA-API-CONTRACT.md records them), mirrored
 // field for field. Decoding is strict where Go would give the caller a zero

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The end-to-end world: a sandbox namespace whose eth0 is a veth to an
 // "upstream" namespace serving HTTP (the test's internet), Debian's dockerd
 // as the sandbox's main daemon with docker0 10.213.0.1/24, an offline busybox

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 13: hydrad as a drop-in for Hydra's own Go client. Every request is
 // what that client sends (every field, zero values included) and every
 // answer is decoded into mirrors of its types, strictly: a missing or

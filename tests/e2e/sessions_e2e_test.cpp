@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sessions end to end with Debian's real dockerd, inside namespaces.
 #include <gtest/gtest.h>
 

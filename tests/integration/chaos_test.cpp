@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Chaos: a seeded random sequence of the things that happen to docker0 and
 // around it, with hydrad guarding. After each step, once things are quiet,
 // the invariant must hold: docker0 has its identity and addresses, its ports

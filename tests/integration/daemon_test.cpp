@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hydrad as a daemon: readiness, API, metrics, events, control socket,
 // signals and scheduling — the real process, in namespaces.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Faults outside hydra that hydrad must survive without losing the guard:
 // a log reader that stops reading, state files that are not what they
 // should be. The real hydrad, in namespaces.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What dies with a bridge besides its addresses and ports — routes through
 // it, per-interface sysctls, static neighbours, static FDB entries — comes
 // back with it. The real hydrad, the real kernel, in namespaces.

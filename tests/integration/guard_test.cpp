@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hydrad guarding docker0, against the real kernel, in namespaces.
 #include <gtest/gtest.h>
 #include <sys/socket.h>

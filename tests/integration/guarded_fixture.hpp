@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the guard integration tests share: a sandbox world with hydrad
 // guarding its docker0, and the identity check every restore must pass.
 #pragma once

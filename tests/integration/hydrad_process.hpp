@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the real hydrad inside a test namespace, its events (JSON lines)
 // captured to a file, and stops it by pid.
 #pragma once

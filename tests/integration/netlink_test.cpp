@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The netlink layer against the real kernel, in throwaway namespaces.
 #include <gtest/gtest.h>
 #include <linux/if.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test worlds in network namespaces the test creates and removes. Fixtures
 // may use `ip` to build the world; the code under test never does.
 #pragma once

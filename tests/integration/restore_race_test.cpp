@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The restore batch against a device racing for the bridge's ifindex, and a
 // restore that keeps failing: the real kernel, in a namespace of the test's.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sandbox world of the guard tests, built with ip(8) in namespaces the
 // test owns: docker0 (fixed MAC, IPv4 + IPv6, non-default options) with
 // `containers` veth ports whose peers are eth0 in container namespaces; the

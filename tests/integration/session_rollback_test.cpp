@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A session whose dockerd never becomes ready is rolled back completely.
 // No Docker needed: stand-in "dockerd" programs fail in the two ways a real
 // one can (exits at once; never answers).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writes the raw rtnetlink link and address messages of the current namespace
 // as hex files, to refresh the fixtures in tests/fixtures (see README there).
 #include <linux/if_addr.h>

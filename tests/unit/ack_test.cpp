@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Matching acks to requests by sequence number.
 #include <gtest/gtest.h>
 #include <linux/netlink.h>

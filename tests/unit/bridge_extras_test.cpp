@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which routes, neighbours and FDB entries belong to a bridge's record, how
 // they are planned, encoded, decoded and stored — pure, no root needed.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // max_containers: which requests are creates, the verdict, and the gate that
 // decides one create of a session at a time (with a fake container count).
 #include <gtest/gtest.h>

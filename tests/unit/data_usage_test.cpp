@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sizing and removing a data root: allocated bytes as du counts them, hard
 // links once, symlinks never followed.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoding captured route, neighbour, FDB and netconf notifications (see
 // tests/fixtures/README.md for how they were made), and every truncation.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoding captured kernel messages, and failing cleanly on mangled ones.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Encoders: golden bytes, and a round trip through the decoder.
 #include <gtest/gtest.h>
 #include <linux/if.h>

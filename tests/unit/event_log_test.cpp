@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The event log never blocks its caller: a stalled reader costs events
 // (counted and reported), never the emitting thread.
 #include <fcntl.h>

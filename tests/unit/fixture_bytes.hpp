@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loads a hex fixture from tests/fixtures into bytes.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every body hydrad sends on the docker-instances API decodes into the Hydra
 // client's own types (mirrored strictly in contract/hydra_client_types.hpp),
 // in every state a session can be in. The end-to-end test does the same

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The restore planner and the never-harm rules, on hand-built link tables.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Session layout, daemon.json, dockerd's argument vector, request decoding.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoders of what hydrad reads — sessions.json, API bodies and replies —
 // never throw: bad input is an error naming the field, or a skipped entry.
 #include <gtest/gtest.h>

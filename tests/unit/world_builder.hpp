@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Builds LinkTables for the planner's unit tests: a docker0 with veth ports,
 // the sandbox's eth0, a session bridge with its vethb- port.
 #pragma once
