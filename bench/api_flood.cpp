@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
               "1.5x of quiet at the median): **%s**.\n",
               met ? "met" : "missed");
   std::printf("\nThe guard's loop runs on its own thread at SCHED_FIFO priority 10 (`[guard] realtime_priority`); the "
-              "control socket takes at most 256 connections at once (more are refused), each on an ordinary thread. "
+              "control socket takes at most 256 connections at once and 64 from one uid (more are answered 503), each on an ordinary thread. "
               "The end-to-end figure during the flood also holds the deleting process's own teardown: it keeps the "
               "kernel's RTNL lock, which the restore batch must wait for, while it competes for CPU with the 1000 "
               "clients. The control run gives that deleting thread SCHED_FIFO 20 during the same flood: the figure "

@@ -63,7 +63,7 @@ Status AuthzPluginServer::ensure() {
   if (!listener) return make_error("authorization plugin socket: " + listener.error().text(), listener.error().code);
   auto started = HttpServer::start(
       std::move(*listener), socket_, [this](const HttpRequest& req) { return authz_plugin_route(limiter_, req); },
-      kAuthzBodyLimit);
+      kAuthzLimits);
   if (!started) return started.error();
   server_ = std::move(*started);
   return {};

@@ -16,8 +16,9 @@
 namespace hydra::api {
 
 // Bodies can carry a whole request or response body (base64); only the
-// method and URI matter here.
-inline constexpr HttpBodyLimit kAuthzBodyLimit{size_t{4} * 1024 * 1024, true};
+// method and URI matter here. Every session dockerd is root: no per-peer
+// share; and dockerd keeps its connections open between calls.
+inline constexpr HttpLimits kAuthzLimits{size_t{4} * 1024 * 1024, true, {256, 0, 0}};
 
 HttpResponse authz_plugin_route(session::ContainerLimiter& limiter, const HttpRequest& req);
 

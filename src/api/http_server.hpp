@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// A small HTTP/1.1 server on the control socket (libmicrohttpd, its own
-// thread). Requests are read whole (bodies capped), handed to one handler,
-// and answered; the handler must be thread-safe.
+// A small HTTP/1.1 server on the control socket (libmicrohttpd, a thread per
+// connection). Requests are read whole (bodies capped), handed to one
+// handler, and answered; the handler must be thread-safe.
+//
+// Slow and greedy clients: the server accepts connections itself, so that
+// one peer (uid) past its share is answered 503 at once and everyone else
+// keeps being served; a request must arrive whole within the request
+// timeout (else the connection is shut down); a body announced larger than
+// the limit is refused with 413 before any of it is read.
 #pragma once
 
 #include <functional>
@@ -9,6 +15,9 @@
 #include <memory>
 #include <string>
 
+#include <thread>
+
+#include "api/connection_table.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 
@@ -38,37 +47,43 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
-struct HttpBodyLimit {
-  size_t max = size_t{64} * 1024;
-  // Beyond `max`: false answers 413; true hands the handler the first `max`
-  // bytes, marked truncated (a peer that cannot take a 413).
-  bool truncate = false;
+struct HttpLimits {
+  size_t max_body = size_t{64} * 1024;
+  // Beyond max_body: false answers 413; true hands the handler the first
+  // max_body bytes, marked truncated (a peer that cannot take a 413).
+  bool truncate_body = false;
+  ConnectionLimits connections;
 };
 
 class HttpServer {
  public:
-  static constexpr unsigned kMaxConnections = 256;
-
   // Serves on an already listening socket (see listen_unix); `path` is
   // removed when the server stops.
   static Result<std::unique_ptr<HttpServer>> start(UniqueFd listener, std::string path, HttpHandler handler,
-                                                   HttpBodyLimit body_limit = {});
+                                                   HttpLimits limits = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Called by libmicrohttpd.
   [[nodiscard]] const HttpHandler& handler() const { return handler_; }
-  [[nodiscard]] const HttpBodyLimit& body_limit() const { return body_limit_; }
+  [[nodiscard]] const HttpLimits& limits() const { return limits_; }
+  [[nodiscard]] ConnectionTable& connections() { return table_; }
 
  private:
-  HttpServer(std::string path, HttpHandler handler, HttpBodyLimit body_limit)
-      : path_(std::move(path)), handler_(std::move(handler)), body_limit_(body_limit) {}
+  HttpServer(std::string path, HttpHandler handler, HttpLimits limits)
+      : path_(std::move(path)), handler_(std::move(handler)), limits_(limits), table_(limits.connections) {}
+  void accept_loop();
+  void refuse(int fd, ConnectionTable::Admission why, long uid) const;
+
   std::string path_;
   HttpHandler handler_;
-  HttpBodyLimit body_limit_;
+  HttpLimits limits_;
+  ConnectionTable table_;
   MHD_Daemon* daemon_ = nullptr;
   UniqueFd listener_;
+  UniqueFd stop_;  // eventfd: the acceptor's "stop"
+  std::thread acceptor_;
 };
 
 // {"error": message} with the given status.

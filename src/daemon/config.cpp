@@ -34,6 +34,17 @@ Status bool_value(const toml::node& node, const std::string& key, const std::str
   return {};
 }
 
+Status count_value(const toml::node& node, const std::string& key, const std::string& origin, unsigned min,
+                   unsigned& out) {
+  auto v = node.value<int64_t>();
+  if (!node.is_integer() || !v || *v < min || *v > 65536)
+    return make_error(where(origin, node.source()) + ": " + key + " must be a whole number, " + std::to_string(min) +
+                          " to 65536",
+                      EINVAL);
+  out = static_cast<unsigned>(*v);
+  return {};
+}
+
 Status seconds_value(const toml::node& node, const std::string& key, const std::string& origin, int& out_ms) {
   auto v = node.value<int64_t>();
   if (!node.is_integer() || !v || *v < 1 || *v > 3600)
@@ -53,6 +64,9 @@ Status apply_table(const toml::table& table, const std::string& section, const s
     auto& s = next.sessions;
     if (section == "docker" && k == "main_socket") st = string_value(node, full, origin, next.main_docker_socket);
     else if (section == "metrics" && k == "address") st = string_value(node, full, origin, next.metrics_address);
+    else if (section == "api" && k == "request_timeout") st = seconds_value(node, full, origin, next.api_request_timeout_ms);
+    else if (section == "api" && k == "max_connections") st = count_value(node, full, origin, 1, next.api_max_connections);
+    else if (section == "api" && k == "connections_per_peer") st = count_value(node, full, origin, 0, next.api_per_peer);
     else if (section == "sessions" && k == "dockerd") st = string_value(node, full, origin, s.dockerd);
     else if (section == "sessions" && k == "data_dir") st = string_value(node, full, origin, s.data_dir);
     else if (section == "sessions" && k == "run_dir") st = string_value(node, full, origin, s.run_dir);
@@ -121,6 +135,9 @@ std::string describe_config(const DaemonConfig& c) {
   out += "\n[guard]\nbridges = [" + bridges + "]\nrealtime_priority = " + std::to_string(c.guard_realtime_priority) + "\n";
   out += "\n[docker]\nmain_socket = " + q(c.main_docker_socket) + "\n";
   out += "\n[metrics]\naddress = " + q(c.metrics_address) + "\n";
+  out += "\n[api]\nrequest_timeout = " + std::to_string(c.api_request_timeout_ms / 1000) +
+         "\nmax_connections = " + std::to_string(c.api_max_connections) +
+         "\nconnections_per_peer = " + std::to_string(c.api_per_peer) + "\n";
   const auto& s = c.sessions;
   out += "\n[sessions]\ndockerd = " + q(s.dockerd) + "\ndata_dir = " + q(s.data_dir) + "\nrun_dir = " + q(s.run_dir) +
          "\nstorage_driver = " + q(s.storage_driver) + "\nlive_restore = " + (s.live_restore ? "true" : "false") +
@@ -212,7 +229,7 @@ Status apply_config_text(const std::string& text, const std::string& origin, Dae
           next.guard_bridges.push_back(*name);
         }
       }
-    } else if (k == "sessions" || k == "docker" || k == "metrics") {
+    } else if (k == "sessions" || k == "docker" || k == "metrics" || k == "api") {
       const toml::table* table = node.as_table();
       if (!table) return make_error(where(origin, node.source()) + ": " + k + " must be a table", EINVAL);
       st = apply_table(*table, k, origin, next);

@@ -24,6 +24,10 @@ struct DaemonConfig {
   std::string main_docker_socket = "/var/run/docker.sock";  // [docker] main_socket
   session::SessionSettings sessions;                  // [sessions] ...
   std::string metrics_address;                        // [metrics] address: "" = unix socket only
+  // [api] The control socket under slow and greedy clients:
+  int api_request_timeout_ms = 5000;   // request_timeout: a whole request, or the idle time before one
+  unsigned api_max_connections = 256;  // max_connections
+  unsigned api_per_peer = 64;          // connections_per_peer: one uid's share; 0 = no limit
 };
 
 // Applies a TOML file to `config`. An unknown key, a wrong type or a bad

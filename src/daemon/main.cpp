@@ -59,6 +59,7 @@ int run(int argc, char** argv) {
   int event_queue = static_cast<int>(telemetry::EventLog::kQueueCapacity);
   app.add_option("--config", config_file,
                  "TOML config file: state_dir, socket, log_format, [guard] bridges, [docker] main_socket,\n"
+                 "[api] request_timeout, max_connections, connections_per_peer,\n"
                  "[sessions] dockerd, data_dir, run_dir, storage_driver, live_restore, stop_on_exit, start_timeout,\n"
                  "stop_timeout, api_timeout, probe_interval, size_interval, privileged_mode, authz_plugin");
   app.add_option("--guard", guard_cli, "Bridge to guard; repeatable (default: docker0)");
@@ -134,25 +135,37 @@ int run(int argc, char** argv) {
   api::ApiContext api_ctx{board, sessions, usage, metrics, event_stream, HYDRA_VERSION};
   auto listener = api::listen_unix(config.socket, 0660, config.socket_group);
   if (!listener) return fail(listener.error().text());
-  auto server = api::HttpServer::start(std::move(*listener), config.socket, [&](const api::HttpRequest& req) {
-    api::HttpResponse resp = api::route(api_ctx, req);
-    // Every request that changes something is logged with who asked.
-    if (req.method != "GET")
-      log.emit("api_request", {{"method", req.method}, {"path", req.path}, {"status", resp.status},
-                               {"peer_uid", req.peer_uid}, {"peer_pid", req.peer_pid}});
-    return resp;
-  });
+  api::HttpLimits api_limits;
+  api_limits.connections = {config.api_max_connections, config.api_per_peer,
+                            int64_t{config.api_request_timeout_ms} * 1000};
+  auto server = api::HttpServer::start(
+      std::move(*listener), config.socket,
+      [&](const api::HttpRequest& req) {
+        api::HttpResponse resp = api::route(api_ctx, req);
+        // Every request that changes something is logged with who asked.
+        if (req.method != "GET")
+          log.emit("api_request", {{"method", req.method}, {"path", req.path}, {"status", resp.status},
+                                   {"peer_uid", req.peer_uid}, {"peer_pid", req.peer_pid}});
+        return resp;
+      },
+      api_limits);
   if (!server) return fail(server.error().text());
   // Metrics on TCP: only GET /metrics answers there, never the control API.
   std::unique_ptr<api::HttpServer> metrics_server;
   if (!config.metrics_address.empty()) {
     auto tcp = api::listen_tcp(config.metrics_address);
     if (!tcp) return fail(tcp.error().text());
-    auto started = api::HttpServer::start(std::move(*tcp), "", [&](const api::HttpRequest& req) {
-      if (req.path != "/metrics") return api::error_response(404, "only /metrics is served here");
-      if (req.method != "GET") return api::error_response(405, req.method + " is not allowed on /metrics");
-      return api::HttpResponse{200, metrics.text(), "text/plain; version=0.0.4; charset=utf-8"};
-    });
+    // TCP peers have no uid: no per-peer share there, the deadline holds.
+    api::HttpLimits tcp_limits = api_limits;
+    tcp_limits.connections.per_peer = 0;
+    auto started = api::HttpServer::start(
+        std::move(*tcp), "",
+        [&](const api::HttpRequest& req) {
+          if (req.path != "/metrics") return api::error_response(404, "only /metrics is served here");
+          if (req.method != "GET") return api::error_response(405, req.method + " is not allowed on /metrics");
+          return api::HttpResponse{200, metrics.text(), "text/plain; version=0.0.4; charset=utf-8"};
+        },
+        tcp_limits);
     if (!started) return fail(started.error().text());
     metrics_server = std::move(*started);
   }

@@ -14,6 +14,14 @@ log_format = "json"
 [guard]
 bridges = ["docker0", "br-main"]
 realtime_priority = 0
+[api]
+request_timeout = 2
+max_connections = 100
+connections_per_peer = 0
+[sessions]
+privileged_mode = true
+authz_plugin = "hydra-test"
+size_interval = 30
 )", "hydra.toml", c);
   ASSERT_TRUE(st) << st.error().text();
   EXPECT_EQ(c.state_dir, "/srv/hydra");
@@ -22,6 +30,12 @@ realtime_priority = 0
   EXPECT_EQ(c.guard_bridges, (std::vector<std::string>{"docker0", "br-main"}));
   EXPECT_EQ(c.guard_realtime_priority, 0);
   EXPECT_EQ(DaemonConfig().guard_realtime_priority, 10);
+  EXPECT_EQ(c.api_request_timeout_ms, 2000);
+  EXPECT_EQ(c.api_max_connections, 100u);
+  EXPECT_EQ(c.api_per_peer, 0u);
+  EXPECT_TRUE(c.sessions.privileged_mode);
+  EXPECT_EQ(c.sessions.authz_plugin, "hydra-test");
+  EXPECT_EQ(c.sessions.size_interval_ms, 30000);
 }
 
 TEST(Config, NonAsciiInCommentsIsFine) {
@@ -45,6 +59,11 @@ TEST(Config, ErrorsNameFileAndLineAndChangeNothing) {
                  Case{"[guard]\n\nrealtime_priority = -1\n", "hydra.toml:3: guard.realtime_priority"},
                  Case{"[guard]\nrealtime_priority = \"high\"\n", "hydra.toml:2: guard.realtime_priority"},
                  Case{"log_format = \"xml\"\n", "log format must be text or json"},
+                 Case{"[api]\nmax_connections = 0\n", "hydra.toml:2: api.max_connections must be a whole number, 1 to"},
+                 Case{"[api]\nconnections_per_peer = -1\n", "hydra.toml:2: api.connections_per_peer"},
+                 Case{"[api]\nrequest_timeout = 0\n", "hydra.toml:2: api.request_timeout"},
+                 Case{"[api]\nqueue = 1\n", "hydra.toml:2: unknown key api.queue"},
+                 Case{"[sessions]\nauthz_plugin = \"../x\"\n", "sessions.authz_plugin must be"},
                  Case{"state_dir = \n", "hydra.toml:1:"},
                  Case{"# fine\nstate_dir = \"/caf\xc3\xa9\"\n", "hydra.toml:2: only ASCII"},
                  Case{"\xef\xbb\xbd\n", "hydra.toml:1: only ASCII"}}) {
