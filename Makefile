@@ -9,7 +9,7 @@ JOBS  ?= $(shell nproc)
 # about twice as fast, and the main build still compiles each file alone.
 UNITY = -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16
 
-.PHONY: all deps build sanitize-build tsan-build fuzz-build test fuzz tidy demo bench install package clean
+.PHONY: all deps build sanitize-build tsan-build fuzz-build test fuzz tidy demo bench install package image clean
 
 all: build
 
@@ -58,6 +58,10 @@ install: build
 
 package: build
 	@cd $(BUILD) && cpack -G DEB
+
+# The hydrad OCI image, offline (buildah): $(BUILD)/hydrad-image.tar, docker load-able.
+image: build
+	@scripts/image $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-fuzz build-asan build-tsan

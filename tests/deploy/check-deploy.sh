@@ -27,4 +27,15 @@ done
 # The DaemonSet's embedded config must be one hydrad accepts, too.
 awk '/hydra.toml: \|/{on=1; next} on && /^---/{exit} on' "$src/deploy/kubernetes/daemonset.yaml" | sed 's/^    //' >"$tmp/k8s.toml"
 "$build/bin/hydrad" --check-config "$tmp/k8s.toml" >/dev/null || fail "the DaemonSet's hydra.toml is not accepted"
+# The container image: the Dockerfile reads the one manifest make image reads;
+# the DaemonSet runs the tag make image writes.
+grep -q 'image.manifest' "$src/deploy/container/Dockerfile" || fail "the Dockerfile does not read image.manifest"
+grep -q 'image.manifest' "$src/scripts/image" || fail "scripts/image does not read image.manifest"
+version=$("$build/bin/hydrad" --version | awk '{print $2}')
+grep -q "image: hydra/hydrad:$version\$" "$src/deploy/kubernetes/daemonset.yaml" || fail "the DaemonSet does not run hydra/hydrad:$version"
+# The sandbox example: its config is accepted, its unit verifies, its script parses.
+"$build/bin/hydrad" --check-config "$src/deploy/sandbox/hydra.toml" >/dev/null || fail "deploy/sandbox/hydra.toml is not accepted"
+sed "s|/usr/bin/hydrad|$tmp/root/usr/bin/hydrad|" "$src/deploy/sandbox/hydrad-sandbox.service" >"$tmp/hydrad-sandbox.service"
+systemd-analyze verify "$tmp/hydrad-sandbox.service" || fail "systemd-analyze verify (sandbox unit)"
+sh -n "$src/deploy/sandbox/run-hydrad" || fail "deploy/sandbox/run-hydrad does not parse"
 echo "deploy: 1 passed, 0 failed"

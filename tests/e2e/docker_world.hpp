@@ -34,8 +34,10 @@ class DockerWorld {
   std::unique_ptr<HydradProcess> hydrad;
   bool ok = false;
 
-  // `sessions_toml`: more lines for hydrad's [sessions] table.
-  explicit DockerWorld(bool live_restore, std::string sessions_toml = "") : sessions_toml_(std::move(sessions_toml)) {
+  // `sessions_toml`: more lines for hydrad's [sessions] table. Without
+  // `start_hydrad` the world has no hydrad of its own (the image test runs one).
+  explicit DockerWorld(bool live_restore, std::string sessions_toml = "", bool start_hydrad = true)
+      : sessions_toml_(std::move(sessions_toml)), start_hydrad_(start_hydrad) {
     char tmpl[] = "/tmp/hydra-e2e-XXXXXX";
     dir = mkdtemp(tmpl) ? tmpl : "/tmp/hydra-e2e-x";
     ok = build(live_restore);
@@ -71,6 +73,7 @@ class DockerWorld {
 
  private:
   std::string sessions_toml_;
+  bool start_hydrad_ = true;
   pid_t httpd_ = -1;
   pid_t main_dockerd_ = -1;
 
@@ -118,6 +121,7 @@ class DockerWorld {
                                        << "[sessions]\ndata_dir = \"" << dir << "/sessions\"\nrun_dir = \"" << dir
                                        << "/run\"\nlive_restore = " << (live_restore ? "true" : "false") << "\n"
                                        << sessions_toml_;
+    if (!start_hydrad_) return true;
     hydrad = std::make_unique<HydradProcess>(sbx.path(), dir + "/state",
                                              std::vector<std::string>{"--config", dir + "/hydra.toml"});
     return hydrad->start();
@@ -143,7 +147,7 @@ class DockerWorld {
       hydrad->stop(SIGTERM);
     }
     if (main_dockerd_ > 0) {
-      sh("DOCKER_HOST=unix://" + main_socket() + " docker rm -f buildkit desktop");
+      sh("DOCKER_HOST=unix://" + main_socket() + " docker rm -f buildkit desktop hydrad");
       kill(main_dockerd_, SIGTERM);
       waitpid(main_dockerd_, nullptr, 0);
     }

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// Issue 17: the hydrad image that make image builds (offline, buildah),
+// loaded into a dockerd and run the way the DaemonSet runs it: privileged,
+// the namespace's network and pids, state and socket on bind mounts. The
+// containerised hydrad must guard that namespace's docker0, answer the
+// DaemonSet's probes, and be reachable from the host through the socket.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "docker_world.hpp"
+
+using namespace hydra::test;
+
+namespace {
+
+// --privileged, as the DaemonSet asks. Where this machine's own bounding set
+// lacks a capability (a sandbox inside a container), runc cannot grant all
+// of them: then everything --privileged gives hydrad, but that capability.
+std::string privileged() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  uint64_t bounding = 0;
+  while (std::getline(status, line))
+    if (line.rfind("CapBnd:", 0) == 0) bounding = std::stoull(line.substr(7), nullptr, 16);
+  static const char* const kNames[] = {
+      "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+      "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+      "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+      "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+      "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+      "CHECKPOINT_RESTORE"};
+  std::string drop;
+  for (int cap = 0; cap <= 40; ++cap)
+    if (!(bounding >> cap & 1)) drop += std::string(" --cap-drop ") + kNames[cap];
+  if (drop.empty()) return "--privileged";
+  std::printf("image: this machine's bounding set lacks capabilities; running with every other one\n");
+  return "--cap-add ALL" + drop +
+         " --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined";
+}
+
+}  // namespace
+
+TEST(ImageE2E, TheImageGuardsDocker0AsTheDaemonSetRunsIt) {
+  HYDRA_REQUIRE_ROOT();
+  for (const char* tool : {"/usr/sbin/dockerd", "/usr/bin/buildah"})
+    if (access(tool, X_OK) != 0) {
+      if (std::getenv("CI")) FAIL() << tool << " missing: make test installs it";
+      GTEST_SKIP() << "needs " << tool << "; skipped on this machine";
+    }
+  const std::string build = std::string(HYDRA_BIN_DIR) + "/..";
+  ASSERT_EQ(sh(std::string(HYDRA_SOURCE_DIR) + "/scripts/image " + build), 0) << "make image";
+  DockerWorld w(true, "", /*start_hydrad=*/false);
+  ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
+  ASSERT_EQ(w.docker_rc(w.main_socket(), "load -i " + build + "/hydrad-image.tar"), 0);
+  EXPECT_NE(w.docker(w.main_socket(), "image inspect -f '{{.Config.StopSignal}} {{json .Config.Entrypoint}}' "
+                                      "hydra/hydrad:0.1.0").find("SIGTERM [\"/usr/bin/hydrad\"]"),
+            std::string::npos);
+  const std::string docker0 = w.docker0_ifindex();
+  sh("mkdir -p " + w.dir + "/hostrun " + w.dir + "/hoststate");
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string run = "run -d --name hydrad " + privileged() + " --network host --pid host -v " + w.dir +
+                          "/hoststate:/var/lib/hydra -v " + w.dir + "/hostrun:/run/hydra -v " + w.main_socket() +
+                          ":/var/run/docker.sock hydra/hydrad:0.1.0 --config /etc/hydra/hydra.toml "
+                          "--metrics-address 127.0.0.1:9464";
+  const std::string started = w.docker(w.main_socket(), run);
+  ASSERT_EQ(w.docker_rc(w.main_socket(), "inspect hydrad >/dev/null"), 0) << started;
+  // The DaemonSet's readiness probe, as it runs it: inside the container.
+  ASSERT_TRUE(wait_until([&] { return w.docker_rc(w.main_socket(), "exec hydrad hydractl --socket /run/hydra/hydra.sock status") == 0; },
+                         30000))
+      << w.docker(w.main_socket(), "logs hydrad") << "\nstate: " << w.docker(w.main_socket(), "inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}' hydrad") << "\nprobe: " << w.docker(w.main_socket(), "exec hydrad hydractl --socket /run/hydra/hydra.sock status");
+  const double ready_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("image: docker run → readiness probe passes: %.2f s\n", ready_s);
+  // Its liveness probe: GET /metrics on port 9464 of the namespace.
+  EXPECT_NE(capture(w.in_sbx("curl -s -m 5 http://127.0.0.1:9464/metrics")).find("hydra_"), std::string::npos);
+
+  // docker0 deleted: the containerised hydrad puts it back, same ifindex.
+  ASSERT_EQ(w.sbx.ip("link del docker0"), 0);
+  EXPECT_TRUE(wait_until([&] { return w.docker0_ifindex() == docker0; }, 10000)) << "docker0 not restored";
+  EXPECT_TRUE(wait_until([&] { return w.docker(w.main_socket(), "logs hydrad").find("bridge_restored") != std::string::npos; },
+                         10000));
+  // From the host, through the bind-mounted socket.
+  std::string status = capture(std::string(HYDRA_BIN_DIR) + "/hydractl --socket " + w.dir + "/hostrun/hydra.sock status");
+  EXPECT_NE(status.find("docker0"), std::string::npos) << status;
+  EXPECT_NE(status.find("guarded"), std::string::npos) << status;
+  for (const char* c : {"buildkit", "desktop"})
+    EXPECT_EQ(w.docker_rc(w.main_socket(), std::string("exec ") + c + " ping -c1 -W2 10.213.0.1"), 0) << c;
+  // STOPSIGNAL: docker stop ends it cleanly.
+  EXPECT_EQ(w.docker_rc(w.main_socket(), "stop -t 10 hydrad"), 0);
+  EXPECT_EQ(w.docker(w.main_socket(), "inspect -f '{{.State.ExitCode}}' hydrad"), "0");
+  EXPECT_NE(w.docker(w.main_socket(), "logs hydrad").find("stopped"), std::string::npos);
+}
