@@ -122,7 +122,6 @@ EventLog::~EventLog() {
   shared_->subscribers.clear();
 }
 
-LogFormat EventLog::format() const { return shared_->format; }
 
 void EventLog::emit(const std::string& event, json fields) {
   json line{{"ts", timestamp()}, {"event", event}};

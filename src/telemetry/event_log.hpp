@@ -48,7 +48,6 @@ class EventLog {
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
 
-  [[nodiscard]] LogFormat format() const;
   // Queues one event; never blocks. Dropped (and counted) when the queue is full.
   void emit(const std::string& event, nlohmann::json fields = nlohmann::json::object());
   // `fn` runs on the writer thread for every event; it must not block.
