@@ -57,6 +57,15 @@ MHD_Result send(MHD_Connection* conn, const HttpResponse& r) {
   return ret;
 }
 
+// Who is at the other end of a unix socket (SO_PEERCRED); pid 0 when
+// unknown (TCP).
+ucred peer_of(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) cred.pid = 0;
+  return cred;
+}
+
 int connection_fd(MHD_Connection* conn) {
   const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
   return info ? info->connect_fd : -1;
@@ -114,13 +123,9 @@ MHD_Result on_request(void* cls, MHD_Connection* conn, const char* url, const ch
   if (pending->too_large && !limits.truncate_body) return send(conn, too_large(limits));
   HttpRequest req{method, url, std::move(pending->body)};
   req.body_truncated = pending->too_large;
-  if (const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)) {
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (getsockopt(info->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0) {
-      req.peer_uid = cred.uid;
-      req.peer_pid = cred.pid;
-    }
+  if (const ucred cred = peer_of(connection_fd(conn)); cred.pid > 0) {
+    req.peer_uid = cred.uid;
+    req.peer_pid = cred.pid;
   }
   HttpResponse resp;
   try {
@@ -140,13 +145,6 @@ void on_completed(void* cls, MHD_Connection* conn, void** con_cls, MHD_RequestTe
 
 void on_connection(void* cls, MHD_Connection* conn, void**, MHD_ConnectionNotificationCode code) {
   if (code == MHD_CONNECTION_NOTIFY_CLOSED) static_cast<HttpServer*>(cls)->connections().closed(connection_fd(conn));
-}
-
-long peer_uid(int fd) {
-  ucred cred{};
-  socklen_t len = sizeof cred;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0) return static_cast<long>(cred.uid);
-  return -1;
 }
 
 }  // namespace
@@ -204,7 +202,8 @@ void HttpServer::accept_loop() {
       socklen_t len = sizeof addr;
       const int fd = accept4(listener_.get(), reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
       if (fd < 0) break;  // EAGAIN: all taken
-      const long uid = peer_uid(fd);
+      const ucred cred = peer_of(fd);
+      const long uid = cred.pid > 0 ? static_cast<long>(cred.uid) : -1;
       const auto admission = table_.admit(uid);
       if (admission != ConnectionTable::Admission::kAdmitted) {
         refuse(fd, admission, uid);

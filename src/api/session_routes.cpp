@@ -19,7 +19,7 @@ Result<session::SessionKey> resolve_session_id(const ApiContext& ctx, const std:
     if (auto st = session::validate_key(key); !st) return st.error();
     return key;
   }
-  if (auto st = session::validate_key({"session", text}); !st) return st.error();
+  if (auto st = session::validate_scope_id(text); !st) return st.error();
   std::vector<session::SessionKey> all, alive;
   for (const auto& v : ctx.sessions.list()) {
     if (v.key.scope_id != text) continue;

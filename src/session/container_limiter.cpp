@@ -44,15 +44,15 @@ LimitVerdict ContainerLimiter::on_request(pid_t peer, const std::string& method,
   if (!changed_.wait_until(lock, at_us(give_up), [&] { return ready_ || entries_.count(peer); }))
     return {false, "hydrad is still recovering its sessions; try again"};
   // One create of this session at a time.
-  for (;;) {
-    auto it = entries_.find(peer);
+  auto it = entries_.find(peer);
+  for (;; it = entries_.find(peer)) {
     if (it == entries_.end()) return {};  // not a limited session
     const int64_t now = monotonic_us();
     if (!it->second.in_flight || now >= it->second.in_flight_until) break;
     if (now >= give_up) return {false, "another container create of " + it->second.session + " is still running"};
     changed_.wait_until(lock, at_us(std::min(it->second.in_flight_until, give_up)));
   }
-  Entry& e = entries_[peer];
+  Entry& e = it->second;
   e.in_flight = true;
   e.in_flight_until = monotonic_us() + int64_t{hold_ms_} * 1000;
   const std::string session = e.session, socket = e.socket;

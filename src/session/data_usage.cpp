@@ -144,11 +144,6 @@ std::optional<DataUsage::Figure> DataUsage::of(const std::string& data_root) con
   return it->second;
 }
 
-void DataUsage::forget(const std::string& data_root) {
-  std::lock_guard lock(mu_);
-  figures_.erase(data_root);
-}
-
 void DataUsage::refresh() {
   {
     std::lock_guard lock(mu_);

@@ -46,7 +46,6 @@ class DataUsage {
     int64_t measured_unix = 0;  // when the walk that found it ended
   };
   [[nodiscard]] std::optional<Figure> of(const std::string& data_root) const;
-  void forget(const std::string& data_root);
   // Measure again now (a session started or stopped) rather than at the
   // next interval.
   void refresh();

@@ -3,6 +3,7 @@
 // probe), adoption by the next hydrad, stop, purge.
 #include <signal.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "docker/engine_client.hpp"
@@ -112,14 +113,13 @@ void SessionManager::recover() {
   }
   std::vector<SessionPtr> recovered;
   const auto records = loaded ? loaded->records : std::vector<SessionRecord>{};
-  for (const auto& r : records)
-    if (r.index_held && r.max_containers > 0 && serve_limits_) {
-      // Adopted limited dockerds ask the plugin about every request.
-      if (auto st = serve_limits_(); !st)
-        log_.emit("authz_plugin_failed", {{"error", st.error().text()},
-                                          {"action", "limited sessions refuse container creates"}});
-      break;
-    }
+  // Adopted limited dockerds ask the plugin about every request.
+  const bool limited = std::any_of(records.begin(), records.end(),
+                                   [](const SessionRecord& r) { return r.index_held && r.max_containers > 0; });
+  if (limited && serve_limits_)
+    if (auto st = serve_limits_(); !st)
+      log_.emit("authz_plugin_failed", {{"error", st.error().text()},
+                                        {"action", "limited sessions refuse container creates"}});
   for (const auto& r : records) {
     auto s = std::make_shared<Session>(r.key);
     s->user_id = r.user_id;

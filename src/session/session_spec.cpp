@@ -6,14 +6,17 @@ namespace hydra::session {
 Status validate_key(const SessionKey& key) {
   if (key.scope_type != "session" && key.scope_type != "spectask" && key.scope_type != "exploratory")
     return make_error("scope_type must be session, spectask or exploratory, not \"" + key.scope_type + "\"", EINVAL);
-  if (key.scope_id.empty() || key.scope_id.size() > 64)
-    return make_error("scope_id must be 1 to 64 characters", EINVAL);
-  for (char c : key.scope_id) {
+  return validate_scope_id(key.scope_id);
+}
+
+Status validate_scope_id(const std::string& scope_id) {
+  if (scope_id.empty() || scope_id.size() > 64) return make_error("scope_id must be 1 to 64 characters", EINVAL);
+  for (char c : scope_id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
               c == '-';
     if (!ok) return make_error("scope_id may hold only letters, digits, '_', '.' and '-'", EINVAL);
   }
-  if (key.scope_id == "." || key.scope_id == "..") return make_error("scope_id may not be . or ..", EINVAL);
+  if (scope_id == "." || scope_id == "..") return make_error("scope_id may not be . or ..", EINVAL);
   return {};
 }
 

@@ -26,6 +26,7 @@ struct SessionKey {
 
 // Checks a key as it comes from a request; the error says what is wrong.
 Status validate_key(const SessionKey& key);
+Status validate_scope_id(const std::string& scope_id);
 
 struct SessionNet {
   int index = 0;
