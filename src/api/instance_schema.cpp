@@ -37,6 +37,13 @@ json to_json(const DockerInstance& d) {
   if (!d.gateway.empty()) j["gateway"] = d.gateway;
   if (!d.address_pool.empty()) j["address_pool"] = d.address_pool;
   if (d.exit_code) j["exit_code"] = *d.exit_code;
+  if (!d.network.empty()) j["network"] = d.network;
+  if (!d.netns.empty()) {
+    j["netns"] = d.netns;
+    j["uplink"] = d.uplink;
+    j["uplink_address"] = d.uplink_address;
+    j["uplink_gateway"] = d.uplink_gateway;
+  }
   if (d.desktop)
     j["desktop"] = {{"container_id", d.desktop->container_id}, {"pid", d.desktop->pid}, {"ip", d.desktop->ip},
                     {"veth", d.desktop->veth}, {"interface", d.desktop->interface}};
@@ -61,7 +68,9 @@ Result<DockerInstance> decode_instance(const json& j) {
            read(j, "uptime_seconds", d.uptime_seconds), read(j, "data_size_bytes", d.data_size_bytes),
            read(j, "created_at", d.created_at), read(j, "state", d.state), read(j, "address_pool", d.address_pool),
            read(j, "index", d.index), read(j, "max_containers", d.max_containers), read(j, "host_docker", d.host_docker),
-           read(j, "data_size_at", d.data_size_at), read(j, "pid", d.pid), read(j, "exit_code", d.exit_code)});
+           read(j, "data_size_at", d.data_size_at), read(j, "pid", d.pid), read(j, "exit_code", d.exit_code),
+           read(j, "network", d.network), read(j, "netns", d.netns), read(j, "uplink", d.uplink),
+           read(j, "uplink_address", d.uplink_address), read(j, "uplink_gateway", d.uplink_gateway)});
       !st)
     return bad("docker instance", st.error());
   if (auto it = j.find("desktop"); it != j.end() && !it->is_null()) {

@@ -14,8 +14,8 @@ int status_for(const Error& e) {
     case EPERM: return 403;
     case ENOENT: return 404;
     case ENOTSUP: return 503;
+    case ENOSPC: return 507;
     case EBUSY:
-    case ENOSPC:
     case EEXIST: return 409;
     default: return 500;
   }

@@ -23,7 +23,7 @@ struct ApiContext {
 HttpResponse route(ApiContext& ctx, const HttpRequest& req);
 
 // errno of a failed operation → HTTP status (EINVAL 400, EPERM 403,
-// ENOENT 404, EBUSY/ENOSPC/EEXIST 409, ENOTSUP 503, anything else 500).
+// ENOENT 404, EBUSY/EEXIST 409, ENOSPC 507, ENOTSUP 503, anything else 500).
 int status_for(const Error& e);
 
 }  // namespace hydra::api

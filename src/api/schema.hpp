@@ -60,6 +60,14 @@ struct DockerInstance {
   std::optional<pid_t> pid;
   std::optional<int> exit_code;
   std::optional<DesktopLink> desktop;
+  // Where its dockerd runs: "shared" (the sandbox's namespace) or "isolated"
+  // (a namespace of its own, netns, reached through the uplink); "" for a
+  // host-docker session.
+  std::string network;
+  std::string netns;
+  std::string uplink;          // hup-hN, the sandbox's end
+  std::string uplink_address;  // the session's end
+  std::string uplink_gateway;  // the sandbox's end's address
 };
 
 // DELETE /api/v1/docker-instances/{type}/{id}

@@ -70,6 +70,13 @@ DockerInstance instance_of(const session::SessionView& v, std::optional<session:
   d.host_docker = v.host_docker;
   d.pid = v.pid;
   d.exit_code = v.exit_code;
+  if (!v.host_docker) d.network = v.net.isolated ? "isolated" : "shared";
+  if (v.net.isolated) {
+    d.netns = v.net.netns;
+    d.uplink = v.net.uplink;
+    d.uplink_address = v.net.uplink_address;
+    d.uplink_gateway = v.net.uplink_gateway;
+  }
   if (!v.desktop_container.empty())
     d.desktop = DesktopLink{v.desktop_container, v.desktop_pid, v.net.desktop_ip, v.net.desktop_veth,
                             session::kDesktopInterface};

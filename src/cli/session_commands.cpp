@@ -67,6 +67,12 @@ void show_one(const json& j, std::ostream& out, std::ostream& err) {
            {"pid", cell(s->pid)}})
     t.add({k, v});
   if (s->host_docker) t.add({"host_docker", "yes: the main dockerd, no isolation"});
+  if (!s->network.empty())
+    t.add({"network", s->network == "isolated" ? "isolated: a network namespace of its own" : "shared: the sandbox's namespace"});
+  if (!s->netns.empty()) {
+    t.add({"netns", s->netns});
+    t.add({"uplink", s->uplink + " " + s->uplink_gateway + " (sandbox) ↔ uplink " + s->uplink_address + " (session)"});
+  }
   if (s->exit_code) t.add({"exit_code", std::to_string(*s->exit_code)});
   if (!s->error.empty()) t.add({"error", s->error});
   if (s->desktop)

@@ -18,18 +18,39 @@ using nlohmann::json;
 
 namespace {
 
-// What sits behind a sandbox-side veth: "container NAME (IFNAME[, owner])".
+// What sits behind a veth: "container NAME (IFNAME[, owner])".
 struct Peer {
   std::string container;
   std::string ifname;
   std::string owner;  // "" for the main dockerd, else the session
 };
 
-// Maps sandbox veth ifindex → the container on its other end, for every
+// One network namespace as drawn: the sandbox's, or an isolated session's.
+struct NamespaceView {
+  std::string title;
+  std::string id_prefix;  // keeps Graphviz node names apart across namespaces
+  net::LinkTable table;
+  std::map<int, Peer> peers;                       // veth ifindex → container behind it
+  std::map<std::string, std::string> labels;       // link name → label
+};
+
+// The links and addresses of the namespace this thread is in.
+Result<net::LinkTable> read_links() {
+  auto sock = netlink::RtnlSocket::open();
+  if (!sock) return sock.error();
+  auto links = netlink::dump_links(*sock);
+  auto addrs = netlink::dump_addrs(*sock);
+  if (!links) return links.error();
+  if (!addrs) return addrs.error();
+  net::LinkTable table;
+  table.reset(std::move(*links), std::move(*addrs));
+  return table;
+}
+
+// Maps veth ifindex (in `view`) → the container on its other end, for every
 // running container of one dockerd. A pair is matched from both ends (each
 // names the other's ifindex), so a coincidence of numbers cannot mislead.
-void find_peers(const std::string& docker_socket, const std::string& owner, const net::LinkTable& sandbox,
-                std::map<int, Peer>& out) {
+void find_peers(const std::string& docker_socket, const std::string& owner, NamespaceView& view) {
   docker::EngineClient engine(docker_socket);
   auto containers = engine.containers();
   if (!containers) return;
@@ -44,8 +65,8 @@ void find_peers(const std::string& docker_socket, const std::string& owner, cons
     if (!links) continue;
     for (const auto& l : *links) {
       if (l.kind != "veth" || !l.link_netnsid) continue;
-      const net::LinkInfo* ours = sandbox.find(l.peer_ifindex);
-      if (ours && ours->kind == "veth" && ours->peer_ifindex == l.ifindex) out[ours->ifindex] = {c.name, l.name, owner};
+      const net::LinkInfo* ours = view.table.find(l.peer_ifindex);
+      if (ours && ours->kind == "veth" && ours->peer_ifindex == l.ifindex) view.peers[ours->ifindex] = {c.name, l.name, owner};
     }
   }
 }
@@ -57,103 +78,161 @@ std::string addrs_of(const net::LinkTable& t, int ifindex) {
   return s;
 }
 
-}  // namespace
+// A bridge that only a session's containers use is that session's network.
+void label_session_networks(NamespaceView& v) {
+  for (const auto& [idx, p] : v.peers) {
+    const net::LinkInfo* port = v.table.find(idx);
+    const net::LinkInfo* br = port && port->master ? v.table.find(port->master) : nullptr;
+    if (br && !p.owner.empty() && !v.labels.count(br->name)) v.labels[br->name] = "network of session " + p.owner;
+  }
+}
 
-int run_topology(const TopologyArgs& a, std::ostream& out, std::ostream& err) {
-  auto sock = netlink::RtnlSocket::open();
-  if (!sock) {
-    err << "hydractl: " << sock.error().text() << "\n";
-    return 1;
+void split(const NamespaceView& v, std::vector<const net::LinkInfo*>& bridges, std::vector<const net::LinkInfo*>& loose) {
+  for (const auto& [_, l] : v.table.links()) {
+    if (l.kind == "bridge") bridges.push_back(&l);
+    else if (!l.master && l.name != "lo") loose.push_back(&l);
   }
-  auto links = netlink::dump_links(*sock);
-  auto addrs = netlink::dump_addrs(*sock);
-  if (!links || !addrs) {
-    err << "hydractl: cannot read the links of this namespace\n";
-    return 1;
-  }
-  net::LinkTable table;
-  table.reset(std::move(*links), std::move(*addrs));
+}
 
-  // hydrad's view: guarded bridges and sessions (optional).
-  std::map<std::string, std::string> bridge_label;  // bridge name → label
-  std::vector<std::pair<std::string, std::string>> session_sockets;  // owner, socket
-  bool hydrad_up = false;
-  if (auto r = api_request(a.socket, "GET", "/api/v1/bridges"); r && r->status == 200) {
-    hydrad_up = true;
-    if (auto list = api::decode_bridges(json::parse(r->body, nullptr, false)))
-      for (const auto& b : *list)
-        bridge_label[b.name] = "guarded by hydrad: " + b.state + ", " + std::to_string(b.restores) + " restores";
-  }
-  if (auto r = api_request(a.socket, "GET", "/api/v1/docker-instances"); r && r->status == 200) {
-    if (auto list = api::decode_instances(json::parse(r->body, nullptr, false))) {
-      for (const auto& s : *list) {
-        std::string owner = s.scope_type + "/" + s.scope_id;
-        if (s.host_docker) continue;  // the main dockerd: seen above
-        if (s.status == "running") session_sockets.emplace_back(owner, s.docker_socket);
-        bridge_label[s.bridge_name] = "session " + owner + ", dockerd " + s.state + " (" + s.docker_host + ")";
-      }
-    }
-  }
-  std::map<int, Peer> peers;
-  find_peers(a.docker_socket, "", table, peers);
-  for (const auto& [owner, socket] : session_sockets) find_peers(socket, owner, table, peers);
-  // A bridge that only a session's containers use is that session's network.
-  for (const auto& [idx, p] : peers) {
-    const net::LinkInfo* port = table.find(idx);
-    const net::LinkInfo* br = port && port->master ? table.find(port->master) : nullptr;
-    if (br && !p.owner.empty() && !bridge_label.count(br->name)) bridge_label[br->name] = "network of session " + p.owner;
-  }
+void draw_tree(const NamespaceView& v, std::ostream& out) {
+  auto label = [&](const std::string& name) {
+    auto it = v.labels.find(name);
+    return it == v.labels.end() ? std::string() : "  [" + it->second + "]";
+  };
   auto port_text = [&](const net::LinkInfo& port) {
-    auto it = peers.find(port.ifindex);
-    if (it == peers.end()) return port.name;
+    auto it = v.peers.find(port.ifindex);
+    if (it == v.peers.end()) return port.name;
     std::string s = port.name + " → container " + it->second.container + " (" + it->second.ifname;
     if (!it->second.owner.empty()) s += ", " + it->second.owner;
     s += ")";
     if (port.name.rfind("vethb-", 0) == 0) s += "  [desktop link]";
     return s;
   };
-
   std::vector<const net::LinkInfo*> bridges, loose;
-  for (const auto& [_, l] : table.links()) {
-    if (l.kind == "bridge") bridges.push_back(&l);
-    else if (!l.master && l.name != "lo") loose.push_back(&l);
-  }
-  if (a.dot) {
-    out << "digraph sandbox {\n  rankdir=LR;\n  node [fontname=\"sans\"];\n";
-    for (const auto* b : bridges) {
-      std::string label = b->name + "\\n" + addrs_of(table, b->ifindex);
-      if (bridge_label.count(b->name)) label += "\\n" + bridge_label[b->name];
-      out << "  \"" << b->name << "\" [shape=box, label=\"" << label << "\""
-          << (bridge_label[b->name].rfind("guarded", 0) == 0 ? ", style=bold, color=darkgreen" : "") << "];\n";
-      for (const auto* p : table.ports_of(b->ifindex)) {
-        auto it = peers.find(p->ifindex);
-        std::string target = it == peers.end() ? p->name : "container " + it->second.container;
-        out << "  \"" << target << "\" [shape=ellipse];\n  \"" << b->name << "\" -> \"" << target << "\" [label=\""
-            << p->name << "\"];\n";
-      }
-    }
-    for (const auto* l : loose) out << "  \"" << l->name << "\" [shape=plaintext];\n";
-    out << "}\n";
-    return 0;
-  }
-  out << "sandbox network namespace" << (hydrad_up ? "" : "  (hydrad not reachable: no guard or session labels)")
-      << "\n";
+  split(v, bridges, loose);
+  out << v.title << "\n";
   size_t shown = 0;
   const size_t total = bridges.size() + loose.size();
   for (const auto* b : bridges) {
     bool last = ++shown == total;
-    out << (last ? "└─ " : "├─ ") << b->name << "  bridge  " << addrs_of(table, b->ifindex) << "  "
-        << netlink::format_mac(b->mac) << (b->admin_up() ? "" : "  DOWN");
-    if (bridge_label.count(b->name)) out << "  [" << bridge_label[b->name] << "]";
-    out << "\n";
-    auto ports = table.ports_of(b->ifindex);
+    out << (last ? "└─ " : "├─ ") << b->name << "  bridge  " << addrs_of(v.table, b->ifindex) << "  "
+        << netlink::format_mac(b->mac) << (b->admin_up() ? "" : "  DOWN") << label(b->name) << "\n";
+    auto ports = v.table.ports_of(b->ifindex);
     for (size_t i = 0; i < ports.size(); ++i)
       out << (last ? "   " : "│  ") << (i + 1 == ports.size() ? "└─ " : "├─ ") << port_text(*ports[i]) << "\n";
   }
   for (const auto* l : loose) {
     bool last = ++shown == total;
     std::string kind = l->kind.empty() ? "device" : l->kind;
-    out << (last ? "└─ " : "├─ ") << l->name << "  " << kind << "  " << addrs_of(table, l->ifindex) << "\n";
+    out << (last ? "└─ " : "├─ ") << l->name << "  " << kind << "  " << addrs_of(v.table, l->ifindex)
+        << label(l->name) << "\n";
+  }
+}
+
+void draw_dot(const NamespaceView& v, std::ostream& out) {
+  const bool cluster = !v.id_prefix.empty();
+  const std::string pad = cluster ? "    " : "  ";
+  if (cluster) out << "  subgraph \"cluster_" << v.id_prefix << "\" {\n    label=\"" << v.title << "\";\n";
+  std::vector<const net::LinkInfo*> bridges, loose;
+  split(v, bridges, loose);
+  auto id = [&](const std::string& name) { return "\"" + v.id_prefix + name + "\""; };
+  for (const auto* b : bridges) {
+    auto it = v.labels.find(b->name);
+    std::string label = b->name + "\\n" + addrs_of(v.table, b->ifindex) + (it == v.labels.end() ? "" : "\\n" + it->second);
+    out << pad << id(b->name) << " [shape=box, label=\"" << label << "\""
+        << (it != v.labels.end() && it->second.rfind("guarded", 0) == 0 ? ", style=bold, color=darkgreen" : "") << "];\n";
+    for (const auto* p : v.table.ports_of(b->ifindex)) {
+      auto peer = v.peers.find(p->ifindex);
+      // Containers are one node each, wherever their legs are.
+      std::string target = peer == v.peers.end() ? id(p->name) : "\"container " + peer->second.container + "\"";
+      out << pad << target << " [shape=ellipse];\n" << pad << id(b->name) << " -> " << target << " [label=\""
+          << p->name << "\"];\n";
+    }
+  }
+  for (const auto* l : loose) out << pad << id(l->name) << " [shape=plaintext, label=\"" << l->name << "\"];\n";
+  if (cluster) out << "  }\n";
+}
+
+}  // namespace
+
+int run_topology(const TopologyArgs& a, std::ostream& out, std::ostream& err) {
+  auto table = read_links();
+  if (!table) {
+    err << "hydractl: cannot read the links of this namespace: " << table.error().text() << "\n";
+    return 1;
+  }
+  NamespaceView sandbox{"sandbox network namespace", "", std::move(*table), {}, {}};
+
+  // hydrad's view: guarded bridges and sessions (optional).
+  std::vector<std::pair<std::string, std::string>> session_sockets;  // owner, socket (shared sessions)
+  std::vector<api::DockerInstance> isolated;
+  bool hydrad_up = false;
+  if (auto r = api_request(a.socket, "GET", "/api/v1/bridges"); r && r->status == 200) {
+    hydrad_up = true;
+    if (auto list = api::decode_bridges(json::parse(r->body, nullptr, false)))
+      for (const auto& b : *list)
+        sandbox.labels[b.name] = "guarded by hydrad: " + b.state + ", " + std::to_string(b.restores) + " restores";
+  }
+  if (auto r = api_request(a.socket, "GET", "/api/v1/docker-instances"); r && r->status == 200) {
+    if (auto list = api::decode_instances(json::parse(r->body, nullptr, false))) {
+      for (const auto& s : *list) {
+        std::string owner = s.scope_type + "/" + s.scope_id;
+        if (s.host_docker) continue;  // the main dockerd: seen above
+        std::string dockerd = "session " + owner + ", dockerd " + s.state + " (" + s.docker_host + ")";
+        if (!s.netns.empty()) {
+          if (s.status == "running") isolated.push_back(s);
+          sandbox.labels[s.uplink] = "uplink of session " + owner + " → " + s.uplink_address;
+          continue;
+        }
+        if (s.status == "running") session_sockets.emplace_back(owner, s.docker_socket);
+        sandbox.labels[s.bridge_name] = dockerd;
+      }
+    }
+  }
+  if (!hydrad_up) sandbox.title += "  (hydrad not reachable: no guard or session labels)";
+  find_peers(a.docker_socket, "", sandbox);
+  for (const auto& [owner, socket] : session_sockets) find_peers(socket, owner, sandbox);
+  label_session_networks(sandbox);
+
+  // Each isolated session's own namespace, entered through its pin.
+  std::vector<NamespaceView> sessions;
+  for (const auto& s : isolated) {
+    std::string owner = s.scope_type + "/" + s.scope_id;
+    auto in = netlink::NetnsSwitch::enter(s.netns);
+    if (!in) {
+      err << "hydractl: cannot enter the namespace of " << owner << ": " << in.error().text() << "\n";
+      continue;
+    }
+    auto links = read_links();
+    if (!links) continue;
+    NamespaceView v{"session " + owner + " (isolated)  namespace " + s.netns, owner + ":", std::move(*links), {}, {}};
+    v.labels[s.bridge_name] = "session " + owner + ", dockerd " + s.state + " (" + s.docker_host + ")";
+    v.labels["uplink"] = "to " + s.uplink + " " + s.uplink_gateway + " in the sandbox";
+    sessions.push_back(std::move(v));
+  }
+  // Outside every namespace switch: find_peers enters the containers'.
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    const auto& s = isolated[i];
+    find_peers(s.docker_socket, s.scope_type + "/" + s.scope_id, sessions[i]);
+    find_peers(a.docker_socket, "", sessions[i]);  // the desktop's leg
+    label_session_networks(sessions[i]);
+  }
+
+  if (a.dot) {
+    out << "digraph sandbox {\n  rankdir=LR;\n  node [fontname=\"sans\"];\n";
+    draw_dot(sandbox, out);
+    for (const auto& v : sessions) {
+      draw_dot(v, out);
+      const auto& s = isolated[&v - sessions.data()];
+      out << "  \"" << s.uplink << "\" -> \"" << v.id_prefix << "uplink\" [label=\"uplink\", style=dashed];\n";
+    }
+    out << "}\n";
+    return 0;
+  }
+  draw_tree(sandbox, out);
+  for (const auto& v : sessions) {
+    out << "\n";
+    draw_tree(v, out);
   }
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 // toml++ without exceptions: a parse returns a result to check, like
 // every other decoder in hydrad.
@@ -11,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "netlink/ifname.hpp"
+#include "session/uplink_firewall.hpp"
 
 namespace hydra::daemon {
 
@@ -53,6 +55,52 @@ Status seconds_value(const toml::node& node, const std::string& key, const std::
   return {};
 }
 
+Status network_value(const toml::node& node, const std::string& key, const std::string& origin,
+                     session::Ipv4Net& out) {
+  std::string text;
+  if (auto st = string_value(node, key, origin, text); !st) return st;
+  auto net = session::Ipv4Net::parse(text);
+  if (!net) return make_error(where(origin, node.source()) + ": " + key + ": " + net.error().message, EINVAL);
+  out = *net;
+  return {};
+}
+
+Status mode_value(const toml::node& node, const std::string& key, const std::string& origin,
+                  session::NetworkMode& out) {
+  std::string text;
+  if (auto st = string_value(node, key, origin, text); !st) return st;
+  auto mode = session::network_mode_from(text);
+  if (!mode)
+    return make_error(where(origin, node.source()) + ": " + key + " must be \"isolated\" or \"shared\", not \"" +
+                          text + "\"",
+                      EINVAL);
+  out = *mode;
+  return {};
+}
+
+// An array of strings, each checked by `check` (its error names the entry).
+Status strings_value(const toml::node& node, const std::string& key, const std::string& origin,
+                     std::vector<std::string>& out, const std::function<Status(const std::string&)>& check) {
+  const toml::array* arr = node.as_array();
+  if (!arr) return make_error(where(origin, node.source()) + ": " + key + " must be an array of strings", EINVAL);
+  std::vector<std::string> items;
+  for (const auto& item : *arr) {
+    auto v = item.value<std::string>();
+    if (!item.is_string() || !v) return make_error(where(origin, item.source()) + ": " + key + " must hold strings", EINVAL);
+    if (auto st = check(*v); !st) return make_error(where(origin, item.source()) + ": " + st.error().message, EINVAL);
+    items.push_back(*v);
+  }
+  out = std::move(items);
+  return {};
+}
+
+Status egress_entry(const std::string& key, const std::string& entry, bool sandbox_word) {
+  if (sandbox_word && entry == "sandbox") return {};
+  auto p = key == "sessions.egress_deny" ? session::parse_egress({entry}, {}) : session::parse_egress({}, {entry});
+  if (!p) return make_error("sessions." + p.error().message + (sandbox_word ? " (or \"sandbox\")" : ""), EINVAL);
+  return {};
+}
+
 // [sessions] and [docker]: key → how to read it.
 Status apply_table(const toml::table& table, const std::string& section, const std::string& origin,
                    DaemonConfig& next) {
@@ -80,6 +128,14 @@ Status apply_table(const toml::table& table, const std::string& section, const s
     else if (section == "sessions" && k == "size_interval") st = seconds_value(node, full, origin, s.size_interval_ms);
     else if (section == "sessions" && k == "privileged_mode") st = bool_value(node, full, origin, s.privileged_mode);
     else if (section == "sessions" && k == "authz_plugin") st = string_value(node, full, origin, s.authz_plugin);
+    else if (section == "sessions" && k == "network") st = mode_value(node, full, origin, s.network);
+    else if (section == "sessions" && k == "bridge_subnets") st = network_value(node, full, origin, s.plan.bridges);
+    else if (section == "sessions" && k == "address_pools") st = network_value(node, full, origin, s.plan.pools);
+    else if (section == "sessions" && k == "uplink_subnet") st = network_value(node, full, origin, s.plan.uplinks);
+    else if (section == "sessions" && k == "egress_deny")
+      st = strings_value(node, full, origin, s.egress_deny, [&](const std::string& e) { return egress_entry(full, e, true); });
+    else if (section == "sessions" && k == "egress_allow")
+      st = strings_value(node, full, origin, s.egress_allow, [&](const std::string& e) { return egress_entry(full, e, false); });
     else return make_error(where(origin, node.source()) + ": unknown key " + full, EINVAL);
     if (!st) return st;
   }
@@ -148,7 +204,14 @@ std::string describe_config(const DaemonConfig& c) {
          "\nprobe_interval = " + std::to_string(s.probe_interval_ms / 1000) +
          "\nsize_interval = " + std::to_string(s.size_interval_ms / 1000) +
          "\nprivileged_mode = " + (s.privileged_mode ? "true" : "false") + "\nauthz_plugin = " + q(s.authz_plugin) +
-         "\n";
+         "\nnetwork = " + q(session::network_mode_name(s.network)) + "\nbridge_subnets = " + q(s.plan.bridges.text()) +
+         "\naddress_pools = " + q(s.plan.pools.text()) + "\nuplink_subnet = " + q(s.plan.uplinks.text());
+  auto list = [&](const std::vector<std::string>& v) {
+    std::string l;
+    for (const auto& e : v) l += (l.empty() ? "" : ", ") + q(e);
+    return "[" + l + "]";
+  };
+  out += "\negress_deny = " + list(s.egress_deny) + "\negress_allow = " + list(s.egress_allow) + "\n";
   return out;
 }
 
@@ -181,6 +244,7 @@ Status validate_config(const DaemonConfig& c) {
   if (plugin.empty() || plugin.size() > 40 || plugin.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.-") != std::string::npos ||
       plugin[0] == '.')
     return make_error("sessions.authz_plugin must be 1 to 40 of a-z, 0-9, '_', '.', '-', not \"" + plugin + "\"", EINVAL);
+  if (auto st = c.sessions.plan.validate(); !st) return make_error("sessions." + st.error().message, EINVAL);
   if (c.sessions.run_dir.size() > 60)
     return make_error("sessions.run_dir is too long for the unix sockets under it (60 bytes at most)", EINVAL);
   return {};

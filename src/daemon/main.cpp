@@ -19,6 +19,7 @@
 #include "guard/bridge_guard.hpp"
 #include "guard/restorer.hpp"
 #include "docker/engine_client.hpp"
+#include "session/plan_check.hpp"
 #include "session/data_usage.hpp"
 #include "session/session_manager.hpp"
 
@@ -61,7 +62,8 @@ int run(int argc, char** argv) {
                  "TOML config file: state_dir, socket, log_format, [guard] bridges, [docker] main_socket,\n"
                  "[api] request_timeout, max_connections, connections_per_peer,\n"
                  "[sessions] dockerd, data_dir, run_dir, storage_driver, live_restore, stop_on_exit, start_timeout,\n"
-                 "stop_timeout, api_timeout, probe_interval, size_interval, privileged_mode, authz_plugin");
+                 "stop_timeout, api_timeout, probe_interval, size_interval, privileged_mode, authz_plugin,\n"
+                 "network (isolated|shared), bridge_subnets, address_pools, uplink_subnet, egress_deny, egress_allow");
   app.add_option("--guard", guard_cli, "Bridge to guard; repeatable (default: docker0)");
   app.add_option("--state-dir", state_dir, "Where snapshots are kept (default: /var/lib/hydra)");
   app.add_option("--socket", socket_path, "Control socket, mode 0660 (default: /run/hydra/hydra.sock)");
@@ -92,6 +94,9 @@ int run(int argc, char** argv) {
   if (!log_format.empty()) config.log_format = log_format;
   if (!metrics_address.empty()) config.metrics_address = metrics_address;
   if (auto st = daemon::validate_config(config); !st) return fail(config_text(st.error()));
+  // The plan against this sandbox's routes: here, not in validate_config,
+  // since it reads the kernel (and --check-config should say it too).
+  if (auto st = session::check_plan_against_sandbox(config.sessions.plan); !st) return fail(config_text(st.error()));
   if (!check_file.empty()) {
     std::cout << daemon::describe_config(config);
     return 0;
@@ -130,6 +135,7 @@ int run(int argc, char** argv) {
   });
   api::AuthzPluginServer authz_plugin(limiter, config.sessions.authz_plugin);
   session::DataUsage usage(config.sessions.data_dir, config.sessions.size_interval_ms);
+  config.sessions.sandbox_bridges = config.guard_bridges;  // no session may send to them
   session::SessionManager sessions(config.sessions, config.state_dir, config.main_docker_socket,
                                    {state_writer, log, board, metrics, limiter, [&authz_plugin] { return authz_plugin.ensure(); }});
   api::ApiContext api_ctx{board, sessions, usage, metrics, event_stream, HYDRA_VERSION};

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -21,7 +22,8 @@ int pidfd_open(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid,
 
 }  // namespace
 
-Result<DockerdProcess> DockerdProcess::spawn(const std::vector<std::string>& argv, const std::string& log_path) {
+Result<DockerdProcess> DockerdProcess::spawn(const std::vector<std::string>& argv, const std::string& log_path,
+                                             int netns_fd) {
   if (argv.empty()) return make_error("dockerd: empty argument vector", EINVAL);
   UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
   if (!log.valid()) return errno_error("open dockerd log " + log_path);
@@ -41,6 +43,11 @@ Result<DockerdProcess> DockerdProcess::spawn(const std::vector<std::string>& arg
     dup2(devnull, 0);
     dup2(log.get(), 1);
     dup2(log.get(), 2);
+    if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0) {
+      static const char kMsg[] = "hydrad: cannot enter the session's network namespace\n";
+      (void)!write(2, kMsg, sizeof kMsg - 1);
+      _exit(126);
+    }
     syscall(SYS_close_range, 3u, ~0u, 0u);
     execv(args[0], args.data());
     _exit(127);

@@ -19,8 +19,11 @@ class DockerdProcess {
  public:
   // argv[0] is the dockerd binary. stdout and stderr go to log_path. The
   // child gets its own session (a signal to hydrad's group is not its) and a
-  // clean signal mask.
-  static Result<DockerdProcess> spawn(const std::vector<std::string>& argv, const std::string& log_path);
+  // clean signal mask. With `netns_fd`, the child enters that network
+  // namespace (setns) before exec — and nothing else: it keeps the sandbox's
+  // mounts, /sys and cgroups, which dockerd needs as they are.
+  static Result<DockerdProcess> spawn(const std::vector<std::string>& argv, const std::string& log_path,
+                                      int netns_fd = -1);
   // A dockerd that is not our child (found through its pidfile).
   static Result<DockerdProcess> adopt(pid_t pid);
 

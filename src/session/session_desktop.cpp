@@ -15,7 +15,7 @@ Result<SessionView> SessionManager::bridge_desktop(const SessionKey& key, const 
   auto s = find(key);
   if (!s) return make_error("no session " + key.text(), ENOENT);
   std::lock_guard op(s->op);
-  int index = 0;
+  SessionNet net;
   std::string current;
   pid_t current_pid = 0;
   {
@@ -25,13 +25,12 @@ Result<SessionView> SessionManager::bridge_desktop(const SessionKey& key, const 
     if (s->host_docker)
       return make_error("session " + key.text() + " uses the main dockerd: its containers are on the desktop's network already",
                         EBUSY);
-    index = s->index;
+    net = net_of(*s);
     current = s->desktop_container;
     current_pid = s->desktop_pid;
   }
   auto pid = docker::EngineClient(main_socket_, api_timeout_s(settings_)).container_pid(container_id);
   if (!pid) return pid.error();
-  SessionNet net = session_net(index);
   if (current == container_id && current_pid == *pid && desktop_bridged(net)) {
     std::lock_guard lock(mu_);
     return view(*s);
@@ -53,17 +52,17 @@ Status SessionManager::unbridge_desktop(const SessionKey& key) {
   std::lock_guard op(s->op);
   std::string container;
   bool held = false;
-  int index = 0;
+  SessionNet net;
   {
     std::lock_guard lock(mu_);
     if (s->removed) return make_error("no session " + key.text(), ENOENT);
     if (s->desktop_container.empty()) return make_error("session " + key.text() + " has no desktop bridged", ENOENT);
     container = s->desktop_container;
     held = s->index_held;
-    index = s->index;
+    net = net_of(*s);
   }
   if (held)
-    if (auto st = session::unbridge_desktop(session_net(index)); !st) return st;
+    if (auto st = session::unbridge_desktop(net); !st) return st;
   std::lock_guard lock(mu_);
   log_.emit("desktop_unbridged", {{"session", key.text()}, {"container", container}});
   s->desktop_container.clear();

@@ -9,7 +9,9 @@
 #include "docker/engine_client.hpp"
 #include "session/data_usage.hpp"
 #include "session/dockerd_files.hpp"
+#include "netlink/netns.hpp"
 #include "session/session_manager.hpp"
+#include "session/session_network.hpp"
 
 namespace hydra::session {
 
@@ -32,7 +34,7 @@ void SessionManager::on_exit(const SessionPtr& s, int code) {
   // create) takes care of its network; otherwise it is cleaned here.
   std::unique_lock op(s->op, std::try_to_lock);
   bool expected = false, release = false;
-  int index = 0;
+  SessionNet net;
   {
     std::lock_guard lock(mu_);
     s->exit_code = code;
@@ -41,14 +43,14 @@ void SessionManager::on_exit(const SessionPtr& s, int code) {
     set_state(*s, SessionState::kExited, expected ? "stopped" : "dockerd exited with code " + std::to_string(code));
     s->failed = !expected;
     release = op.owns_lock() && s->index_held;
-    index = s->index;
+    net = net_of(*s);
   }
-  if (release) release_network(s->key, index);
+  if (release) release_network(s->key, net);
   std::lock_guard lock(mu_);
   if (release) s->index_held = false;
   persist();
   log_.emit(expected ? "session_stopped" : "session_exited",
-            {{"session", s->key.text()}, {"exit_code", code}, {"bridge", session_net(index).bridge}});
+            {{"session", s->key.text()}, {"exit_code", code}, {"bridge", net.bridge}});
 }
 
 // Every probe interval: the container count answers "is it alive" too.
@@ -75,14 +77,27 @@ void SessionManager::on_probe(const SessionPtr& s) {
 
 void SessionManager::adopt(const SessionPtr& s) {
   SessionPaths paths = session_paths(settings_, s->key, s->index);
+  const SessionNet net = net_of(*s);
   pid_t pid = read_pidfile(paths.pidfile);
   auto proc = pid > 0 && process_alive(pid) ? docker::DockerdProcess::adopt(pid)
                                             : Result<docker::DockerdProcess>(make_error("no live pid"));
   if (!proc) {
     s->index_held = false;
     s->reason = "dockerd was not running when hydrad started";
-    release_network(s->key, s->index);  // its dockerd is gone: clean what it left
+    release_network(s->key, net);  // its dockerd is gone: clean what it left
     return;
+  }
+  std::string network_problem;
+  if (net.isolated) {
+    // The dockerd's namespace is the session's, whatever is pinned: a lost
+    // pin (hydrad's mounts gone with its mount namespace) is put back.
+    const std::string own = "/proc/" + std::to_string(pid) + "/ns/net";
+    if (!netlink::same_netns(own, net.netns))
+      if (auto st = netlink::pin_netns(own, net.netns); !st) network_problem = st.error().text();
+    if (auto st = ensure_hydra_table(); !st) network_problem = st.error().text();
+    else if (auto up = open_uplink(net); !up) network_problem = up.error().text();
+    if (network_problem.empty() && !session_network_present(net))
+      network_problem = net.uplink + " is missing: the session has no way out";
   }
   // Alive: adopted whether it answers or not (a hung dockerd is reported
   // unresponsive, never cleaned away under its containers). Its limit first:
@@ -94,8 +109,11 @@ void SessionManager::adopt(const SessionPtr& s) {
   if (n) s->container_count = *n;
   s->pid = pid;
   s->supervisor = supervise(s, std::move(*proc));
-  log_.emit("session_adopted", {{"session", s->key.text()}, {"pid", pid}, {"bridge", session_net(s->index).bridge},
-                                {"status", session_state_name(s->state)}, {"max_containers", s->max_containers}});
+  log_.emit("session_adopted", {{"session", s->key.text()}, {"pid", pid}, {"bridge", net.bridge},
+                                {"network", network_mode_name(s->network)}, {"status", session_state_name(s->state)},
+                                {"max_containers", s->max_containers}});
+  if (!network_problem.empty())
+    log_.emit("session_network_damaged", {{"session", s->key.text()}, {"error", network_problem}});
 }
 
 void SessionManager::recover() {
@@ -120,6 +138,15 @@ void SessionManager::recover() {
     if (auto st = serve_limits_(); !st)
       log_.emit("authz_plugin_failed", {{"error", st.error().text()},
                                         {"action", "limited sessions refuse container creates"}});
+  // The sandbox's rules for isolated sessions come before their adoption,
+  // and before the first create.
+  const bool isolated = settings_.network == NetworkMode::kIsolated ||
+                        std::any_of(records.begin(), records.end(), [](const SessionRecord& r) {
+                          return r.index_held && r.network == NetworkMode::kIsolated;
+                        });
+  if (isolated)
+    if (auto st = ensure_hydra_table(); !st)
+      log_.emit("firewall_failed", {{"error", st.error().text()}, {"action", "isolated sessions cannot start"}});
   for (const auto& r : records) {
     auto s = std::make_shared<Session>(r.key);
     s->user_id = r.user_id;
@@ -129,6 +156,7 @@ void SessionManager::recover() {
     s->created_unix = r.created_unix;
     s->max_containers = r.max_containers;
     s->host_docker = r.host_docker;
+    s->network = r.network;
     s->desktop_container = r.desktop_container;
     s->desktop_pid = r.desktop_pid;
     s->state = SessionState::kExited;
@@ -151,6 +179,7 @@ Result<StopResult> SessionManager::remove(const SessionKey& key) {
   std::lock_guard op(s->op);
   StopResult result;
   int index = 0;
+  SessionNet net;
   bool host = false;
   {
     std::lock_guard lock(mu_);
@@ -159,6 +188,7 @@ Result<StopResult> SessionManager::remove(const SessionKey& key) {
     host = s->host_docker;
     if (result.was_running) set_state(*s, SessionState::kStopping, "delete requested");
     index = s->index;
+    net = net_of(*s);
     persist();
   }
   if (result.was_running && !host && s->supervisor) {
@@ -186,7 +216,7 @@ Result<StopResult> SessionManager::remove(const SessionKey& key) {
     std::lock_guard lock(mu_);
     held = s->index_held;
   }
-  if (held) release_network(key, index);
+  if (held) release_network(key, net);
   std::lock_guard lock(mu_);
   s->index_held = false;
   s->desktop_container.clear();  // its veth went with the network

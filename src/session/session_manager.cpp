@@ -10,6 +10,7 @@
 #include "base/state_file.hpp"
 #include "docker/engine_client.hpp"
 #include "session/dockerd_files.hpp"
+#include "netlink/netns.hpp"
 #include "session/session_network.hpp"
 
 namespace hydra::session {
@@ -23,7 +24,22 @@ SessionManager::SessionManager(SessionSettings settings, std::string state_dir, 
       board_(deps.board),
       metrics_(deps.metrics),
       limiter_(deps.limiter),
-      serve_limits_(std::move(deps.serve_limits)) {}
+      serve_limits_(std::move(deps.serve_limits)) {
+  // The configuration was checked when it was read: an error here is a bug.
+  auto egress = parse_egress(settings_.egress_deny, settings_.egress_allow);
+  if (egress) egress_ = *egress;
+  else log_.emit("config_error", {{"error", egress.error().text()}, {"action", "egress policy left empty"}});
+}
+
+Status SessionManager::ensure_hydra_table() {
+  std::lock_guard lock(table_mu_);
+  if (table_installed_) return {};
+  auto st = install_hydra_table(hydra_table_script(settings_.plan, egress_, settings_.sandbox_bridges));
+  if (!st) return make_error("install the sandbox's inet hydra table: " + st.error().text(), st.error().code);
+  table_installed_ = true;
+  log_.emit("firewall_installed", {{"table", kHydraTable}, {"uplinks", settings_.plan.uplinks.text()}});
+  return {};
+}
 
 SessionManager::~SessionManager() {
   std::vector<SessionPtr> all;
@@ -61,7 +77,7 @@ SessionView SessionManager::view(const Session& s) const {
   if (s.host_docker) {
     v.paths.socket = main_socket_;
   } else {
-    v.net = session_net(s.index);
+    v.net = net_of(s);
     v.paths = session_paths(settings_, s.key, s.index);
   }
   v.desktop_container = s.desktop_container;
@@ -79,7 +95,7 @@ std::optional<int> SessionManager::free_index() const {
   std::set<int> held;
   for (const auto& [_, s] : sessions_)
     if (s->index_held) held.insert(s->index);
-  return lowest_free_index(held);
+  return lowest_free_index(held, settings_.plan.max_index());
 }
 
 SessionCounts SessionManager::counts_locked() const {
@@ -102,10 +118,22 @@ void SessionManager::persist() {
   std::vector<SessionRecord> records;
   for (const auto& [_, s] : sessions_)
     records.push_back({s->key, s->user_id, s->index, s->index_held, s->started_unix, s->created_unix,
-                       s->max_containers, s->host_docker, s->desktop_container, s->desktop_pid});
+                       s->max_containers, s->host_docker, s->desktop_container, s->desktop_pid, s->network});
   const SessionCounts c = counts_locked();
   metrics_.sessions(c.starting, c.running, c.unresponsive, c.exited);
+  size_t shared = 0, isolated = 0;
+  for (const auto& [_, s] : sessions_)
+    if (s->state != SessionState::kExited && !s->host_docker) ++(s->network == NetworkMode::kIsolated ? isolated : shared);
+  metrics_.sessions_by_network(shared, isolated);
   store_.save(records);  // written by the writer's thread
+}
+
+Error SessionManager::index_exhausted() const {
+  const AddressPlan& p = settings_.plan;
+  return make_error("no session index is free: the address plan has room for " + std::to_string(p.max_index()) +
+                        " sessions (bridge_subnets " + p.bridges.text() + ", address_pools " + p.pools.text() +
+                        ", uplink_subnet " + p.uplinks.text() + "); delete and purge a session, or widen the plan",
+                    ENOSPC);
 }
 
 SessionManager::SessionPtr SessionManager::find(const SessionKey& key) const {
@@ -114,8 +142,8 @@ SessionManager::SessionPtr SessionManager::find(const SessionKey& key) const {
   return it == sessions_.end() ? nullptr : it->second;
 }
 
-void SessionManager::release_network(const SessionKey& key, int index) {
-  if (auto st = delete_session_network(session_net(index)); !st)
+void SessionManager::release_network(const SessionKey& key, const SessionNet& net) {
+  if (auto st = delete_session_network(net); !st)
     log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", st.error().text()}});
 }
 
@@ -148,11 +176,11 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         s = it->second;
       } else {
         std::optional<int> index = 0;
-        if (!options.use_host_docker && !(index = free_index()))
-          return make_error("all 254 session indexes are in use", ENOSPC);
+        if (!options.use_host_docker && !(index = free_index())) return index_exhausted();
         s = std::make_shared<Session>(key);
         s->index = *index;
         s->index_held = !options.use_host_docker;
+        s->network = settings_.network;
         s->user_id = options.user_id;
         s->host_docker = options.use_host_docker;
         // The main dockerd is not ours to limit.
@@ -175,9 +203,10 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         s->max_containers = options.use_host_docker ? 0 : options.max_containers;
         if (!s->host_docker && !s->index_held) {
           auto index = free_index();
-          if (!index) return make_error("all 254 session indexes are in use", ENOSPC);
+          if (!index) return index_exhausted();
           s->index = *index;
           s->index_held = true;
+          s->network = settings_.network;
         }
         if (s->host_docker) s->index = 0;
         if (s->created_unix == 0) s->created_unix = time(nullptr);
@@ -213,7 +242,11 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
     index = s->index;
     limit = s->max_containers;
   }
-  SessionNet net = session_net(index);
+  SessionNet net;
+  {
+    std::lock_guard lock(mu_);
+    net = net_of(*s);
+  }
   SessionPaths paths = session_paths(settings_, key, index);
   std::optional<docker::DockerdProcess> proc;
   auto fail = [&](const Error& e) -> Error {
@@ -222,7 +255,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
       std::lock_guard lock(mu_);
       untrack_limit(*s, proc->pid());
     }
-    release_network(key, index);
+    release_network(key, net);
     {
       std::lock_guard lock(mu_);
       s->index_held = false;
@@ -233,7 +266,17 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
     log_.emit("session_start_failed", {{"session", key.text()}, {"error", e.text()}});
     return e;
   };
-  if (auto st = create_session_bridge(net); !st) return fail(st.error());
+  UniqueFd netns;
+  if (net.isolated) {
+    if (auto st = ensure_hydra_table(); !st) return fail(st.error());
+    if (auto st = make_dirs(settings_.run_dir + "/netns", 0755); !st) return fail(st.error());
+  }
+  if (auto st = create_session_network(net); !st) return fail(st.error());
+  if (net.isolated) {
+    auto fd = netlink::open_netns(net.netns);
+    if (!fd) return fail(fd.error());
+    netns = std::move(*fd);
+  }
   if (auto st = make_dirs(paths.dir, 0700); !st) return fail(st.error());
   if (auto st = make_dirs(paths.data_root, 0710); !st) return fail(st.error());
   unlink(paths.socket.c_str());
@@ -241,7 +284,8 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
     if (auto st = clear_stale_pidfile(pidfile); !st) return fail(st.error());
   if (auto st = write_state_file(paths.config_file, daemon_json(net, settings_).dump(2) + "\n", 0644); !st)
     return fail(st.error());
-  auto spawned = docker::DockerdProcess::spawn(dockerd_argv(net, paths, settings_, limit > 0), paths.log);
+  auto spawned =
+      docker::DockerdProcess::spawn(dockerd_argv(net, paths, settings_, limit > 0), paths.log, netns.valid() ? netns.get() : -1);
   if (!spawned) return fail(spawned.error());
   proc.emplace(std::move(*spawned));
   {
@@ -262,6 +306,8 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   const int touched = protected_restores() - restores_before;
   metrics_.session_started(static_cast<double>(t1 - t0) / 1e6);
   log_.emit("session_started", {{"session", key.text()}, {"bridge", net.bridge}, {"pid", pid},
+                                {"network", net.isolated ? "isolated" : "shared"},
+                                {"netns", net.netns}, {"uplink", net.isolated ? net.uplink : ""},
                                 {"start_us", t1 - t0}, {"live_restore", settings_.live_restore},
                                 {"max_containers", limit}, {"protected_bridges_touched", touched > 0},
                                 {"protected_restores", touched}});

@@ -23,6 +23,7 @@
 #include "session/session_spec.hpp"
 #include "session/session_state.hpp"
 #include "session/session_store.hpp"
+#include "session/uplink_firewall.hpp"
 #include "telemetry/event_log.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/status_board.hpp"
@@ -98,7 +99,8 @@ class SessionManager {
   // The session and true when started, false when it was already running
   // (a running session keeps the limit it was started with). Errors carry
   // errno codes the API maps: EINVAL 400, EPERM 403, ENOENT 404,
-  // ENOSPC/EBUSY 409, ENOTSUP 503, else 500.
+  // EBUSY 409, ENOSPC 507 (no index left in the address plan), ENOTSUP 503,
+  // else 500.
   Result<std::pair<SessionView, bool>> create(const SessionKey& key, const CreateOptions& options);
   [[nodiscard]] std::vector<SessionView> list() const;
   // Asks the session's dockerd for its containers (at most api_timeout).
@@ -136,6 +138,7 @@ class SessionManager {
     int64_t created_unix = 0;
     int max_containers = 0;
     bool host_docker = false;
+    NetworkMode network = NetworkMode::kShared;  // where its dockerd runs (kept for adoption)
     std::optional<size_t> container_count;
     std::string desktop_container;
     pid_t desktop_pid = 0;
@@ -153,12 +156,16 @@ class SessionManager {
   [[nodiscard]] SessionCounts counts_locked() const;
   void persist();  // hands sessions.json to the writer, refreshes the gauges
   [[nodiscard]] SessionPtr find(const SessionKey& key) const;
+  [[nodiscard]] Error index_exhausted() const;
+  [[nodiscard]] SessionNet net_of(const Session& s) const { return session_net(settings_, s.index, s.network); }
 
   // Without mu_:
   std::unique_ptr<DockerdSupervisor> supervise(const SessionPtr& s, docker::DockerdProcess proc);
   void on_exit(const SessionPtr& s, int code);
   void on_probe(const SessionPtr& s);
-  void release_network(const SessionKey& key, int index);
+  void release_network(const SessionKey& key, const SessionNet& net);
+  // The sandbox's `inet hydra` table, installed once (again after a failure).
+  Status ensure_hydra_table();
   Result<std::pair<SessionView, bool>> start(const SessionPtr& s);
   Result<std::pair<SessionView, bool>> start_host(const SessionPtr& s);
   void adopt(const SessionPtr& s);
@@ -174,6 +181,9 @@ class SessionManager {
   telemetry::Metrics& metrics_;
   ContainerLimiter& limiter_;
   std::function<Status()> serve_limits_;
+  EgressPolicy egress_;
+  std::mutex table_mu_;  // held across the table's install: never with mu_
+  bool table_installed_ = false;
   mutable std::mutex mu_;
   std::map<SessionKey, SessionPtr> sessions_;
 };

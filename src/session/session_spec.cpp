@@ -20,20 +20,31 @@ Status validate_scope_id(const std::string& scope_id) {
   return {};
 }
 
-SessionNet session_net(int n) {
+SessionNet session_net(const AddressPlan& plan, int n) {
   SessionNet net;
   net.index = n;
-  std::string base = "10.200." + std::to_string(n) + ".";
+  const auto idx = static_cast<uint64_t>(n);
+  const Ipv4Net subnet = plan.bridges.subnet(kBridgePrefix, idx);
   net.bridge = "hydra" + std::to_string(n);
-  net.subnet = base + "0/24";
-  net.gateway = base + "1";
-  net.desktop_ip = base + "254";
-  // Each session gets the /20 number N-1 of 10.112.0.0/12.
-  uint32_t pool = (10u << 24) | (112u << 16);
-  pool += static_cast<uint32_t>(n - 1) << 12;
-  net.address_pool = std::to_string(pool >> 24) + "." + std::to_string((pool >> 16) & 255) + "." +
-                     std::to_string((pool >> 8) & 255) + "." + std::to_string(pool & 255) + "/20";
+  net.subnet = subnet.text();
+  net.gateway = ipv4_text(subnet.base + 1);
+  net.desktop_ip = ipv4_text(subnet.base + 254);
+  net.address_pool = plan.pools.subnet(kPoolPrefix, idx - 1).text();
+  net.pools = plan.pools.text();
   net.desktop_veth = "vethb-h" + std::to_string(n);
+  const Ipv4Net pair = plan.uplinks.subnet(kUplinkPrefix, idx);
+  net.uplink = "hup-h" + std::to_string(n);
+  net.uplink_gateway = ipv4_text(pair.base);
+  net.uplink_address = ipv4_text(pair.base + 1);
+  return net;
+}
+
+SessionNet session_net(const SessionSettings& s, int n, NetworkMode mode) {
+  SessionNet net = session_net(s.plan, n);
+  if (mode == NetworkMode::kIsolated) {
+    net.isolated = true;
+    net.netns = s.run_dir + "/netns/h" + std::to_string(n);
+  }
   return net;
 }
 

@@ -10,11 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.hpp"
+#include "session/address_plan.hpp"
 
 namespace hydra::session {
 
 inline constexpr int kMinIndex = 1;
-inline constexpr int kMaxIndex = 254;
+// The most any plan allows (names stay short); the plan's own limit is
+// AddressPlan::max_index().
+inline constexpr int kMaxIndex = 4094;
 
 struct SessionKey {
   std::string scope_type;  // session | spectask | exploratory
@@ -36,10 +39,21 @@ struct SessionNet {
   std::string desktop_ip;    // 10.200.N.254
   std::string address_pool;  // 10.112.0.0/20 + (N-1) * /20
   std::string desktop_veth;  // vethb-hN
+  std::string pools;         // the plan's whole address_pools range (the desktop's route)
+  // An isolated session lives in a network namespace of its own, joined to
+  // the sandbox by a veth pair (never on a bridge):
+  bool isolated = false;
+  std::string netns;           // its pinned namespace: run_dir/netns/hN
+  std::string uplink;          // hup-hN, the sandbox's end
+  std::string uplink_gateway;  // the sandbox end's address (the session's default gateway)
+  std::string uplink_address;  // the session end's address, on kUplinkInterface
 };
+// The session's end of its uplink, as its own namespace names it.
+inline constexpr const char* kUplinkInterface = "uplink";
 // The desktop's leg into the session, as its own namespace names it.
 inline constexpr const char* kDesktopInterface = "eth1";
-SessionNet session_net(int n);
+SessionNet session_net(const AddressPlan& plan, int n);
+inline SessionNet session_net(int n) { return session_net(AddressPlan{}, n); }
 
 struct SessionSettings {
   std::string dockerd = "/usr/sbin/dockerd";
@@ -67,7 +81,19 @@ struct SessionSettings {
   // The Docker authorization plugin hydrad serves for sessions with a
   // max_containers limit: /run/docker/plugins/NAME/NAME.sock.
   std::string authz_plugin = "hydra";
+  // isolated: each session dockerd in a network namespace of its own.
+  NetworkMode network = NetworkMode::kIsolated;
+  AddressPlan plan;
+  // Addresses sessions may not reach ("sandbox": the sandbox's own, but for
+  // the session's uplink gateway), and exceptions to that.
+  std::vector<std::string> egress_deny{"169.254.0.0/16", "sandbox"};
+  std::vector<std::string> egress_allow;
+  // The sandbox's bridges no session may send to (the guard's: docker0...).
+  std::vector<std::string> sandbox_bridges{"docker0"};
 };
+
+// Session N's network in the given mode (the namespace under run_dir).
+SessionNet session_net(const SessionSettings& s, int n, NetworkMode mode);
 
 // Seconds for the Engine API calls that must answer quickly.
 inline long api_timeout_s(const SessionSettings& s) { return std::max(1, s.api_timeout_ms / 1000); }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session/session_store.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "base/json_fields.hpp"
@@ -15,6 +17,7 @@ namespace {
 Result<SessionRecord> decode_record(const json& j) {
   if (!j.is_object()) return make_error("not an object");
   SessionRecord r;
+  std::string network = "shared";
   using json_fields::read;
   if (auto st = json_fields::first_error(
           {read(j, "scope_type", r.key.scope_type, true), read(j, "scope_id", r.key.scope_id, true),
@@ -22,9 +25,12 @@ Result<SessionRecord> decode_record(const json& j) {
            read(j, "started_unix", r.started_unix), read(j, "created_unix", r.created_unix),
            read(j, "max_containers", r.max_containers), read(j, "host_docker", r.host_docker),
            read(j, "desktop_container", r.desktop_container),
-           read(j, "desktop_pid", r.desktop_pid)});
+           read(j, "desktop_pid", r.desktop_pid), read(j, "network", network)});
       !st)
     return st.error();
+  auto mode = network_mode_from(network);
+  if (!mode) return make_error("network \"" + network + "\" is neither shared nor isolated");
+  r.network = *mode;
   if (auto st = validate_key(r.key); !st) return st.error();
   if (r.index_held && (r.index < kMinIndex || r.index > kMaxIndex))
     return make_error("index " + std::to_string(r.index) + " is out of range");
@@ -67,12 +73,13 @@ std::string encode_session_records(const std::vector<SessionRecord>& records) {
                    {"index", r.index}, {"index_held", r.index_held}, {"started_unix", r.started_unix},
                    {"created_unix", r.created_unix}, {"max_containers", r.max_containers},
                    {"host_docker", r.host_docker},
-                   {"desktop_container", r.desktop_container}, {"desktop_pid", r.desktop_pid}});
+                   {"desktop_container", r.desktop_container}, {"desktop_pid", r.desktop_pid},
+                   {"network", network_mode_name(r.network)}});
   return arr.dump(2) + "\n";
 }
 
-std::optional<int> lowest_free_index(const std::set<int>& held) {
-  for (int n = kMinIndex; n <= kMaxIndex; ++n)
+std::optional<int> lowest_free_index(const std::set<int>& held, int max_index) {
+  for (int n = kMinIndex; n <= std::min(max_index, kMaxIndex); ++n)
     if (!held.count(n)) return n;
   return std::nullopt;
 }

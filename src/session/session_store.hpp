@@ -30,6 +30,9 @@ struct SessionRecord {
   bool host_docker = false;  // the main dockerd itself (privileged mode)
   std::string desktop_container;
   pid_t desktop_pid = 0;
+  // The network its dockerd was started in: kept for adoption even when the
+  // configuration changed since ("network" absent: shared, as before).
+  NetworkMode network = NetworkMode::kShared;
   friend bool operator==(const SessionRecord&, const SessionRecord&) = default;
 };
 
@@ -42,8 +45,8 @@ struct DecodedRecords {
 Result<DecodedRecords> decode_session_records(const std::string& text);
 std::string encode_session_records(const std::vector<SessionRecord>& records);
 
-// The lowest index in [kMinIndex, kMaxIndex] not in `held`.
-std::optional<int> lowest_free_index(const std::set<int>& held);
+// The lowest index in [kMinIndex, max_index] not in `held`.
+std::optional<int> lowest_free_index(const std::set<int>& held, int max_index = kMaxIndex);
 
 class SessionStore {
  public:

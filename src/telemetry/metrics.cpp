@@ -40,6 +40,11 @@ Metrics::Metrics(const std::string& version)
                           .Register(*registry_)
                           .Add({})),
       sessions_(BuildGauge().Name("hydra_sessions").Help("Session dockerds by state").Register(*registry_)),
+      sessions_network_(BuildGauge()
+                            .Name("hydra_sessions_by_network")
+                            .Help("Session dockerds not exited, by network mode (shared: the sandbox's namespace; "
+                                  "isolated: one of their own)")
+                            .Register(*registry_)),
       session_start_(BuildHistogram()
                          .Name("hydra_session_start_duration_seconds")
                          .Help("From a create request to the session dockerd answering /_ping")
@@ -62,6 +67,7 @@ Metrics::Metrics(const std::string& version)
       .Add({{"version", version}})
       .Set(1);
   sessions(0, 0, 0, 0);
+  sessions_by_network(0, 0);
 }
 
 void Metrics::restored(const std::string& bridge, double seconds) {
@@ -73,6 +79,11 @@ void Metrics::bridge_state(const std::string& bridge, bool up, size_t ports) {
   bridge_up_.Add({{"bridge", bridge}}).Set(up ? 1 : 0);
   bridge_ports_.Add({{"bridge", bridge}}).Set(static_cast<double>(ports));
   restores_.Add({{"bridge", bridge}});  // shown as 0 before the first restore
+}
+
+void Metrics::sessions_by_network(size_t shared, size_t isolated) {
+  sessions_network_.Add({{"network", "shared"}}).Set(static_cast<double>(shared));
+  sessions_network_.Add({{"network", "isolated"}}).Set(static_cast<double>(isolated));
 }
 
 void Metrics::sessions(size_t starting, size_t running, size_t unresponsive, size_t exited) {

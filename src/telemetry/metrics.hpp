@@ -26,6 +26,8 @@ class Metrics {
   void resync() { resyncs_.Increment(); }
   void netlink_errors(size_t n) { netlink_errors_.Increment(static_cast<double>(n)); }
   void sessions(size_t starting, size_t running, size_t unresponsive, size_t exited);
+  // Sessions not exited, by the network their dockerd runs in.
+  void sessions_by_network(size_t shared, size_t isolated);
   // Read at every scrape: events the log dropped (hydra_events_dropped_total).
   void count_dropped_events(std::function<uint64_t()> source) { dropped_source_ = std::move(source); }
   void session_started(double seconds) { session_start_.Observe(seconds); }
@@ -43,6 +45,7 @@ class Metrics {
   prometheus::Counter& resyncs_;
   prometheus::Counter& netlink_errors_;
   prometheus::Family<prometheus::Gauge>& sessions_;
+  prometheus::Family<prometheus::Gauge>& sessions_network_;
   prometheus::Histogram& session_start_;
   prometheus::Counter& events_dropped_;
   prometheus::Gauge& event_clients_;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The end-to-end world: a sandbox namespace whose eth0 is a veth to an
-// "upstream" namespace serving HTTP (the test's internet), Debian's dockerd
+// "upstream" namespace serving HTTP on every address it has (the test's internet), Debian's dockerd
 // as the sandbox's main daemon with docker0 10.213.0.1/24, an offline busybox
 // image, containers "buildkit" and "desktop", and hydrad. Fixture code: it
 // may use ip(8), nsenter and the docker CLI; hydra itself does not.
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -24,6 +25,31 @@ namespace hydra::test {
 inline std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
+}
+
+// --privileged for a container. Where this machine's own bounding set
+// lacks a capability (a sandbox inside a container), runc cannot grant all
+// of them: then everything --privileged gives hydrad, but that capability.
+inline std::string privileged_flags(const char* who) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  uint64_t bounding = 0;
+  while (std::getline(status, line))
+    if (line.rfind("CapBnd:", 0) == 0) bounding = std::stoull(line.substr(7), nullptr, 16);
+  static const char* const kNames[] = {
+      "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+      "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+      "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+      "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+      "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+      "CHECKPOINT_RESTORE"};
+  std::string drop;
+  for (int cap = 0; cap <= 40; ++cap)
+    if (!(bounding >> cap & 1)) drop += std::string(" --cap-drop ") + kNames[cap];
+  if (drop.empty()) return "--privileged";
+  std::printf("%s: this machine's bounding set lacks capabilities; running with every other one\n", who);
+  return "--cap-add ALL" + drop +
+         " --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined";
 }
 
 class DockerWorld {
@@ -66,6 +92,18 @@ class DockerWorld {
   bool import_busybox(const std::string& socket) const {
     return docker_rc(socket, "import " + dir + "/busybox.tar busybox:hydra") == 0;
   }
+  // The sandbox's firewall as Docker and hydra wrote it, without counters
+  // and timestamps, and without hydra's own `inet hydra` table.
+  [[nodiscard]] std::string firewall_outside_hydra() const {
+    std::string nft = capture(in_sbx("nft -s list ruleset"));
+    auto start = nft.find("table inet hydra {");
+    if (start != std::string::npos) {
+      auto end = nft.find("\n}\n", start);
+      nft.erase(start, end == std::string::npos ? std::string::npos : end + 3 - start);
+    }
+    std::string ipt = capture(in_sbx("iptables-save") + " | grep -v '^#' | sed -E 's/\\[[0-9]+:[0-9]+\\]//'");
+    return nft + "\n--- iptables-save ---\n" + ipt;
+  }
   [[nodiscard]] std::string docker0_ifindex() const {
     auto j = nlohmann::json::parse(capture("ip -n " + sbx.name() + " -j link show dev docker0"), nullptr, false);
     return j.is_array() && !j.empty() ? j[0]["ifindex"].dump() : "missing";
@@ -95,7 +133,7 @@ class DockerWorld {
     sh("mkdir -p " + dir + "/www && echo upstream-says-hello > " + dir + "/www/hello");
     httpd_ = fork();
     if (httpd_ == 0) {
-      std::string cmd = "exec nsenter --net=" + up.path() + " busybox httpd -f -p 192.0.2.1:8080 -h " + dir + "/www";
+      std::string cmd = "exec nsenter --net=" + up.path() + " busybox httpd -f -p 8080 -h " + dir + "/www";
       execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }

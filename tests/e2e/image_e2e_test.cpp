@@ -15,31 +15,6 @@ using namespace hydra::test;
 
 namespace {
 
-// --privileged, as the DaemonSet asks. Where this machine's own bounding set
-// lacks a capability (a sandbox inside a container), runc cannot grant all
-// of them: then everything --privileged gives hydrad, but that capability.
-std::string privileged() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  uint64_t bounding = 0;
-  while (std::getline(status, line))
-    if (line.rfind("CapBnd:", 0) == 0) bounding = std::stoull(line.substr(7), nullptr, 16);
-  static const char* const kNames[] = {
-      "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
-      "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
-      "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
-      "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
-      "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
-      "CHECKPOINT_RESTORE"};
-  std::string drop;
-  for (int cap = 0; cap <= 40; ++cap)
-    if (!(bounding >> cap & 1)) drop += std::string(" --cap-drop ") + kNames[cap];
-  if (drop.empty()) return "--privileged";
-  std::printf("image: this machine's bounding set lacks capabilities; running with every other one\n");
-  return "--cap-add ALL" + drop +
-         " --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined";
-}
-
 }  // namespace
 
 TEST(ImageE2E, TheImageGuardsDocker0AsTheDaemonSetRunsIt) {
@@ -60,7 +35,7 @@ TEST(ImageE2E, TheImageGuardsDocker0AsTheDaemonSetRunsIt) {
   const std::string docker0 = w.docker0_ifindex();
   sh("mkdir -p " + w.dir + "/hostrun " + w.dir + "/hoststate");
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string run = "run -d --name hydrad " + privileged() + " --network host --pid host -v " + w.dir +
+  const std::string run = "run -d --name hydrad " + privileged_flags("image") + " --network host --pid host -v " + w.dir +
                           "/hoststate:/var/lib/hydra -v " + w.dir + "/hostrun:/run/hydra -v " + w.main_socket() +
                           ":/var/run/docker.sock hydra/hydrad:0.1.0 --config /etc/hydra/hydra.toml "
                           "--metrics-address 127.0.0.1:9464";

@@ -9,6 +9,10 @@ using nlohmann::json;
 
 namespace {
 
+// These tests look at session bridges in the sandbox's own namespace (and the
+// guard repairing what a shared session did): the shared mode.
+const char* kShared = "network = \"shared\"\n";
+
 #define HYDRA_REQUIRE_DOCKERD()                                                               \
   do {                                                                                        \
     HYDRA_REQUIRE_ROOT();                                                                     \
@@ -42,7 +46,7 @@ json restart(DockerWorld& w) {
 
 TEST(SessionsE2E, SessionDesktopAndPreventedDeletion) {
   HYDRA_REQUIRE_DOCKERD();
-  DockerWorld w(/*live_restore=*/true);
+  DockerWorld w(/*live_restore=*/true, kShared);
   ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
   const std::string docker0 = w.docker0_ifindex();
 
@@ -131,7 +135,7 @@ TEST(SessionsE2E, SessionDesktopAndPreventedDeletion) {
 
 TEST(SessionsE2E, WithoutPreventionTheGuardRestoresDocker0) {
   HYDRA_REQUIRE_DOCKERD();
-  DockerWorld w(/*live_restore=*/false);
+  DockerWorld w(/*live_restore=*/false, kShared);
   ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
   ASSERT_EQ(w.api("POST", "/api/v1/docker-instances", kCreate).first, 201);
   restart(w);  // the second start of a dockerd with a kept data root deletes docker0
@@ -193,7 +197,7 @@ TEST(SessionsE2E, BadRequestsGetTheirStatus) {
 
 TEST(SessionsE2E, AdoptionRebridgeAndCrash) {
   HYDRA_REQUIRE_DOCKERD();
-  DockerWorld w(true);
+  DockerWorld w(true, kShared);
   ASSERT_TRUE(w.ok);
   auto [status, body] = w.api("POST", "/api/v1/docker-instances", kCreate);
   ASSERT_EQ(status, 201) << body;
@@ -244,7 +248,7 @@ TEST(SessionsE2E, AdoptionRebridgeAndCrash) {
 
 TEST(SessionsE2E, StopOnExitStopsSessionsWithHydrad) {
   HYDRA_REQUIRE_DOCKERD();
-  DockerWorld w(true);
+  DockerWorld w(true, kShared);
   ASSERT_TRUE(w.ok);
   // Same world, hydrad restarted with stop_on_exit.
   w.hydrad->stop(SIGTERM);

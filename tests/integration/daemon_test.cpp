@@ -120,6 +120,21 @@ TEST(Daemon, MetricsOverTcpAndConfigCheck) {
   out = capture(std::string(HYDRA_BIN_DIR) + "/hydrad --check-config " + dir + "/good.toml 2>&1; echo rc=$?");
   EXPECT_NE(out.find("address = \"127.0.0.1:9100\""), std::string::npos) << out;
   EXPECT_NE(out.find("rc=0"), std::string::npos);
+  // The address plan against the sandbox's routes: an overlap is named, by
+  // --check-config and at start.
+  ASSERT_EQ(world.sbx.ip("route add 10.112.64.0/20 dev docker0"), 0);
+  const std::string in_sbx = "nsenter --net=" + world.sbx.path() + " " + HYDRA_BIN_DIR + "/hydrad";
+  out = capture(in_sbx + " --check-config " + dir + "/good.toml 2>&1; echo rc=$?");
+  EXPECT_NE(out.find("sessions.address_pools 10.112.0.0/12 overlaps the sandbox's route 10.112.64.0/20 on docker0"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("rc=1"), std::string::npos) << out;
+  std::ofstream(dir + "/moved.toml") << "[sessions]\naddress_pools = \"10.160.0.0/12\"\n";
+  out = capture(in_sbx + " --check-config " + dir + "/moved.toml 2>&1; echo rc=$?");
+  EXPECT_NE(out.find("address_pools = \"10.160.0.0/12\""), std::string::npos) << out;
+  EXPECT_NE(out.find("rc=0"), std::string::npos) << out;
+  out = capture(in_sbx + " --state-dir " + dir + "/st --socket " + dir + "/h.sock 2>&1; echo rc=$?");
+  EXPECT_NE(out.find("overlaps the sandbox's route 10.112.64.0/20 on docker0"), std::string::npos) << out;
+  EXPECT_NE(out.find("rc=1"), std::string::npos) << "refused at start too: " << out;
   std::system(("rm -rf " + dir).c_str());
 }
 

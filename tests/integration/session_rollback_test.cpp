@@ -42,6 +42,12 @@ void rollback_case(const std::string& fake_dockerd_body, const std::string& expe
     EXPECT_EQ(status, 500) << body;
     EXPECT_NE(body.find(expect_in_error), std::string::npos) << body;
     EXPECT_NE(world.sbx.ip("link show hydra1"), 0) << "bridge rolled back";
+    // An isolated session (the default): its uplink and namespace too.
+    EXPECT_NE(world.sbx.ip("link show hup-h1"), 0) << "uplink rolled back";
+    struct stat st {};
+    EXPECT_NE(stat((dir + "/run/netns/h1").c_str(), &st), 0) << "namespace unpinned";
+    EXPECT_EQ(capture("nsenter --net=" + world.sbx.path() + " nft list set inet hydra uplink_gateways").find("hup-h1"),
+              std::string::npos);
     // Listed with status "error" and why (as Hydra's client reads it); no index held.
     auto list = json::parse(api(hydrad, "GET", "/api/v1/docker-instances").second, nullptr, false);
     ASSERT_TRUE(list.is_object() && list["instances"].is_array() && list["instances"].size() == 1) << list.dump();

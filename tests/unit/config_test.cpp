@@ -22,6 +22,12 @@ connections_per_peer = 0
 privileged_mode = true
 authz_plugin = "hydra-test"
 size_interval = 30
+network = "shared"
+bridge_subnets = "172.30.0.0/16"
+address_pools = "10.50.0.0/16"
+uplink_subnet = "100.64.0.0/24"
+egress_deny = ["sandbox", "10.9.0.0/16"]
+egress_allow = ["10.9.0.53"]
 )", "hydra.toml", c);
   ASSERT_TRUE(st) << st.error().text();
   EXPECT_EQ(c.state_dir, "/srv/hydra");
@@ -36,6 +42,16 @@ size_interval = 30
   EXPECT_TRUE(c.sessions.privileged_mode);
   EXPECT_EQ(c.sessions.authz_plugin, "hydra-test");
   EXPECT_EQ(c.sessions.size_interval_ms, 30000);
+  EXPECT_EQ(c.sessions.network, hydra::session::NetworkMode::kShared);
+  EXPECT_EQ(c.sessions.plan.bridges.text(), "172.30.0.0/16");
+  EXPECT_EQ(c.sessions.plan.pools.text(), "10.50.0.0/16");
+  EXPECT_EQ(c.sessions.plan.uplinks.text(), "100.64.0.0/24");
+  EXPECT_EQ(c.sessions.egress_deny, (std::vector<std::string>{"sandbox", "10.9.0.0/16"}));
+  EXPECT_EQ(c.sessions.egress_allow, (std::vector<std::string>{"10.9.0.53"}));
+  // What --check-config prints is itself a config that reads back the same.
+  DaemonConfig again;
+  ASSERT_TRUE(apply_config_text(hydra::daemon::describe_config(c), "described.toml", again));
+  EXPECT_EQ(hydra::daemon::describe_config(again), hydra::daemon::describe_config(c));
 }
 
 TEST(Config, NonAsciiInCommentsIsFine) {
@@ -64,6 +80,14 @@ TEST(Config, ErrorsNameFileAndLineAndChangeNothing) {
                  Case{"[api]\nrequest_timeout = 0\n", "hydra.toml:2: api.request_timeout"},
                  Case{"[api]\nqueue = 1\n", "hydra.toml:2: unknown key api.queue"},
                  Case{"[sessions]\nauthz_plugin = \"../x\"\n", "sessions.authz_plugin must be"},
+                 Case{"[sessions]\nnetwork = \"bridged\"\n", "hydra.toml:2: sessions.network must be \"isolated\" or \"shared\""},
+                 Case{"[sessions]\n\nbridge_subnets = \"10.200.1.0/16\"\n", "hydra.toml:3: sessions.bridge_subnets: \"10.200.1.0/16\" has host bits set"},
+                 Case{"[sessions]\nuplink_subnet = \"10.201.0.0/33\"\n", "hydra.toml:2: sessions.uplink_subnet"},
+                 Case{"[sessions]\naddress_pools = \"10.192.0.0/12\"\n", "sessions.bridge_subnets 10.200.0.0/16 overlaps address_pools 10.192.0.0/12"},
+                 Case{"[sessions]\naddress_pools = \"10.96.0.0/24\"\n", "sessions.address_pools 10.96.0.0/24 is too small"},
+                 Case{"[sessions]\negress_deny = [\"169.254.0.0/16\",\n  \"10.0.0.300/8\"]\n", "hydra.toml:3: sessions.egress_deny: \"10.0.0.300/8\": bad IPv4 address"},
+                 Case{"[sessions]\negress_allow = [\"sandbox\"]\n", "hydra.toml:2: sessions.egress_allow"},
+                 Case{"[sessions]\negress_deny = \"10.0.0.0/8\"\n", "hydra.toml:2: sessions.egress_deny must be an array of strings"},
                  Case{"state_dir = \n", "hydra.toml:1:"},
                  Case{"# fine\nstate_dir = \"/caf\xc3\xa9\"\n", "hydra.toml:2: only ASCII"},
                  Case{"\xef\xbb\xbd\n", "hydra.toml:1: only ASCII"}}) {

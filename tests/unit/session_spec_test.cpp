@@ -73,10 +73,13 @@ TEST(SessionSpec, KeysAreValidated) {
 TEST(SessionSpec, DesktopRulesAreExactlyTheDesktopsTraffic) {
   auto rules = desktop_rules(session_net(7));
   ASSERT_EQ(rules.size(), 2u);
-  EXPECT_EQ(rules[0], "insert rule ip filter DOCKER-USER iifname \"hydra7\" ip saddr 10.200.7.254 ip daddr "
-                      "10.112.0.0/12 counter accept comment \"hydra desktop hydra7\"");
-  EXPECT_EQ(rules[1], "insert rule ip filter DOCKER-USER oifname \"hydra7\" ip saddr 10.112.0.0/12 ip daddr "
-                      "10.200.7.254 counter accept comment \"hydra desktop hydra7\"");
+  EXPECT_EQ(rules[0], "iifname \"hydra7\" ip saddr 10.200.7.254 ip daddr 10.112.0.0/12");
+  EXPECT_EQ(rules[1], "oifname \"hydra7\" ip saddr 10.112.0.0/12 ip daddr 10.200.7.254");
+  EXPECT_EQ(desktop_rule_comment(session_net(7)), "hydra desktop hydra7");
+  AddressPlan plan;
+  plan.pools = *Ipv4Net::parse("10.50.0.0/16");
+  EXPECT_EQ(desktop_rules(session_net(plan, 2))[0], "iifname \"hydra2\" ip saddr 10.200.2.254 ip daddr 10.50.0.0/16")
+      << "the plan's pools, not a constant";
 }
 
 // Read as Go's encoding/json reads a struct (Hydra's client is in Go):

@@ -28,7 +28,7 @@ TEST(SessionRecords, WrongTypesSkipTheEntryAndSayWhy) {
     {"scope_type": "session", "scope_id": 7, "index": 1, "index_held": true},
     {"scope_type": "session", "scope_id": "ok", "index": "2"},
     {"scope_type": "session", "scope_id": "big", "index": 4294967297, "index_held": true},
-    {"scope_type": "session", "scope_id": "far", "index": 300, "index_held": true},
+    {"scope_type": "session", "scope_id": "far", "index": 5000, "index_held": true},
     {"scope_type": "bogus", "scope_id": "x"},
     "not an object",
     {"scope_type": "session", "scope_id": "good", "index": 3, "index_held": true},
@@ -60,7 +60,29 @@ TEST(SessionRecords, LowestFreeIndex) {
   EXPECT_EQ(session::lowest_free_index({1, 2, 4}), 3);
   std::set<int> all;
   for (int i = 1; i <= 254; ++i) all.insert(i);
-  EXPECT_FALSE(session::lowest_free_index(all));
+  EXPECT_FALSE(session::lowest_free_index(all, 254));
+  EXPECT_EQ(session::lowest_free_index(all, 255), 255) << "the plan's limit, not a constant";
+}
+
+TEST(SessionRecords, NetworkModeIsKeptAndOldFilesReadAsShared) {
+  session::SessionRecord r;
+  r.key = {"session", "iso"};
+  r.index = 4;
+  r.index_held = true;
+  r.network = session::NetworkMode::kIsolated;
+  auto back = session::decode_session_records(session::encode_session_records({r}));
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->records.size(), 1u);
+  EXPECT_EQ(back->records[0], r);
+  auto old = session::decode_session_records(R"([{"scope_type":"session","scope_id":"o","index":1,"index_held":true}])");
+  ASSERT_TRUE(old);
+  ASSERT_EQ(old->records.size(), 1u);
+  EXPECT_EQ(old->records[0].network, session::NetworkMode::kShared) << "written before network modes existed";
+  auto bad = session::decode_session_records(R"([{"scope_type":"session","scope_id":"b","network":"bridged"}])");
+  ASSERT_TRUE(bad);
+  EXPECT_TRUE(bad->records.empty());
+  ASSERT_EQ(bad->skipped.size(), 1u);
+  EXPECT_NE(bad->skipped[0].find("bridged"), std::string::npos) << bad->skipped[0];
 }
 
 TEST(JsonFields, IntegersInRangeOnly) {
