@@ -53,7 +53,9 @@ Result<bool> put_docker_user_rules(const std::string& comment, const std::vector
   if (auto st = remove_docker_user_rules(comment); !st) return st.error();
   std::string script;
   for (const auto& m : matches)
-    script += std::string("insert rule ") + kChain + " " + m + " counter accept comment \"" + comment + "\"\n";
+    script.append("insert rule ").append(kChain).append(" ").append(m).append(" counter accept comment \"")
+        .append(comment)
+        .append("\"\n");
   if (auto r = NftRunner().run(script); !r) return r.error();
   return true;
 }

@@ -165,7 +165,7 @@ Status create_session_network(const SessionNet& net) {
 
 Status delete_session_network(const SessionNet& net) {
   Status first;
-  auto keep = [&](Status st) {
+  auto keep = [&](const Status& st) {
     if (!st && first) first = st;
   };
   if (!net.isolated || netlink::netns_pinned(net.netns)) {

@@ -65,7 +65,7 @@ std::string hydra_table_script(const AddressPlan& plan, const EgressPolicy& egre
   s += std::string("    oifname ") + kUplinks + " counter drop comment \"nothing outside a session opens a connection into it\"\n";
   s += "    " + in + "ip daddr " + plan_ranges + " counter drop comment \"no session reaches another\"\n";
   for (const auto& b : sandbox_bridges)
-    s += "    " + in + "oifname \"" + b + "\" counter drop comment \"the sandbox's containers\"\n";
+    s.append("    ").append(in).append("oifname \"").append(b).append("\" counter drop comment \"the sandbox's containers\"\n");
   for (const char* other : {"br-*", "hydra*"})
     s += "    " + in + "oifname \"" + other + "\" counter drop comment \"other Docker networks\"\n";
   s += "    " + in + "ip daddr @egress_allow accept\n";

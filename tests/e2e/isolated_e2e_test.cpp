@@ -153,13 +153,19 @@ TEST(IsolatedE2E, SessionsReachUpstreamAndNothingElse) {
   EXPECT_EQ(w.docker0_ifindex(), docker0);
   EXPECT_EQ(w.hydrad->count("bridge_restored"), 0u);
 
-  // hydrad restarted (crash): the sessions are adopted, still online.
+  // hydrad restarted (crash): the sessions are adopted, still online. s2's
+  // pin is lost meanwhile (as under systemd, whose sandboxing gives hydrad a
+  // mount namespace of its own): it is put back from its dockerd's namespace.
   w.hydrad->stop(SIGKILL);
+  ASSERT_EQ(sh("umount " + ns2 + " && rm " + ns2), 0);
   ASSERT_TRUE(w.hydrad->start());
   ASSERT_TRUE(w.hydrad->wait_for([](const json& e) { return e["event"] == "session_adopted" && e["network"] == "isolated"; }, 20000));
   EXPECT_EQ(json::parse(w.api("GET", "/api/v1/docker-instances/session/s2").second)["status"], "running");
   EXPECT_TRUE(fetches(w, sock2, "c2", "http://192.0.2.1:8080/hello")) << "egress after adoption";
   EXPECT_TRUE(in_hydra_table(w, "\"hup-h2\" . 10.201.0.4"));
+  const std::string s2_pid = json::parse(w.api("GET", "/api/v1/docker-instances/session/s2").second)["pid"].dump();
+  EXPECT_EQ(capture("stat -L -c %i " + ns2), capture("stat -L -c %i /proc/" + s2_pid + "/ns/net")) << "re-pinned";
+  EXPECT_EQ(w.hydrad->count("session_network_damaged"), 0u);
   auto metrics = w.api("GET", "/metrics").second;
   EXPECT_NE(metrics.find("hydra_sessions_by_network{network=\"isolated\"} 2"), std::string::npos) << metrics;
 
