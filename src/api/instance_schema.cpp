@@ -44,9 +44,20 @@ json to_json(const DockerInstance& d) {
     j["uplink_address"] = d.uplink_address;
     j["uplink_gateway"] = d.uplink_gateway;
   }
-  if (d.desktop)
+  if (d.desktop) {
+    auto ports = [](const std::vector<DesktopPort>& v) {
+      json a = json::array();
+      for (const auto& p : v) a.push_back({{"proto", p.proto}, {"port", p.port}, {"container", p.container}});
+      return a;
+    };
+    json names = json::array();
+    for (const auto& n : d.desktop->names) names.push_back({{"name", n.name}, {"address", n.address}});
     j["desktop"] = {{"container_id", d.desktop->container_id}, {"pid", d.desktop->pid}, {"ip", d.desktop->ip},
-                    {"veth", d.desktop->veth}, {"interface", d.desktop->interface}};
+                    {"veth", d.desktop->veth}, {"interface", d.desktop->interface},
+                    {"resolver", d.desktop->resolver}, {"names", std::move(names)},
+                    {"forwarded_ports", ports(d.desktop->forwarded_ports)},
+                    {"skipped_ports", ports(d.desktop->skipped_ports)}};
+  }
   return j;
 }
 
@@ -77,9 +88,18 @@ Result<DockerInstance> decode_instance(const json& j) {
     if (!it->is_object()) return make_error("docker instance: field \"desktop\" must be an object", EINVAL);
     DesktopLink l;
     if (auto st = first_error({read(*it, "container_id", l.container_id), read(*it, "pid", l.pid),
-                               read(*it, "ip", l.ip), read(*it, "veth", l.veth), read(*it, "interface", l.interface)});
+                               read(*it, "ip", l.ip), read(*it, "veth", l.veth), read(*it, "interface", l.interface),
+                               read(*it, "resolver", l.resolver)});
         !st)
       return bad("docker instance desktop", st.error());
+    if (auto names = it->find("names"); names != it->end() && names->is_array())
+      for (const auto& n : *names)
+        if (n.is_object()) l.names.push_back({n.value("name", ""), n.value("address", "")});
+    for (auto [key, out] : {std::pair{"forwarded_ports", &l.forwarded_ports}, std::pair{"skipped_ports", &l.skipped_ports}})
+      if (auto ports = it->find(key); ports != it->end() && ports->is_array())
+        for (const auto& p : *ports)
+          if (p.is_object() && p.value("port", 0) > 0)
+            out->push_back({p.value("proto", ""), p.value("port", 0), p.value("container", "")});
     d.desktop = l;
   }
   return d;

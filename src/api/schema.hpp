@@ -33,12 +33,24 @@ struct Health {
 
 // A session ("docker instance" in Hydra's words): the fields of Hydra's
 // DockerInstanceResponse and DockerInstanceStatusResponse, then hydra's own.
+struct DesktopName {
+  std::string name, address;
+};
+struct DesktopPort {
+  std::string proto;  // tcp | udp
+  int port = 0;
+  std::string container;
+};
 struct DesktopLink {
   std::string container_id;
   pid_t pid = 0;
   std::string ip;
   std::string veth;
   std::string interface;
+  std::string resolver;                    // the session's dnsmasq (its gateway), first in the desktop's resolv.conf
+  std::vector<DesktopName> names;          // what it answers
+  std::vector<DesktopPort> forwarded_ports;  // answering on the desktop's localhost
+  std::vector<DesktopPort> skipped_ports;    // published, but the desktop listens there itself
 };
 struct DockerInstance {
   std::string scope_type, scope_id, user_id;

@@ -77,9 +77,13 @@ DockerInstance instance_of(const session::SessionView& v, std::optional<session:
     d.uplink_address = v.net.uplink_address;
     d.uplink_gateway = v.net.uplink_gateway;
   }
-  if (!v.desktop_container.empty())
+  if (!v.desktop_container.empty()) {
     d.desktop = DesktopLink{v.desktop_container, v.desktop_pid, v.net.desktop_ip, v.net.desktop_veth,
-                            session::kDesktopInterface};
+                            session::kDesktopInterface, v.net.gateway, {}, {}, {}};
+    for (const auto& n : v.desktop.names) d.desktop->names.push_back({n.name, n.address});
+    for (const auto& p : v.desktop.ports) d.desktop->forwarded_ports.push_back({p.proto, p.port, p.container});
+    for (const auto& p : v.desktop.skipped) d.desktop->skipped_ports.push_back({p.proto, p.port, p.container});
+  }
   return d;
 }
 

@@ -18,6 +18,13 @@ inline int64_t monotonic_us() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
+// Wall-clock nanoseconds: Docker stamps its events with them (timeNano).
+inline int64_t realtime_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 // "2026-11-28T22:01:32.123456Z"
 inline std::string utc_timestamp() {
   timeval tv{};

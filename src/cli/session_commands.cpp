@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/session_commands.hpp"
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -75,9 +77,19 @@ void show_one(const json& j, std::ostream& out, std::ostream& err) {
   }
   if (s->exit_code) t.add({"exit_code", std::to_string(*s->exit_code)});
   if (!s->error.empty()) t.add({"error", s->error});
-  if (s->desktop)
+  if (s->desktop) {
     t.add({"desktop", s->desktop->container_id + " at " + s->desktop->ip + " (" + s->desktop->interface + ", " +
                           s->desktop->veth + ")"});
+    t.add({"desktop resolver", s->desktop->resolver + ":53, first in the desktop's resolv.conf"});
+    std::map<std::string, std::string> by_name;
+    for (const auto& n : s->desktop->names) by_name[n.name] += (by_name[n.name].empty() ? "" : " ") + n.address;
+    for (const auto& [name, addrs] : by_name) t.add({"  name", name + " → " + addrs});
+    for (const auto& p : s->desktop->forwarded_ports)
+      t.add({"  port", "localhost:" + std::to_string(p.port) + "/" + p.proto + " → " + p.container});
+    for (const auto& p : s->desktop->skipped_ports)
+      t.add({"  port", "localhost:" + std::to_string(p.port) + "/" + p.proto + " not forwarded (" + p.container +
+                           "): the desktop listens there itself"});
+  }
   t.print(out);
 }
 

@@ -105,7 +105,10 @@ void draw_tree(const NamespaceView& v, std::ostream& out) {
     std::string s = port.name + " → container " + it->second.container + " (" + it->second.ifname;
     if (!it->second.owner.empty()) s += ", " + it->second.owner;
     s += ")";
-    if (port.name.rfind("vethb-", 0) == 0) s += "  [desktop link]";
+    if (port.name.rfind("vethb-", 0) == 0) {
+      auto note = v.labels.find(port.name);
+      s += "  [desktop link" + (note == v.labels.end() ? std::string() : "; " + note->second) + "]";
+    }
     return s;
   };
   std::vector<const net::LinkInfo*> bridges, loose;
@@ -166,6 +169,7 @@ int run_topology(const TopologyArgs& a, std::ostream& out, std::ostream& err) {
   // hydrad's view: guarded bridges and sessions (optional).
   std::vector<std::pair<std::string, std::string>> session_sockets;  // owner, socket (shared sessions)
   std::vector<api::DockerInstance> isolated;
+  std::map<std::string, std::string> desktop_notes;  // desktop veth → its forwarded ports
   bool hydrad_up = false;
   if (auto r = api_request(a.socket, "GET", "/api/v1/bridges"); r && r->status == 200) {
     hydrad_up = true;
@@ -179,6 +183,12 @@ int run_topology(const TopologyArgs& a, std::ostream& out, std::ostream& err) {
         std::string owner = s.scope_type + "/" + s.scope_id;
         if (s.host_docker) continue;  // the main dockerd: seen above
         std::string dockerd = "session " + owner + ", dockerd " + s.state + " (" + s.docker_host + ")";
+        if (s.desktop && !s.desktop->forwarded_ports.empty()) {
+          std::string ports = "localhost";
+          for (const auto& p : s.desktop->forwarded_ports)
+            ports += (ports == "localhost" ? ":" : ", :") + std::to_string(p.port) + "/" + p.proto + " → " + p.container;
+          desktop_notes[s.desktop->veth] = ports;
+        }
         if (!s.netns.empty()) {
           if (s.status == "running") isolated.push_back(s);
           sandbox.labels[s.uplink] = "uplink of session " + owner + " → " + s.uplink_address;
@@ -190,6 +200,7 @@ int run_topology(const TopologyArgs& a, std::ostream& out, std::ostream& err) {
     }
   }
   if (!hydrad_up) sandbox.title += "  (hydrad not reachable: no guard or session labels)";
+  sandbox.labels.insert(desktop_notes.begin(), desktop_notes.end());
   find_peers(a.docker_socket, "", sandbox);
   for (const auto& [owner, socket] : session_sockets) find_peers(socket, owner, sandbox);
   label_session_networks(sandbox);
@@ -208,6 +219,7 @@ int run_topology(const TopologyArgs& a, std::ostream& out, std::ostream& err) {
     NamespaceView v{"session " + owner + " (isolated)  namespace " + s.netns, owner + ":", std::move(*links), {}, {}};
     v.labels[s.bridge_name] = "session " + owner + ", dockerd " + s.state + " (" + s.docker_host + ")";
     v.labels["uplink"] = "to " + s.uplink + " " + s.uplink_gateway + " in the sandbox";
+    v.labels.insert(desktop_notes.begin(), desktop_notes.end());
     sessions.push_back(std::move(v));
   }
   // Outside every namespace switch: find_peers enters the containers'.

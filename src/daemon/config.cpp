@@ -129,6 +129,8 @@ Status apply_table(const toml::table& table, const std::string& section, const s
     else if (section == "sessions" && k == "privileged_mode") st = bool_value(node, full, origin, s.privileged_mode);
     else if (section == "sessions" && k == "authz_plugin") st = string_value(node, full, origin, s.authz_plugin);
     else if (section == "sessions" && k == "network") st = mode_value(node, full, origin, s.network);
+    else if (section == "sessions" && k == "dnsmasq") st = string_value(node, full, origin, s.dnsmasq);
+    else if (section == "sessions" && k == "resolv_conf") st = string_value(node, full, origin, s.resolv_conf);
     else if (section == "sessions" && k == "bridge_subnets") st = network_value(node, full, origin, s.plan.bridges);
     else if (section == "sessions" && k == "address_pools") st = network_value(node, full, origin, s.plan.pools);
     else if (section == "sessions" && k == "uplink_subnet") st = network_value(node, full, origin, s.plan.uplinks);
@@ -204,6 +206,7 @@ std::string describe_config(const DaemonConfig& c) {
          "\nprobe_interval = " + std::to_string(s.probe_interval_ms / 1000) +
          "\nsize_interval = " + std::to_string(s.size_interval_ms / 1000) +
          "\nprivileged_mode = " + (s.privileged_mode ? "true" : "false") + "\nauthz_plugin = " + q(s.authz_plugin) +
+         "\ndnsmasq = " + q(s.dnsmasq) + "\nresolv_conf = " + q(s.resolv_conf) +
          "\nnetwork = " + q(session::network_mode_name(s.network)) + "\nbridge_subnets = " + q(s.plan.bridges.text()) +
          "\naddress_pools = " + q(s.plan.pools.text()) + "\nuplink_subnet = " + q(s.plan.uplinks.text());
   auto list = [&](const std::vector<std::string>& v) {
@@ -225,7 +228,8 @@ Status validate_config(const DaemonConfig& c) {
     return make_error("log format must be text or json, not \"" + c.log_format + "\"", EINVAL);
   if (c.state_dir.empty()) return make_error("state directory is empty", EINVAL);
   if (c.socket.empty()) return make_error("socket path is empty", EINVAL);
-  for (const auto* p : {&c.sessions.dockerd, &c.sessions.data_dir, &c.sessions.run_dir, &c.main_docker_socket})
+  for (const auto* p : {&c.sessions.dockerd, &c.sessions.data_dir, &c.sessions.run_dir, &c.main_docker_socket,
+                        &c.sessions.dnsmasq, &c.sessions.resolv_conf})
     if (p->empty() || (*p)[0] != '/') return make_error("paths must be absolute, not \"" + *p + "\"", EINVAL);
   if (!c.metrics_address.empty()) {
     auto colon = c.metrics_address.rfind(':');

@@ -63,7 +63,8 @@ int run(int argc, char** argv) {
                  "[api] request_timeout, max_connections, connections_per_peer,\n"
                  "[sessions] dockerd, data_dir, run_dir, storage_driver, live_restore, stop_on_exit, start_timeout,\n"
                  "stop_timeout, api_timeout, probe_interval, size_interval, privileged_mode, authz_plugin,\n"
-                 "network (isolated|shared), bridge_subnets, address_pools, uplink_subnet, egress_deny, egress_allow");
+                 "network (isolated|shared), bridge_subnets, address_pools, uplink_subnet, egress_deny, egress_allow,\n"
+                 "dnsmasq, resolv_conf");
   app.add_option("--guard", guard_cli, "Bridge to guard; repeatable (default: docker0)");
   app.add_option("--state-dir", state_dir, "Where snapshots are kept (default: /var/lib/hydra)");
   app.add_option("--socket", socket_path, "Control socket, mode 0660 (default: /run/hydra/hydra.sock)");

@@ -72,6 +72,13 @@ Status EngineClient::stop_container(const std::string& id, int grace_s) const {
   return {};
 }
 
+Result<ContainerNetworking> EngineClient::networking(const std::string& id) const {
+  auto r = unix_http(socket_, "GET", "/containers/" + id + "/json", "", timeout_s_);
+  if (!r) return r.error();
+  if (r->status != 200) return api_error("inspect container " + id.substr(0, 12), *r);
+  return decode_container_networking(json::parse(r->body, nullptr, false));
+}
+
 Result<pid_t> EngineClient::container_pid(const std::string& id) const {
   auto r = unix_http(socket_, "GET", "/containers/" + id + "/json", "", timeout_s_);
   if (!r) return r.error();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "docker/container_networking.hpp"
 
 namespace hydra::docker {
 
@@ -33,6 +34,9 @@ class EngineClient {
   // The pid of a running container's init process; an error when the
   // container is unknown (404) or not running.
   Result<pid_t> container_pid(const std::string& id) const;
+
+  // A container's names, addresses and published ports (inspect).
+  Result<ContainerNetworking> networking(const std::string& id) const;
 
   [[nodiscard]] const std::string& socket() const { return socket_; }
 

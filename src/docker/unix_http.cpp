@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "docker/unix_http.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <curl/curl.h>
 
 #include <memory>
@@ -53,8 +56,35 @@ size_t forward(char* data, size_t size, size_t n, void* fn) {
 
 }  // namespace
 
+void StreamCancel::cancel() {
+  std::lock_guard lock(mu_);
+  cancelled_ = true;
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);  // curl sees the end of the stream
+}
+
+void StreamCancel::attach(int fd) {
+  std::lock_guard lock(mu_);
+  fd_ = fd;
+  if (cancelled_ && fd >= 0) ::shutdown(fd, SHUT_RDWR);
+}
+
+namespace {
+
+curl_socket_t open_cancellable(void* data, curlsocktype, curl_sockaddr* addr) {
+  int fd = ::socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+  static_cast<StreamCancel*>(data)->attach(fd);
+  return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+int close_cancellable(void* data, curl_socket_t fd) {
+  static_cast<StreamCancel*>(data)->attach(-1);
+  return ::close(fd);
+}
+
+}  // namespace
+
 Result<HttpReply> unix_http_stream(const std::string& socket, const std::string& path,
-                                   const std::function<bool(std::string_view)>& on_data) {
+                                   const std::function<bool(std::string_view)>& on_data, StreamCancel* cancel) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return make_error("cannot initialise libcurl", ENOMEM);
   std::string url = "http://localhost" + path;
@@ -63,6 +93,12 @@ Result<HttpReply> unix_http_stream(const std::string& socket, const std::string&
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, &forward);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &on_data);
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+  if (cancel) {
+    curl_easy_setopt(curl.get(), CURLOPT_OPENSOCKETFUNCTION, &open_cancellable);
+    curl_easy_setopt(curl.get(), CURLOPT_OPENSOCKETDATA, cancel);
+    curl_easy_setopt(curl.get(), CURLOPT_CLOSESOCKETFUNCTION, &close_cancellable);
+    curl_easy_setopt(curl.get(), CURLOPT_CLOSESOCKETDATA, cancel);
+  }
   CURLcode rc = curl_easy_perform(curl.get());
   HttpReply reply;
   curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &reply.status);

@@ -45,7 +45,10 @@ void SessionManager::on_exit(const SessionPtr& s, int code) {
     release = op.owns_lock() && s->index_held;
     net = net_of(*s);
   }
-  if (release) release_network(s->key, net);
+  if (release) {
+    unlink_desktop(s);
+    release_network(s->key, net);
+  }
   std::lock_guard lock(mu_);
   if (release) s->index_held = false;
   persist();
@@ -159,6 +162,7 @@ void SessionManager::recover() {
     s->network = r.network;
     s->desktop_container = r.desktop_container;
     s->desktop_pid = r.desktop_pid;
+    s->desktop_resolv = r.desktop_resolv;
     s->state = SessionState::kExited;
     if (r.host_docker && r.started_unix > 0) s->state = SessionState::kRunning;  // nothing of its own to lose
     if (r.index_held) adopt(s);
@@ -166,10 +170,21 @@ void SessionManager::recover() {
   }
   {
     std::lock_guard lock(mu_);
-    for (auto& s : recovered) sessions_[s->key] = std::move(s);
+    for (const auto& s : recovered) sessions_[s->key] = s;
     persist();
   }
   limiter_.set_ready();
+  // Bridged desktops of adopted sessions get their names and ports again,
+  // with the resolv.conf they had before the previous hydrad changed it.
+  for (const auto& s : recovered) {
+    std::lock_guard op(s->op);
+    if (!session_alive(s->state) || s->desktop_container.empty()) continue;
+    if (!process_alive(s->desktop_pid) || !desktop_bridged(net_of(*s))) continue;
+    std::optional<std::string> original;
+    if (!s->desktop_resolv.empty()) original = s->desktop_resolv;
+    if (auto st = link_desktop(s, original); !st)
+      log_.emit("desktop_dns_failed", {{"session", s->key.text()}, {"error", st.error().text()}});
+  }
 }
 
 Result<StopResult> SessionManager::remove(const SessionKey& key) {
@@ -191,6 +206,7 @@ Result<StopResult> SessionManager::remove(const SessionKey& key) {
     net = net_of(*s);
     persist();
   }
+  unlink_desktop(s);  // the desktop's resolv.conf and localhost back as they were
   if (result.was_running && !host && s->supervisor) {
     // Containers first, through the Engine API, so they stop cleanly; a
     // dockerd that does not answer gets its signals anyway.
@@ -221,6 +237,7 @@ Result<StopResult> SessionManager::remove(const SessionKey& key) {
   s->index_held = false;
   s->desktop_container.clear();  // its veth went with the network
   s->desktop_pid = 0;
+  s->desktop_resolv.clear();
   if (host) s->started_unix = 0;  // how the next hydrad knows it is stopped
   set_state(*s, SessionState::kExited, "stopped");
   s->failed = false;

@@ -82,6 +82,7 @@ SessionView SessionManager::view(const Session& s) const {
   }
   v.desktop_container = s.desktop_container;
   v.desktop_pid = s.desktop_pid;
+  if (s.desktop_link) v.desktop = s.desktop_link->shown();
   v.max_containers = s.max_containers;
   v.created_unix = s.created_unix;
   if (s.pid > 0 && session_alive(s.state)) v.pid = s.pid;
@@ -118,7 +119,8 @@ void SessionManager::persist() {
   std::vector<SessionRecord> records;
   for (const auto& [_, s] : sessions_)
     records.push_back({s->key, s->user_id, s->index, s->index_held, s->started_unix, s->created_unix,
-                       s->max_containers, s->host_docker, s->desktop_container, s->desktop_pid, s->network});
+                       s->max_containers, s->host_docker, s->desktop_container, s->desktop_pid, s->network,
+                       s->desktop_resolv});
   const SessionCounts c = counts_locked();
   metrics_.sessions(c.starting, c.running, c.unresponsive, c.exited);
   size_t shared = 0, isolated = 0;
@@ -218,6 +220,7 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
       }
     }
     s->supervisor.reset();  // the watcher of an exited dockerd: done
+    unlink_desktop(s);
     return s->host_docker ? start_host(s) : start(s);
   }
 }

@@ -19,6 +19,7 @@
 
 #include "base/file_writer.hpp"
 #include "session/container_limiter.hpp"
+#include "session/desktop_link.hpp"
 #include "session/dockerd_supervisor.hpp"
 #include "session/session_spec.hpp"
 #include "session/session_state.hpp"
@@ -49,6 +50,7 @@ struct SessionView {
   SessionPaths paths;   // socket: the main dockerd's for a host-docker session
   std::string desktop_container;  // "" when no desktop is bridged
   pid_t desktop_pid = 0;
+  DesktopShown desktop;           // its names and forwarded ports
   int max_containers = 0;
   bool host_docker = false;
   int64_t created_unix = 0;
@@ -142,7 +144,11 @@ class SessionManager {
     std::optional<size_t> container_count;
     std::string desktop_container;
     pid_t desktop_pid = 0;
+    std::string desktop_resolv;  // the desktop's resolv.conf before the link changed it
     pid_t pid = 0;
+    // Set and reset with `op` held and under mu_ (view() reads it); destroyed
+    // outside mu_ (its destructor joins a thread and does I/O).
+    std::unique_ptr<DesktopLink> desktop_link;
     // Set and reset only with `op` held, outside mu_ (its destructor joins a
     // thread whose hooks take mu_).
     std::unique_ptr<DockerdSupervisor> supervisor;
@@ -169,6 +175,9 @@ class SessionManager {
   Result<std::pair<SessionView, bool>> start(const SessionPtr& s);
   Result<std::pair<SessionView, bool>> start_host(const SessionPtr& s);
   void adopt(const SessionPtr& s);
+  // The desktop's names and ports, for a bridged desktop (`op` held).
+  Status link_desktop(const SessionPtr& s, std::optional<std::string> resolv_original);
+  void unlink_desktop(const SessionPtr& s);
   void track_limit(const Session& s, pid_t pid);
   void untrack_limit(const Session& s, pid_t pid);
   [[nodiscard]] int protected_restores() const;

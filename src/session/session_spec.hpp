@@ -88,6 +88,10 @@ struct SessionSettings {
   // the session's uplink gateway), and exceptions to that.
   std::vector<std::string> egress_deny{"169.254.0.0/16", "sandbox"};
   std::vector<std::string> egress_allow;
+  // A bridged desktop's resolver: one dnsmasq per session on its gateway,
+  // forwarding to the nameservers of this resolv.conf.
+  std::string dnsmasq = "/usr/sbin/dnsmasq";
+  std::string resolv_conf = "/etc/resolv.conf";
   // The sandbox's bridges no session may send to (the guard's: docker0...).
   std::vector<std::string> sandbox_bridges{"docker0"};
 };

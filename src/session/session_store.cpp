@@ -25,7 +25,8 @@ Result<SessionRecord> decode_record(const json& j) {
            read(j, "started_unix", r.started_unix), read(j, "created_unix", r.created_unix),
            read(j, "max_containers", r.max_containers), read(j, "host_docker", r.host_docker),
            read(j, "desktop_container", r.desktop_container),
-           read(j, "desktop_pid", r.desktop_pid), read(j, "network", network)});
+           read(j, "desktop_pid", r.desktop_pid), read(j, "network", network),
+           read(j, "desktop_resolv", r.desktop_resolv)});
       !st)
     return st.error();
   auto mode = network_mode_from(network);
@@ -74,7 +75,7 @@ std::string encode_session_records(const std::vector<SessionRecord>& records) {
                    {"created_unix", r.created_unix}, {"max_containers", r.max_containers},
                    {"host_docker", r.host_docker},
                    {"desktop_container", r.desktop_container}, {"desktop_pid", r.desktop_pid},
-                   {"network", network_mode_name(r.network)}});
+                   {"network", network_mode_name(r.network)}, {"desktop_resolv", r.desktop_resolv}});
   return arr.dump(2) + "\n";
 }
 

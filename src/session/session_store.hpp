@@ -33,6 +33,9 @@ struct SessionRecord {
   // The network its dockerd was started in: kept for adoption even when the
   // configuration changed since ("network" absent: shared, as before).
   NetworkMode network = NetworkMode::kShared;
+  // The bridged desktop's resolv.conf as it was before hydrad pointed it at
+  // the session's resolver: put back on unbridge, also by the next hydrad.
+  std::string desktop_resolv;
   friend bool operator==(const SessionRecord&, const SessionRecord&) = default;
 };
 

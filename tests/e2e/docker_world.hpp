@@ -66,6 +66,7 @@ class DockerWorld {
       : sessions_toml_(std::move(sessions_toml)), start_hydrad_(start_hydrad) {
     char tmpl[] = "/tmp/hydra-e2e-XXXXXX";
     dir = mkdtemp(tmpl) ? tmpl : "/tmp/hydra-e2e-x";
+    chmod(dir.c_str(), 0711);  // as /run is: the sessions' dnsmasqs (user nobody) reach their hosts files
     ok = build(live_restore);
   }
   ~DockerWorld() { teardown(); }
@@ -113,6 +114,7 @@ class DockerWorld {
   std::string sessions_toml_;
   bool start_hydrad_ = true;
   pid_t httpd_ = -1;
+  pid_t resolver_ = -1;
   pid_t main_dockerd_ = -1;
 
   std::string write_body(const std::string& body) const {
@@ -125,6 +127,8 @@ class DockerWorld {
     if (!sbx.ok() || !up.ok()) return false;
     // Upstream: 192.0.2.1 serving /www/hello over HTTP.
     if (sbx.ip("link add eth0 type veth peer name uplink netns " + up.name()) != 0) return false;
+    // The sandbox's resolver is upstream's dnsmasq, which knows outside.test.
+    std::ofstream(dir + "/resolv.conf") << "nameserver 192.0.2.1\n";
     sbx.ip("addr add 192.0.2.2/24 dev eth0");
     sbx.ip("link set eth0 up");
     sbx.ip("route add default via 192.0.2.1");
@@ -137,9 +141,18 @@ class DockerWorld {
       execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
+    resolver_ = fork();
+    if (resolver_ == 0) {
+      std::string cmd = "exec nsenter --net=" + up.path() +
+                        " dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts"
+                        " --listen-address=192.0.2.1 --bind-interfaces --address=/outside.test/192.0.2.77 --pid-file=" +
+                        dir + "/upstream-dns.pid --log-facility=" + dir + "/upstream-dns.log";
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
     // An offline busybox image: a rootfs of Debian's busybox-static.
     sh("mkdir -p " + dir + "/rootfs/bin && cp /bin/busybox " + dir + "/rootfs/bin/ && cd " + dir +
-       "/rootfs/bin && for t in sh ping sleep wget httpd ip cat timeout; do ln -sf busybox $t; done && tar -C " + dir +
+       "/rootfs/bin && for t in sh ping sleep wget httpd ip cat timeout nslookup; do ln -sf busybox $t; done && tar -C " + dir +
        "/rootfs -cf " + dir + "/busybox.tar .");
     // The main dockerd, as the sandbox runs it.
     main_dockerd_ = fork();
@@ -158,6 +171,7 @@ class DockerWorld {
     std::ofstream(dir + "/hydra.toml") << "[docker]\nmain_socket = \"" << main_socket() << "\"\n"
                                        << "[sessions]\ndata_dir = \"" << dir << "/sessions\"\nrun_dir = \"" << dir
                                        << "/run\"\nlive_restore = " << (live_restore ? "true" : "false") << "\n"
+                                       << "resolv_conf = \"" << dir << "/resolv.conf\"\n"
                                        << sessions_toml_;
     if (!start_hydrad_) return true;
     hydrad = std::make_unique<HydradProcess>(sbx.path(), dir + "/state",
@@ -189,10 +203,11 @@ class DockerWorld {
       kill(main_dockerd_, SIGTERM);
       waitpid(main_dockerd_, nullptr, 0);
     }
-    if (httpd_ > 0) {
-      kill(httpd_, SIGTERM);
-      waitpid(httpd_, nullptr, 0);
-    }
+    for (pid_t* p : {&httpd_, &resolver_})
+      if (*p > 0) {
+        kill(*p, SIGTERM);
+        waitpid(*p, nullptr, 0);
+      }
     // Safety net: anything still running from this world's directory.
     sh("for p in $(pgrep -f '" + dir + "'); do kill -9 $p; done");
     sh("for m in $(grep ' " + dir + "' /proc/mounts | cut -d' ' -f2 | sort -r); do umount -l $m; done");

@@ -28,6 +28,8 @@ address_pools = "10.50.0.0/16"
 uplink_subnet = "100.64.0.0/24"
 egress_deny = ["sandbox", "10.9.0.0/16"]
 egress_allow = ["10.9.0.53"]
+dnsmasq = "/opt/dnsmasq"
+resolv_conf = "/etc/hydra/resolv.conf"
 )", "hydra.toml", c);
   ASSERT_TRUE(st) << st.error().text();
   EXPECT_EQ(c.state_dir, "/srv/hydra");
@@ -48,6 +50,8 @@ egress_allow = ["10.9.0.53"]
   EXPECT_EQ(c.sessions.plan.uplinks.text(), "100.64.0.0/24");
   EXPECT_EQ(c.sessions.egress_deny, (std::vector<std::string>{"sandbox", "10.9.0.0/16"}));
   EXPECT_EQ(c.sessions.egress_allow, (std::vector<std::string>{"10.9.0.53"}));
+  EXPECT_EQ(c.sessions.dnsmasq, "/opt/dnsmasq");
+  EXPECT_EQ(c.sessions.resolv_conf, "/etc/hydra/resolv.conf");
   // What --check-config prints is itself a config that reads back the same.
   DaemonConfig again;
   ASSERT_TRUE(apply_config_text(hydra::daemon::describe_config(c), "described.toml", again));

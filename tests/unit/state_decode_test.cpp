@@ -70,6 +70,7 @@ TEST(SessionRecords, NetworkModeIsKeptAndOldFilesReadAsShared) {
   r.index = 4;
   r.index_held = true;
   r.network = session::NetworkMode::kIsolated;
+  r.desktop_resolv = "nameserver 10.0.0.2\n";
   auto back = session::decode_session_records(session::encode_session_records({r}));
   ASSERT_TRUE(back);
   ASSERT_EQ(back->records.size(), 1u);
