@@ -62,7 +62,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # adduser: the hydra group; init-system-helpers: deb-systemd-helper/-invoke.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, init-system-helpers (>= 1.50)")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "docker.io")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "docker.io, dnsmasq-base")
 # Stripped binaries; their debug info in hydra-dbgsym under
 # /usr/lib/debug/.build-id, where gdb and systemd-coredump look. (CPack
 # splits and strips them itself: CPACK_STRIP_FILES would strip first and

@@ -83,7 +83,7 @@ void show_one(const json& j, std::ostream& out, std::ostream& err) {
     t.add({"desktop resolver", s->desktop->resolver + ":53, first in the desktop's resolv.conf"});
     std::map<std::string, std::string> by_name;
     for (const auto& n : s->desktop->names) by_name[n.name] += (by_name[n.name].empty() ? "" : " ") + n.address;
-    for (const auto& [name, addrs] : by_name) t.add({"  name", name + " → " + addrs});
+    for (const auto& [name, addrs] : by_name) t.add({"  name", std::string(name).append(" → ").append(addrs)});
     for (const auto& p : s->desktop->forwarded_ports)
       t.add({"  port", "localhost:" + std::to_string(p.port) + "/" + p.proto + " → " + p.container});
     for (const auto& p : s->desktop->skipped_ports)

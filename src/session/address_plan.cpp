@@ -109,6 +109,9 @@ std::optional<std::string> plan_conflict(const AddressPlan& plan, const std::vec
   for (const auto& r : ranges(plan))
     for (const auto& route : routes) {
       if (route.dst.prefix == 0 || hydra_link_name(route.dev)) continue;
+      // A shared session's own user networks: Docker's bridges inside the pools.
+      const bool inside_pools = plan.pools.base <= route.dst.base && route.dst.last() <= plan.pools.last();
+      if (inside_pools && route.dev.rfind("br-", 0) == 0) continue;
       if (r.net.overlaps(route.dst))
         return std::string(r.key) + " " + r.net.text() + " overlaps the sandbox's route " + route.dst.text() +
                (route.dev.empty() ? "" : " on " + route.dev);

@@ -59,7 +59,8 @@ struct SandboxRoute {
 bool hydra_link_name(const std::string& name);
 // The first route that overlaps a range of the plan, described for the
 // operator ("bridge_subnets 10.200.0.0/16 overlaps 10.200.7.0/24 on docker0");
-// default routes and hydra's own links do not count.
+// default routes, hydra's own links and Docker bridges (br-*) inside the
+// pools — shared sessions' user networks — do not count.
 std::optional<std::string> plan_conflict(const AddressPlan& plan, const std::vector<SandboxRoute>& routes);
 
 }  // namespace hydra::session

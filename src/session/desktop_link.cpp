@@ -64,19 +64,22 @@ bool dns_bound(pid_t pid, const std::string& address) {
   in_addr a{};
   if (inet_pton(AF_INET, address.c_str(), &a) != 1) return false;
   char want[16];
-  std::snprintf(want, sizeof want, "%08X:0035", a.s_addr);  // as /proc prints a __be32
+  (void)std::snprintf(want, sizeof want, "%08X:0035", a.s_addr);  // as /proc prints a __be32
   return read_file("/proc/" + std::to_string(pid) + "/net/udp").find(want) != std::string::npos;
 }
 
-// dnsmasq drops to an unprivileged user and reads the hosts file as that
+// dnsmasq drops to an unprivileged user and re-reads the hosts file as that
 // user: every directory above it must be searchable by others.
 Status reachable_by_others(const std::string& dir) {
   for (std::string d = dir; d.size() > 1; d = d.substr(0, d.rfind('/'))) {
     struct stat st {};
     if (stat(d.c_str(), &st) != 0) return errno_error("stat " + d);
     if (!(st.st_mode & S_IXOTH))
-      return make_error("dnsmasq runs unprivileged and cannot reach " + dir + ": " + d +
-                            " is not searchable by others (chmod o+x, or another run_dir)",
+      return make_error(std::string("dnsmasq runs unprivileged and cannot reach ")
+                            .append(dir)
+                            .append(": ")
+                            .append(d)
+                            .append(" is not searchable by others (chmod o+x, or another run_dir)"),
                         EACCES);
   }
   return {};
@@ -118,16 +121,14 @@ Status DesktopLink::write_resolv(const std::string& text) const {
 
 Status DesktopLink::start_dns() {
   const DnsPaths& p = setup_.dns;
-  if (auto st = make_dirs(p.hosts_dir, 0755); !st) return st;
   if (auto st = make_dirs(p.dir, 0755); !st) return st;
-  if (auto st = reachable_by_others(p.hosts_dir); !st) return st;
+  if (auto st = reachable_by_others(p.dir); !st) return st;
   // A dnsmasq a crashed hydrad left behind holds the address: it goes.
   if (pid_t old = read_pidfile(p.pidfile); old > 0 && process_alive(old) &&
                                            read_file("/proc/" + std::to_string(old) + "/cmdline").find(p.pidfile) !=
                                                std::string::npos)
     if (auto proc = docker::DockerdProcess::adopt(old)) proc->stop(2000);
-  if (access(p.hosts_file.c_str(), F_OK) != 0)
-    if (auto st = write_hosts(p, hosts_file({})); !st) return st;
+  if (auto st = write_hosts(p, hosts_file({})); !st) return st;
   UniqueFd ns;
   if (setup_.net.isolated) {
     auto fd = netlink::open_netns(setup_.net.netns);
@@ -242,6 +243,8 @@ void DesktopLink::sync(int64_t event_ns) {
   DesktopView view = desktop_view(containers);
   if (auto st = write_hosts(setup_.dns, hosts_file(view)); !st)
     log_.emit("desktop_dns_failed", {{"session", setup_.session}, {"error", st.error().text()}});
+  else if (dns_ && !dns_exited_)
+    dns_->signal(SIGHUP);  // re-read the hosts file (and forget what it cached)
 
   const std::string proc = "/proc/" + std::to_string(setup_.desktop_pid) + "/net/";
   std::set<uint16_t> tcp = listening_ports(read_file(proc + "tcp"), "tcp");

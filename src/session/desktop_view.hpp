@@ -18,6 +18,7 @@ namespace hydra::session {
 struct NameRecord {
   std::string name;
   std::string address;  // IPv4 (A) or IPv6 (AAAA)
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   friend auto operator<=>(const NameRecord&, const NameRecord&) = default;
 };
 
@@ -25,6 +26,7 @@ struct ForwardedPort {
   std::string proto;  // tcp | udp
   uint16_t port = 0;
   std::string container;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   friend auto operator<=>(const ForwardedPort&, const ForwardedPort&) = default;
 };
 
@@ -39,7 +41,7 @@ struct DesktopView {
 // valid DNS name is left out. A host port published twice (two bindings of
 // one container, or a container that lost the race) is forwarded once.
 DesktopView desktop_view(const std::vector<docker::ContainerNetworking>& containers);
-// "ADDRESS NAME..." lines, as dnsmasq's --hostsdir reads them.
+// "ADDRESS NAME..." lines, as dnsmasq's --addn-hosts reads them.
 std::string hosts_file(const DesktopView& view);
 
 // The desktop's own listeners, from /proc/PID/net/{tcp,tcp6,udp,udp6}: the

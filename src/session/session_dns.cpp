@@ -31,8 +31,7 @@ std::vector<std::string> upstream_resolvers(const std::string& resolv_conf) {
 DnsPaths dns_paths(const std::string& run_dir, int index) {
   DnsPaths p;
   p.dir = run_dir + "/dns/h" + std::to_string(index);
-  p.hosts_dir = p.dir + "/hosts";
-  p.hosts_file = p.hosts_dir + "/containers";
+  p.hosts_file = p.dir + "/containers";
   p.pidfile = p.dir + "/dnsmasq.pid";
   p.log = p.dir + "/dnsmasq.log";
   return p;
@@ -45,7 +44,7 @@ std::vector<std::string> dnsmasq_argv(const std::string& dnsmasq, const SessionN
                                 "--conf-file=/dev/null",  // nothing of the sandbox's dnsmasq.conf
                                 "--no-resolv",            // upstreams are given below, not read
                                 "--no-hosts",             // nor the sandbox's /etc/hosts
-                                "--hostsdir=" + paths.hosts_dir,
+                                "--addn-hosts=" + paths.hosts_file,
                                 "--listen-address=" + net.gateway,
                                 "--bind-interfaces",  // only that address: sessions' dnsmasqs side by side
                                 "--port=53",

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The resolver a session's desktop asks: one dnsmasq per session on the
 // session's gateway (10.200.N.1:53, UDP and TCP), in the namespace where
-// hydraN lives. It answers the names in its hosts directory — a file hydrad
-// rewrites atomically (dnsmasq follows the directory with inotify) — and
+// hydraN lives. It answers the names of a hosts file hydrad replaces
+// atomically and then signals it to re-read (SIGHUP, as libvirt does; its
+// inotify on a hosts directory was seen to miss a quick second rename), and
 // forwards every other name to the sandbox's own resolvers. dnsmasq is the
 // component libvirt runs per virtual network for the same job: a maintained
 // DNS server, not packet code of hydra's.
@@ -23,8 +24,7 @@ std::vector<std::string> upstream_resolvers(const std::string& resolv_conf);
 
 struct DnsPaths {
   std::string dir;        // run_dir/dns/hN (readable by dnsmasq's unprivileged user)
-  std::string hosts_dir;  // dir/hosts: the one file hydrad writes
-  std::string hosts_file;
+  std::string hosts_file;  // dir/containers
   std::string pidfile;
   std::string log;
 };

@@ -65,7 +65,8 @@ TEST_P(DesktopE2E, NamesResolveAndPublishedPortsAnswerOnLocalhost) {
   auto ip = [&](const std::string& c) {
     return w.docker(sock, "inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' " + c);
   };
-  const std::string web = ip("web"), db = ip("db");
+  const std::string web = ip("web");
+  std::string db = ip("db");
   // The desktop listens on 3001 itself: a session port there must not shadow it.
   ASSERT_EQ(w.docker_rc(w.main_socket(), "exec desktop sh -c 'echo desktop-own > /own.html'"), 0);
   ASSERT_EQ(w.docker_rc(w.main_socket(), "exec -d desktop httpd -f -p 127.0.0.1:3001 -h /"), 0);
@@ -113,6 +114,17 @@ TEST_P(DesktopE2E, NamesResolveAndPublishedPortsAnswerOnLocalhost) {
   const std::string topo = capture(w.in_sbx(ctl + " topology --docker-socket " + w.main_socket()));
   EXPECT_NE(topo.find("[desktop link; localhost:3000/tcp → web]"), std::string::npos) << topo;
   EXPECT_GE(w.hydrad->count("desktop_port_forwarded"), 1u);
+
+  // hydrad crashes, and db stops meanwhile: the next hydrad adopts the
+  // session, restarts its resolver and resyncs from a full list.
+  w.hydrad->stop(SIGKILL);
+  ASSERT_EQ(w.docker_rc(sock, "stop -t 1 db"), 0);
+  ASSERT_TRUE(w.hydrad->start());
+  EXPECT_TRUE(wait_until([&] { return !resolves_to(w, "db", db); }, 10000, 50)) << lookup(w, "db");
+  EXPECT_EQ(fetch(w, "http://127.0.0.1:3000/index.html"), "web-says-hello");
+  ASSERT_EQ(w.docker_rc(sock, "start db"), 0);
+  db = ip("db");
+  EXPECT_TRUE(wait_until([&] { return resolves_to(w, "database", db); }, 10000, 50)) << "followed again";
 
   // web stops: its name and its port go (event-driven: well within the deadline).
   ASSERT_EQ(w.docker_rc(sock, "stop -t 1 web"), 0);

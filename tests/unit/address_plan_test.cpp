@@ -91,7 +91,10 @@ TEST(AddressPlan, RoutesOfTheSandboxConflictButNotHydrasOwn) {
   std::vector<SandboxRoute> routes{{net("0.0.0.0/0"), "eth0"},        {net("192.0.2.0/24"), "eth0"},
                                    {net("10.200.3.0/24"), "hydra3"},   {net("10.201.0.2/31"), "hup-h1"},
                                    {net("10.200.1.0/24"), "vethb-h1"}, {net("172.17.0.0/16"), "docker0"}};
-  EXPECT_FALSE(plan_conflict(plan, routes)) << "default route and hydra's own links do not count";
+  routes.push_back({net("10.112.16.0/24"), "br-5f2a9c0d1e3b"});  // a shared session's user network
+  EXPECT_FALSE(plan_conflict(plan, routes)) << "default route, hydra's own links, sessions' networks do not count";
+  EXPECT_TRUE(plan_conflict(plan, {{net("10.112.16.0/24"), "wg0"}})) << "another link inside the pools does";
+  EXPECT_TRUE(plan_conflict(plan, {{net("10.96.0.0/11"), "br-5f2a9c0d1e3b"}})) << "a Docker bridge beyond them does";
   routes.push_back({net("10.112.64.0/20"), "docker0"});
   auto c = plan_conflict(plan, routes);
   ASSERT_TRUE(c);

@@ -115,10 +115,10 @@ TEST(SessionDns, UpstreamsArgvAndResolvConf) {
                                "nameserver 2001:db8::53\nnameserver bogus\nnameserver\noptions ndots:0\n"),
             (std::vector<std::string>{"192.0.2.1", "2001:db8::53"}));
   auto paths = dns_paths("/run/hydra/sessions", 3);
-  EXPECT_EQ(paths.hosts_file, "/run/hydra/sessions/dns/h3/hosts/containers");
+  EXPECT_EQ(paths.hosts_file, "/run/hydra/sessions/dns/h3/containers");
   auto argv = dnsmasq_argv("/usr/sbin/dnsmasq", session_net(3), paths, {"192.0.2.1"});
   for (const char* want : {"--listen-address=10.200.3.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
-                           "--conf-file=/dev/null", "--hostsdir=/run/hydra/sessions/dns/h3/hosts",
+                           "--conf-file=/dev/null", "--addn-hosts=/run/hydra/sessions/dns/h3/containers",
                            "--server=192.0.2.1", "--keep-in-foreground"})
     EXPECT_NE(std::find(argv.begin(), argv.end(), want), argv.end()) << want;
   const std::string original = "search corp\nnameserver 10.0.0.2\nnameserver 10.200.3.1\noptions ndots:0\n";
