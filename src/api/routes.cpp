@@ -95,6 +95,8 @@ const std::vector<Route>& route_table() {
        [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return delete_instance(c, m[1], m[2]); }},
       {std::regex("/api/v1/docker-instances/" + kKey + "/data"), "DELETE",
        [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return purge_instance(c, m[1], m[2]); }},
+      {std::regex("/api/v1/gc/reconcile"), "POST",
+       [](ApiContext& c, const HttpRequest& r, const std::smatch&) { return gc_reconcile(c, r); }},
       {std::regex("/api/v1/privileged-mode/status"), "GET",
        [](ApiContext& c, const HttpRequest&, const std::smatch&) { return privileged_mode(c); }},
       {std::regex("/api/v1/bridge-desktop"), "POST",

@@ -139,6 +139,19 @@ Result<CreateInstanceRequest> decode_create_request(const std::string& body) {
   return r;
 }
 
+Result<GcReconcileRequest> decode_gc_request(const std::string& body) {
+  auto j = request_object(body, {"live", "grace_period_seconds", "dry_run"});
+  if (!j) return j.error();
+  GcReconcileRequest r;
+  if (!j->contains("live")) return make_error("field \"live\" is required (the sessions to keep, as type/id)", EINVAL);
+  if (auto st = first_error({read(*j, "live", r.live), read(*j, "grace_period_seconds", r.grace_period_seconds),
+                             read(*j, "dry_run", r.dry_run)});
+      !st)
+    return st.error();
+  if (r.grace_period_seconds < 0) return make_error("field \"grace_period_seconds\" must be 0 or more", EINVAL);
+  return r;
+}
+
 Result<BridgeDesktopRequest> decode_bridge_desktop_request(const std::string& body, bool need_container) {
   auto j = request_object(body, {"session_id", "desktop_container_id"});
   if (!j) return j.error();

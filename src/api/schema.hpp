@@ -121,6 +121,14 @@ struct BridgeDesktopRequest {
   std::string desktop_container_id;
 };
 
+// POST /api/v1/gc/reconcile
+struct GcReconcileRequest {
+  std::vector<std::string> live;  // "type/id" of every session the caller still wants
+  int64_t grace_period_seconds = 0;
+  bool dry_run = false;
+};
+Result<GcReconcileRequest> decode_gc_request(const std::string& body);
+
 json to_json(const Health& h);
 json to_json(const telemetry::BridgeStatus& b);
 json to_json(const DockerInstance& d);

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "api/session_routes.hpp"
 
+#include <set>
+
+
 #include "base/clock.hpp"
+#include "session/storage_policy.hpp"
 
 namespace hydra::api {
 
@@ -134,6 +138,28 @@ HttpResponse purge_instance(ApiContext& ctx, const std::string& type, const std:
   resp.scope_id = id;
   resp.data_deleted_bytes = static_cast<int64_t>(*bytes);
   return ok_json(200, to_json(resp));
+}
+
+HttpResponse gc_reconcile(ApiContext& ctx, const HttpRequest& req) {
+  auto body = decode_gc_request(req.body);
+  if (!body) return error_response(400, body.error().message);
+  std::set<session::SessionKey> live;
+  for (const auto& ref : body->live) {
+    auto key = session::parse_session_ref(ref);
+    if (!key) return error_response(400, "live: " + key.error().message);
+    live.insert(*key);
+  }
+  auto r = ctx.sessions.reconcile(live, body->grace_period_seconds, body->dry_run);
+  if (!r) return failed(r.error());
+  if (!body->dry_run) ctx.usage.refresh();
+  json removed = json::array();
+  for (const auto& item : r->removed) {
+    json e{{"session", item.key.text()}, {"scope_type", item.key.scope_type}, {"scope_id", item.key.scope_id},
+           {"bytes", item.bytes}, {"stopped_at", rfc3339(item.stopped_unix)}};
+    if (!item.error.empty()) e["error"] = item.error;
+    removed.push_back(std::move(e));
+  }
+  return ok_json(200, json{{"dry_run", body->dry_run}, {"removed", std::move(removed)}, {"bytes_freed", r->bytes_freed}});
 }
 
 HttpResponse privileged_mode(ApiContext& ctx) {

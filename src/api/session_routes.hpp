@@ -13,6 +13,7 @@ HttpResponse list_instances(ApiContext& ctx);
 HttpResponse inspect_instance(ApiContext& ctx, const std::string& type, const std::string& id);
 HttpResponse delete_instance(ApiContext& ctx, const std::string& type, const std::string& id);
 HttpResponse purge_instance(ApiContext& ctx, const std::string& type, const std::string& id);
+HttpResponse gc_reconcile(ApiContext& ctx, const HttpRequest& req);
 HttpResponse privileged_mode(ApiContext& ctx);
 HttpResponse bridge_desktop(ApiContext& ctx, const HttpRequest& req);
 HttpResponse unbridge_desktop(ApiContext& ctx, const HttpRequest& req);

@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "netlink/ifname.hpp"
+#include "session/storage_policy.hpp"
 #include "session/uplink_firewall.hpp"
 
 namespace hydra::daemon {
@@ -101,6 +102,33 @@ Status egress_entry(const std::string& key, const std::string& entry, bool sandb
   return {};
 }
 
+Status threshold_value(const toml::node& node, const std::string& key, const std::string& origin, std::string& out) {
+  std::string text;
+  if (node.is_integer()) text = std::to_string(*node.value<int64_t>());
+  else if (auto st = string_value(node, key, origin, text); !st) return st;
+  if (auto t = session::FreeThreshold::parse(text); !t)
+    return make_error(where(origin, node.source()) + ": " + key + ": " + t.error().message, EINVAL);
+  out = text;
+  return {};
+}
+
+// A duration: whole seconds, or a string with s, m, h or d ("72h", "7d"); 0 is off.
+Status duration_value(const toml::node& node, const std::string& key, const std::string& origin, int64_t& out_s) {
+  std::string text;
+  if (node.is_integer()) text = std::to_string(*node.value<int64_t>());
+  else if (auto st = string_value(node, key, origin, text); !st) return st;
+  int64_t unit = 1;
+  if (!text.empty() && std::string("smhd").find(text.back()) != std::string::npos) {
+    unit = text.back() == 's' ? 1 : text.back() == 'm' ? 60 : text.back() == 'h' ? 3600 : 86400;
+    text.pop_back();
+  }
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
+    return make_error(where(origin, node.source()) + ": " + key + " must be seconds or a number with s, m, h or d (7d)",
+                      EINVAL);
+  out_s = std::stoll(text) * unit;
+  return {};
+}
+
 // [sessions] and [docker]: key → how to read it.
 Status apply_table(const toml::table& table, const std::string& section, const std::string& origin,
                    DaemonConfig& next) {
@@ -129,6 +157,11 @@ Status apply_table(const toml::table& table, const std::string& section, const s
     else if (section == "sessions" && k == "privileged_mode") st = bool_value(node, full, origin, s.privileged_mode);
     else if (section == "sessions" && k == "authz_plugin") st = string_value(node, full, origin, s.authz_plugin);
     else if (section == "sessions" && k == "network") st = mode_value(node, full, origin, s.network);
+    else if (section == "storage" && k == "min_free") st = threshold_value(node, full, origin, s.min_free);
+    else if (section == "storage" && k == "critical_free") st = threshold_value(node, full, origin, s.critical_free);
+    else if (section == "storage" && k == "check_interval")
+      st = seconds_value(node, full, origin, s.storage_check_interval_ms);
+    else if (section == "gc" && k == "stale_after") st = duration_value(node, full, origin, s.stale_after_s);
     else if (section == "sessions" && k == "dnsmasq") st = string_value(node, full, origin, s.dnsmasq);
     else if (section == "sessions" && k == "resolv_conf") st = string_value(node, full, origin, s.resolv_conf);
     else if (section == "sessions" && k == "bridge_subnets") st = network_value(node, full, origin, s.plan.bridges);
@@ -215,6 +248,9 @@ std::string describe_config(const DaemonConfig& c) {
     return "[" + l + "]";
   };
   out += "\negress_deny = " + list(s.egress_deny) + "\negress_allow = " + list(s.egress_allow) + "\n";
+  out += "\n[storage]\nmin_free = " + q(s.min_free) + "\ncritical_free = " + q(s.critical_free) +
+         "\ncheck_interval = " + std::to_string(s.storage_check_interval_ms / 1000) + "\n";
+  out += "\n[gc]\nstale_after = " + std::to_string(s.stale_after_s) + "\n";
   return out;
 }
 
@@ -297,7 +333,7 @@ Status apply_config_text(const std::string& text, const std::string& origin, Dae
           next.guard_bridges.push_back(*name);
         }
       }
-    } else if (k == "sessions" || k == "docker" || k == "metrics" || k == "api") {
+    } else if (k == "sessions" || k == "docker" || k == "metrics" || k == "api" || k == "storage" || k == "gc") {
       const toml::table* table = node.as_table();
       if (!table) return make_error(where(origin, node.source()) + ": " + k + " must be a table", EINVAL);
       st = apply_table(*table, k, origin, next);

@@ -20,6 +20,7 @@
 #include "guard/restorer.hpp"
 #include "docker/engine_client.hpp"
 #include "session/plan_check.hpp"
+#include "session/storage_watch.hpp"
 #include "session/data_usage.hpp"
 #include "session/session_manager.hpp"
 
@@ -64,7 +65,7 @@ int run(int argc, char** argv) {
                  "[sessions] dockerd, data_dir, run_dir, storage_driver, live_restore, stop_on_exit, start_timeout,\n"
                  "stop_timeout, api_timeout, probe_interval, size_interval, privileged_mode, authz_plugin,\n"
                  "network (isolated|shared), bridge_subnets, address_pools, uplink_subnet, egress_deny, egress_allow,\n"
-                 "dnsmasq, resolv_conf");
+                 "dnsmasq, resolv_conf, [storage] min_free, critical_free, check_interval, [gc] stale_after");
   app.add_option("--guard", guard_cli, "Bridge to guard; repeatable (default: docker0)");
   app.add_option("--state-dir", state_dir, "Where snapshots are kept (default: /var/lib/hydra)");
   app.add_option("--socket", socket_path, "Control socket, mode 0660 (default: /run/hydra/hydra.sock)");
@@ -200,6 +201,37 @@ int run(int argc, char** argv) {
   if (auto st = loop.setup(reload); !st) return fail(st.error().text());
   if (auto st = guard.start(); !st) return fail(st.error().text());
   sessions.recover();
+  // The disk under the sessions, watched from a thread of its own.
+  const auto parsed_critical = session::FreeThreshold::parse(config.sessions.critical_free);  // checked with the config
+  const session::FreeThreshold critical_free = parsed_critical ? *parsed_critical : session::FreeThreshold{};
+  const std::string data_dir = config.sessions.data_dir;
+  bool critical = false;  // touched only by the watcher's thread
+  session::StorageWatch::Hooks storage_hooks;
+  storage_hooks.measured = [&](const std::vector<session::FsReading>& readings) {
+    for (const auto& r : readings)
+      if (r.error.empty()) metrics.filesystem_free(r.path, r.free);
+    bool below = false;
+    for (const auto& v : sessions.list()) {
+      if (auto f = usage.of(v.paths.data_root); f && !v.host_docker) metrics.session_data_bytes(v.key.text(), f->bytes);
+    }
+    if (!readings.empty())
+      below = readings[0].error.empty() && session::below_threshold(readings[0], critical_free, "critical_free");
+    if (critical && !below && !readings.empty()) log.emit("disk_critical_cleared", {{"path", data_dir}, {"free", readings[0].free}});
+    critical = below;
+  };
+  storage_hooks.critical = [&](const session::FsReading& fs) {
+    const std::string why = session::below_threshold(fs, critical_free, "[storage] critical_free").value_or("");
+    log.emit("disk_critical", {{"path", fs.path}, {"free", fs.free}, {"error", why},
+                               {"action", "stopping the containers of running sessions, largest data root first"}});
+    sessions.brake([&](const std::string& root) { auto f = usage.of(root); return f ? f->bytes : uint64_t{0}; },
+                   [&] { return !session::below_threshold(session::read_fs(data_dir), critical_free, "critical_free"); },
+                   why);
+  };
+  if (config.sessions.stale_after_s > 0)
+    storage_hooks.periodic_gc = [&] { (void)sessions.reconcile({}, config.sessions.stale_after_s, false); };
+  auto storage_watch = std::make_unique<session::StorageWatch>(
+      std::vector<std::string>{config.sessions.data_dir, config.sessions.run_dir}, critical_free,
+      config.sessions.storage_check_interval_ms, std::move(storage_hooks));
   // Last, so that no thread or process started above inherits it.
   int priority = config.guard_realtime_priority;
   if (priority > 0) {
@@ -230,6 +262,7 @@ int run(int argc, char** argv) {
   sd_notify(0, "READY=1\nSTATUS=guarding");
   int rc = loop.run();
   sd_notify(0, "STOPPING=1");
+  storage_watch.reset();  // before the sessions it brakes and collects
   if (config.sessions.stop_on_exit) sessions.stop_all();
   log.emit("stopped", {{"exit_code", rc}});
   return rc;

@@ -163,6 +163,8 @@ void SessionManager::recover() {
     s->desktop_container = r.desktop_container;
     s->desktop_pid = r.desktop_pid;
     s->desktop_resolv = r.desktop_resolv;
+    // Unknown (an older sessions.json): stopped at least since now.
+    s->stopped_unix = r.stopped_unix > 0 ? r.stopped_unix : time(nullptr);
     s->state = SessionState::kExited;
     if (r.host_docker && r.started_unix > 0) s->state = SessionState::kRunning;  // nothing of its own to lose
     if (r.index_held) adopt(s);

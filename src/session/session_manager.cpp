@@ -59,6 +59,7 @@ int SessionManager::protected_restores() const {
 void SessionManager::set_state(Session& s, SessionState next, const std::string& reason) {
   s.reason = next == SessionState::kUnresponsive || next == SessionState::kExited ? reason : "";
   if (next != SessionState::kExited) s.failed = false;
+  if (next == SessionState::kExited && s.state != SessionState::kExited) s.stopped_unix = time(nullptr);
   if (s.state == next) return;
   log_.emit("session_state", {{"session", s.key.text()}, {"from", session_state_name(s.state)},
                               {"to", session_state_name(next)}, {"reason", reason}});
@@ -120,7 +121,7 @@ void SessionManager::persist() {
   for (const auto& [_, s] : sessions_)
     records.push_back({s->key, s->user_id, s->index, s->index_held, s->started_unix, s->created_unix,
                        s->max_containers, s->host_docker, s->desktop_container, s->desktop_pid, s->network,
-                       s->desktop_resolv});
+                       s->desktop_resolv, s->stopped_unix});
   const SessionCounts c = counts_locked();
   metrics_.sessions(c.starting, c.running, c.unresponsive, c.exited);
   size_t shared = 0, isolated = 0;
@@ -165,6 +166,8 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
     return make_error("use_host_docker needs privileged mode, which is off on this hydrad "
                       "([sessions] privileged_mode = true enables it)",
                       EPERM);
+  if (!options.use_host_docker)
+    if (auto st = storage_allows_create(); !st) return st.error();
   if (options.max_containers > 0 && !options.use_host_docker && serve_limits_)
     if (auto st = serve_limits_(); !st)
       return make_error("max_containers cannot be enforced: " + st.error().text(), ENOTSUP);

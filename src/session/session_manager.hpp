@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "base/file_writer.hpp"
@@ -81,6 +82,18 @@ struct SessionDeps {
   std::function<Status()> serve_limits;
 };
 
+// What garbage collection removed (or, in a dry run, would remove).
+struct GcResult {
+  struct Item {
+    SessionKey key;
+    uint64_t bytes = 0;
+    int64_t stopped_unix = 0;
+    std::string error;  // purge failed (the session stays)
+  };
+  std::vector<Item> removed;
+  uint64_t bytes_freed = 0;
+};
+
 struct SessionCounts {
   size_t starting = 0, running = 0, unresponsive = 0, exited = 0;
 };
@@ -117,6 +130,13 @@ class SessionManager {
   Result<SessionView> bridge_desktop(const SessionKey& key, const std::string& container_id);
   Status unbridge_desktop(const SessionKey& key);
   [[nodiscard]] SessionCounts counts() const;
+  // Purges the sessions not in `live` that have been stopped longer than
+  // `grace_s`; never one being created, running or stopping.
+  Result<GcResult> reconcile(const std::set<SessionKey>& live, int64_t grace_s, bool dry_run);
+  // The disk is nearly full: stops (never removes) the containers of running
+  // sessions, the largest data root first, until `enough()` holds.
+  void brake(const std::function<uint64_t(const std::string& data_root)>& size_of, const std::function<bool()>& enough,
+             const std::string& reason);
   // Stops every session (containers, dockerd, bridge); data is kept.
   void stop_all();
   [[nodiscard]] bool privileged_mode() const { return settings_.privileged_mode; }
@@ -138,6 +158,7 @@ class SessionManager {
     std::optional<int> exit_code;
     int64_t started_unix = 0;
     int64_t created_unix = 0;
+    int64_t stopped_unix = 0;
     int max_containers = 0;
     bool host_docker = false;
     NetworkMode network = NetworkMode::kShared;  // where its dockerd runs (kept for adoption)
@@ -163,6 +184,8 @@ class SessionManager {
   void persist();  // hands sessions.json to the writer, refreshes the gauges
   [[nodiscard]] SessionPtr find(const SessionKey& key) const;
   [[nodiscard]] Error index_exhausted() const;
+  // ENOSPC naming the filesystem, when [storage] min_free refuses creates.
+  [[nodiscard]] Status storage_allows_create() const;
   [[nodiscard]] SessionNet net_of(const Session& s) const { return session_net(settings_, s.index, s.network); }
 
   // Without mu_:

@@ -92,6 +92,14 @@ struct SessionSettings {
   // forwarding to the nameservers of this resolv.conf.
   std::string dnsmasq = "/usr/sbin/dnsmasq";
   std::string resolv_conf = "/etc/resolv.conf";
+  // [storage]: below min_free on data_dir's or run_dir's filesystem a create
+  // is refused (507); below critical_free the containers of running
+  // sessions are stopped, largest data root first. Unset: off.
+  std::string min_free;
+  std::string critical_free;
+  int storage_check_interval_ms = 5000;
+  // [gc] stale_after: sessions stopped longer than this are purged (0: off).
+  int64_t stale_after_s = 0;
   // The sandbox's bridges no session may send to (the guard's: docker0...).
   std::vector<std::string> sandbox_bridges{"docker0"};
 };

@@ -26,7 +26,7 @@ Result<SessionRecord> decode_record(const json& j) {
            read(j, "max_containers", r.max_containers), read(j, "host_docker", r.host_docker),
            read(j, "desktop_container", r.desktop_container),
            read(j, "desktop_pid", r.desktop_pid), read(j, "network", network),
-           read(j, "desktop_resolv", r.desktop_resolv)});
+           read(j, "desktop_resolv", r.desktop_resolv), read(j, "stopped_unix", r.stopped_unix)});
       !st)
     return st.error();
   auto mode = network_mode_from(network);
@@ -75,7 +75,8 @@ std::string encode_session_records(const std::vector<SessionRecord>& records) {
                    {"created_unix", r.created_unix}, {"max_containers", r.max_containers},
                    {"host_docker", r.host_docker},
                    {"desktop_container", r.desktop_container}, {"desktop_pid", r.desktop_pid},
-                   {"network", network_mode_name(r.network)}, {"desktop_resolv", r.desktop_resolv}});
+                   {"network", network_mode_name(r.network)}, {"desktop_resolv", r.desktop_resolv},
+                   {"stopped_unix", r.stopped_unix}});
   return arr.dump(2) + "\n";
 }
 

@@ -36,6 +36,7 @@ struct SessionRecord {
   // The bridged desktop's resolv.conf as it was before hydrad pointed it at
   // the session's resolver: put back on unbridge, also by the next hydrad.
   std::string desktop_resolv;
+  int64_t stopped_unix = 0;  // when it last stopped (garbage collection's clock)
   friend bool operator==(const SessionRecord&, const SessionRecord&) = default;
 };
 

@@ -59,7 +59,15 @@ Metrics::Metrics(const std::string& version)
                          .Name("hydra_event_stream_clients")
                          .Help("Clients following GET /api/v1/events")
                          .Register(*registry_)
-                         .Add({})) {
+                         .Add({})),
+      fs_free_(BuildGauge()
+                   .Name("hydra_filesystem_free_bytes")
+                   .Help("Free bytes (for unprivileged users) of the filesystem under a path hydrad writes")
+                   .Register(*registry_)),
+      data_bytes_(BuildGauge()
+                      .Name("hydra_session_data_bytes")
+                      .Help("A session's data root, allocated bytes as the background sizing last measured them")
+                      .Register(*registry_)) {
   BuildGauge()
       .Name("hydra_build_info")
       .Help("hydrad's version, as a label")

@@ -32,6 +32,14 @@ class Metrics {
   void count_dropped_events(std::function<uint64_t()> source) { dropped_source_ = std::move(source); }
   void session_started(double seconds) { session_start_.Observe(seconds); }
   void event_stream_clients(size_t n) { event_clients_.Set(static_cast<double>(n)); }
+  // Free bytes of the filesystem under a path (data_dir, run_dir).
+  void filesystem_free(const std::string& path, uint64_t bytes) {
+    fs_free_.Add({{"path", path}}).Set(static_cast<double>(bytes));
+  }
+  // A session's data root, as the background sizing last measured it.
+  void session_data_bytes(const std::string& session, uint64_t bytes) {
+    data_bytes_.Add({{"session", session}}).Set(static_cast<double>(bytes));
+  }
 
   // The exposition text (text/plain; version=0.0.4).
   [[nodiscard]] std::string text();
@@ -49,6 +57,8 @@ class Metrics {
   prometheus::Histogram& session_start_;
   prometheus::Counter& events_dropped_;
   prometheus::Gauge& event_clients_;
+  prometheus::Family<prometheus::Gauge>& fs_free_;
+  prometheus::Family<prometheus::Gauge>& data_bytes_;
   std::function<uint64_t()> dropped_source_;
   std::mutex dropped_mu_;
   uint64_t dropped_seen_ = 0;

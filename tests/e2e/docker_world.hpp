@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -62,8 +63,11 @@ class DockerWorld {
 
   // `sessions_toml`: more lines for hydrad's [sessions] table. Without
   // `start_hydrad` the world has no hydrad of its own (the image test runs one).
-  explicit DockerWorld(bool live_restore, std::string sessions_toml = "", bool start_hydrad = true)
-      : sessions_toml_(std::move(sessions_toml)), start_hydrad_(start_hydrad) {
+  // `data_dir`: the sessions' data roots somewhere else (a filesystem the
+  // test made); by default under the world's directory.
+  explicit DockerWorld(bool live_restore, std::string sessions_toml = "", bool start_hydrad = true,
+                       std::string data_dir = "")
+      : sessions_toml_(std::move(sessions_toml)), start_hydrad_(start_hydrad), data_dir_(std::move(data_dir)) {
     char tmpl[] = "/tmp/hydra-e2e-XXXXXX";
     dir = mkdtemp(tmpl) ? tmpl : "/tmp/hydra-e2e-x";
     chmod(dir.c_str(), 0711);  // as /run is: the sessions' dnsmasqs (user nobody) reach their hosts files
@@ -113,12 +117,15 @@ class DockerWorld {
  private:
   std::string sessions_toml_;
   bool start_hydrad_ = true;
+  std::string data_dir_;
   pid_t httpd_ = -1;
   pid_t resolver_ = -1;
   pid_t main_dockerd_ = -1;
 
+  // One file per request: requests may be made from several threads at once.
   std::string write_body(const std::string& body) const {
-    std::string path = dir + "/body.json";
+    static std::atomic<int> serial{0};
+    std::string path = dir + "/body-" + std::to_string(serial++) + ".json";
     std::ofstream(path) << body;
     return path;
   }
@@ -169,7 +176,8 @@ class DockerWorld {
       if (docker_rc(main_socket(), std::string("run -d --init --name ") + name + " busybox:hydra sleep 100000") != 0)
         return false;
     std::ofstream(dir + "/hydra.toml") << "[docker]\nmain_socket = \"" << main_socket() << "\"\n"
-                                       << "[sessions]\ndata_dir = \"" << dir << "/sessions\"\nrun_dir = \"" << dir
+                                       << "[sessions]\ndata_dir = \"" << (data_dir_.empty() ? dir + "/sessions" : data_dir_)
+                                       << "\"\nrun_dir = \"" << dir
                                        << "/run\"\nlive_restore = " << (live_restore ? "true" : "false") << "\n"
                                        << "resolv_conf = \"" << dir << "/resolv.conf\"\n"
                                        << sessions_toml_;

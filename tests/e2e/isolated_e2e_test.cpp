@@ -134,7 +134,7 @@ TEST(IsolatedE2E, SessionsReachUpstreamAndNothingElse) {
   for (const std::string& want : std::vector<std::string>{
            "hup-h1  veth  10.201.0.2/31  [uplink of session session/s1 → 10.201.0.3]",
         "session session/s1 (isolated)  namespace " + ns1, "hydra1  bridge  10.200.1.1/24",
-        "vethb-h1 → container desktop (eth1)  [desktop link]", "→ container c1 (eth0, session/s1)",
+        "vethb-h1 → container desktop (eth1)  [desktop link; localhost:8088/tcp → web1]", "→ container c1 (eth0, session/s1)",
         "uplink  veth  10.201.0.3/31  [to hup-h1 10.201.0.2 in the sandbox]", "session session/s2 (isolated)"})
     EXPECT_NE(topo.find(want), std::string::npos) << "missing \"" << want << "\" in:\n" << topo;
   const std::string dot = capture(w.in_sbx(ctl + " topology --dot --docker-socket " + w.main_socket()));

@@ -24,8 +24,8 @@ std::pair<int, std::string> api(const HydradProcess& h, const std::string& metho
   return {std::atoi(out.substr(nl + 1).c_str()), out.substr(0, nl)};
 }
 
-void rollback_case(const std::string& fake_dockerd_body, const std::string& expect_in_error,
-                   const std::string& leftover_pattern) {
+void rollback_case(const std::string& network, const std::string& fake_dockerd_body,
+                   const std::string& expect_in_error, const std::string& leftover_pattern) {
   SandboxWorld world(1);
   ASSERT_TRUE(world.ok);
   char tmpl[] = "/tmp/hydra-rb-XXXXXX";
@@ -34,20 +34,25 @@ void rollback_case(const std::string& fake_dockerd_body, const std::string& expe
   std::ofstream(fake) << "#!/bin/sh\n" << fake_dockerd_body << "\n";
   chmod(fake.c_str(), 0755);
   std::ofstream(dir + "/hydra.toml") << "[sessions]\ndockerd = \"" << fake << "\"\ndata_dir = \"" << dir
-                                     << "/data\"\nrun_dir = \"" << dir << "/run\"\nstart_timeout = 2\n";
+                                     << "/data\"\nrun_dir = \"" << dir << "/run\"\nstart_timeout = 2\nnetwork = \"" << network << "\"\n";
   HydradProcess hydrad(world.sbx.path(), dir + "/state", {"--config", dir + "/hydra.toml"});
   ASSERT_TRUE(hydrad.start());
   for (int attempt = 0; attempt < 2; ++attempt) {  // the index is freed: the retry gets hydra1 again
     auto [status, body] = api(hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s1"})");
     EXPECT_EQ(status, 500) << body;
     EXPECT_NE(body.find(expect_in_error), std::string::npos) << body;
-    EXPECT_NE(world.sbx.ip("link show hydra1"), 0) << "bridge rolled back";
-    // An isolated session (the default): its uplink and namespace too.
-    EXPECT_NE(world.sbx.ip("link show hup-h1"), 0) << "uplink rolled back";
-    struct stat st {};
-    EXPECT_NE(stat((dir + "/run/netns/h1").c_str(), &st), 0) << "namespace unpinned";
-    EXPECT_EQ(capture("nsenter --net=" + world.sbx.path() + " nft list set inet hydra uplink_gateways").find("hup-h1"),
-              std::string::npos);
+    if (network == "shared") {
+      EXPECT_NE(world.sbx.ip("link show hydra1"), 0) << "bridge rolled back";
+    } else {
+      // Its uplink, namespace and rules; the sandbox's own hydra1 (the
+      // world's, not the session's) untouched.
+      EXPECT_NE(world.sbx.ip("link show hup-h1"), 0) << "uplink rolled back";
+      struct stat st {};
+      EXPECT_NE(stat((dir + "/run/netns/h1").c_str(), &st), 0) << "namespace unpinned";
+      EXPECT_EQ(capture("nsenter --net=" + world.sbx.path() + " nft list set inet hydra uplink_gateways").find("hup-h1"),
+                std::string::npos);
+      EXPECT_EQ(world.sbx.ip("link show vethb-h1"), 0) << "not hydra's to remove";
+    }
     // Listed with status "error" and why (as Hydra's client reads it); no index held.
     auto list = json::parse(api(hydrad, "GET", "/api/v1/docker-instances").second, nullptr, false);
     ASSERT_TRUE(list.is_object() && list["instances"].is_array() && list["instances"].size() == 1) << list.dump();
@@ -68,7 +73,8 @@ void rollback_case(const std::string& fake_dockerd_body, const std::string& expe
 
 TEST(SessionRollback, DockerdThatExitsAtOnce) {
   HYDRA_REQUIRE_ROOT();
-  rollback_case("echo 'cannot start' >&2; exit 3", "exited with code 3", "");
+  for (const char* network : {"isolated", "shared"})
+    rollback_case(network, "echo 'cannot start' >&2; exit 3", "exited with code 3", "");
 }
 
 TEST(SessionRollback, DockerdThatNeverAnswers) {
@@ -76,5 +82,6 @@ TEST(SessionRollback, DockerdThatNeverAnswers) {
   // A duration of this test process's own (61.PID seconds), so that pgrep sees
   // only its own stand-in: the ASan and TSan suites run this test at the same time.
   const std::string sleeper = "sleep 61." + std::to_string(getpid());
-  rollback_case("exec " + sleeper, "did not create", "^" + sleeper + "$");
+  for (const char* network : {"isolated", "shared"})
+    rollback_case(network, "exec " + sleeper, "did not create", "^" + sleeper + "$");
 }

@@ -30,6 +30,12 @@ egress_deny = ["sandbox", "10.9.0.0/16"]
 egress_allow = ["10.9.0.53"]
 dnsmasq = "/opt/dnsmasq"
 resolv_conf = "/etc/hydra/resolv.conf"
+[storage]
+min_free = "2GiB"
+critical_free = "1%"
+check_interval = 10
+[gc]
+stale_after = "7d"
 )", "hydra.toml", c);
   ASSERT_TRUE(st) << st.error().text();
   EXPECT_EQ(c.state_dir, "/srv/hydra");
@@ -52,6 +58,10 @@ resolv_conf = "/etc/hydra/resolv.conf"
   EXPECT_EQ(c.sessions.egress_allow, (std::vector<std::string>{"10.9.0.53"}));
   EXPECT_EQ(c.sessions.dnsmasq, "/opt/dnsmasq");
   EXPECT_EQ(c.sessions.resolv_conf, "/etc/hydra/resolv.conf");
+  EXPECT_EQ(c.sessions.min_free, "2GiB");
+  EXPECT_EQ(c.sessions.critical_free, "1%");
+  EXPECT_EQ(c.sessions.storage_check_interval_ms, 10000);
+  EXPECT_EQ(c.sessions.stale_after_s, 7 * 86400);
   // What --check-config prints is itself a config that reads back the same.
   DaemonConfig again;
   ASSERT_TRUE(apply_config_text(hydra::daemon::describe_config(c), "described.toml", again));
@@ -92,6 +102,10 @@ TEST(Config, ErrorsNameFileAndLineAndChangeNothing) {
                  Case{"[sessions]\negress_deny = [\"169.254.0.0/16\",\n  \"10.0.0.300/8\"]\n", "hydra.toml:3: sessions.egress_deny: \"10.0.0.300/8\": bad IPv4 address"},
                  Case{"[sessions]\negress_allow = [\"sandbox\"]\n", "hydra.toml:2: sessions.egress_allow"},
                  Case{"[sessions]\negress_deny = \"10.0.0.0/8\"\n", "hydra.toml:2: sessions.egress_deny must be an array of strings"},
+                 Case{"[storage]\nmin_free = \"lots\"\n", "hydra.toml:2: storage.min_free: \"lots\" is not a size"},
+                 Case{"[storage]\n\ncritical_free = \"120%\"\n", "hydra.toml:3: storage.critical_free"},
+                 Case{"[gc]\nstale_after = \"a week\"\n", "hydra.toml:2: gc.stale_after must be seconds"},
+                 Case{"[gc]\nkeep = 1\n", "hydra.toml:2: unknown key gc.keep"},
                  Case{"state_dir = \n", "hydra.toml:1:"},
                  Case{"# fine\nstate_dir = \"/caf\xc3\xa9\"\n", "hydra.toml:2: only ASCII"},
                  Case{"\xef\xbb\xbd\n", "hydra.toml:1: only ASCII"}}) {
