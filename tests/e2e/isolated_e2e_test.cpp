@@ -11,15 +11,6 @@ using nlohmann::json;
 
 namespace {
 
-#define HYDRA_REQUIRE_DOCKERD()                                                               \
-  do {                                                                                        \
-    HYDRA_REQUIRE_ROOT();                                                                     \
-    if (access("/usr/sbin/dockerd", X_OK) != 0) {                                             \
-      if (std::getenv("CI")) FAIL() << "dockerd missing: make test installs docker.io";       \
-      GTEST_SKIP() << "needs Debian's docker.io (dockerd); skipped on this machine";          \
-    }                                                                                         \
-  } while (0)
-
 // The policy under test: metadata and the sandbox denied by default, one
 // documentation range denied but for one address in it.
 const char* kIsolated =

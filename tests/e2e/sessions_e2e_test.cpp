@@ -13,15 +13,6 @@ namespace {
 // guard repairing what a shared session did): the shared mode.
 const char* kShared = "network = \"shared\"\n";
 
-#define HYDRA_REQUIRE_DOCKERD()                                                               \
-  do {                                                                                        \
-    HYDRA_REQUIRE_ROOT();                                                                     \
-    if (access("/usr/sbin/dockerd", X_OK) != 0) {                                             \
-      if (std::getenv("CI")) FAIL() << "dockerd missing: make test installs docker.io";       \
-      GTEST_SKIP() << "needs Debian's docker.io (dockerd); skipped on this machine";          \
-    }                                                                                         \
-  } while (0)
-
 const char* kCreate = R"({"scope_type":"session","scope_id":"s1","user_id":"u1"})";
 
 std::string session_socket(const json& s) { return s["docker_socket"].get<std::string>(); }

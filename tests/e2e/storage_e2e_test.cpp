@@ -16,15 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-#define HYDRA_REQUIRE_DOCKERD()                                                               \
-  do {                                                                                        \
-    HYDRA_REQUIRE_ROOT();                                                                     \
-    if (access("/usr/sbin/dockerd", X_OK) != 0) {                                             \
-      if (std::getenv("CI")) FAIL() << "dockerd missing: make test installs docker.io";       \
-      GTEST_SKIP() << "needs Debian's docker.io (dockerd); skipped on this machine";          \
-    }                                                                                         \
-  } while (0)
-
 // A loop-mounted ext4 of `mib` MiB, unmounted and removed at the end.
 struct LoopFs {
   std::string dir = make_temp_dir("hydra-fs");
