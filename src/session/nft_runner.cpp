@@ -48,6 +48,17 @@ Status remove_docker_user_rules(const std::string& comment) {
   return {};
 }
 
+bool docker_user_rules_missing(const std::string& comment) {
+  NftRunner nft(true);
+  auto listing = nft.run(std::string("list chain ") + kChain);
+  if (!listing) return false;  // no chain: nothing is needed
+  auto j = nlohmann::json::parse(*listing, nullptr, false);
+  if (!j.is_object() || !j.contains("nftables")) return false;
+  for (const auto& item : j["nftables"])
+    if (item.contains("rule") && item["rule"].value("comment", "") == comment) return false;
+  return true;
+}
+
 Result<bool> put_docker_user_rules(const std::string& comment, const std::vector<std::string>& matches) {
   if (!chain_exists()) return false;
   if (auto st = remove_docker_user_rules(comment); !st) return st.error();

@@ -34,5 +34,8 @@ class NftRunner {
 // or iptables-legacy) nothing is written and put() answers false.
 Result<bool> put_docker_user_rules(const std::string& comment, const std::vector<std::string>& matches);
 Status remove_docker_user_rules(const std::string& comment);
+// True when the chain exists but holds no rule with `comment` (someone
+// flushed it): put_docker_user_rules() again.
+bool docker_user_rules_missing(const std::string& comment);
 
 }  // namespace hydra::session

@@ -65,6 +65,7 @@ void SessionManager::on_probe(const SessionPtr& s) {
     socket = session_paths(settings_, s->key, s->index).socket;
   }
   auto n = docker::EngineClient(socket, api_timeout_s(settings_)).container_count();
+  repair_uplink(s);
   std::lock_guard lock(mu_);
   if (!session_alive(s->state)) return;
   if (n) s->container_count = *n;
@@ -76,6 +77,28 @@ void SessionManager::on_probe(const SessionPtr& s) {
     log_.emit("session_unresponsive", {{"session", s->key.text()}, {"error", n.error().text()}});
     persist();
   }
+}
+
+void SessionManager::repair_uplink(const SessionPtr& s) {
+  // Never beside a create, delete or bridge of this session: a delete closing
+  // the uplink must not find it opened again behind it.
+  std::unique_lock op(s->op, std::try_to_lock);
+  if (!op.owns_lock()) return;
+  SessionNet net;
+  {
+    std::lock_guard lock(mu_);
+    if (s->state != SessionState::kRunning || s->network != NetworkMode::kIsolated) return;
+    net = net_of(*s);
+  }
+  auto fail = [&](const Error& e) {
+    log_.emit("uplink_repair_failed", {{"session", s->key.text()}, {"uplink", net.uplink}, {"error", e.text()}});
+  };
+  if (auto st = ensure_hydra_table(/*verify=*/true); !st) return fail(st.error());
+  auto what = session::repair_uplink(net);
+  if (!what) return fail(what.error());
+  if (!what->empty())
+    log_.emit("uplink_repaired", {{"session", s->key.text()}, {"uplink", net.uplink}, {"restored", *what},
+                                  {"reason", "removed by something outside hydra"}});
 }
 
 void SessionManager::adopt(const SessionPtr& s) {

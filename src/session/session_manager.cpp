@@ -31,9 +31,10 @@ SessionManager::SessionManager(SessionSettings settings, std::string state_dir, 
   else log_.emit("config_error", {{"error", egress.error().text()}, {"action", "egress policy left empty"}});
 }
 
-Status SessionManager::ensure_hydra_table() {
+Status SessionManager::ensure_hydra_table(bool verify) {
   std::lock_guard lock(table_mu_);
-  if (table_installed_) return {};
+  if (table_installed_ && (!verify || hydra_table_present())) return {};
+  if (table_installed_) log_.emit("firewall_lost", {{"table", kHydraTable}, {"action", "installed again"}});
   auto st = install_hydra_table(hydra_table_script(settings_.plan, egress_, settings_.sandbox_bridges));
   if (!st) return make_error("install the sandbox's inet hydra table: " + st.error().text(), st.error().code);
   table_installed_ = true;

@@ -193,8 +193,12 @@ class SessionManager {
   void on_exit(const SessionPtr& s, int code);
   void on_probe(const SessionPtr& s);
   void release_network(const SessionKey& key, const SessionNet& net);
-  // The sandbox's `inet hydra` table, installed once (again after a failure).
-  Status ensure_hydra_table();
+  // The sandbox's `inet hydra` table, installed once (again after a failure,
+  // or when `verify` finds someone removed it).
+  Status ensure_hydra_table(bool verify = false);
+  // A running isolated session's uplink rules, put back if something outside
+  // hydra removed them (from the probe; skipped while the session's op is held).
+  void repair_uplink(const SessionPtr& s);
   Result<std::pair<SessionView, bool>> start(const SessionPtr& s);
   Result<std::pair<SessionView, bool>> start_host(const SessionPtr& s);
   void adopt(const SessionPtr& s);

@@ -110,6 +110,20 @@ bool uplink_open(const SessionNet& net) {
       .ok();
 }
 
+bool hydra_table_present() { return NftRunner().run(std::string("list table ") + kHydraTable).ok(); }
+
+Result<std::string> repair_uplink(const SessionNet& net) {
+  if (!uplink_open(net)) {
+    if (auto st = open_uplink(net); !st) return st.error();
+    return std::string("its set element and DOCKER-USER rules");
+  }
+  if (docker_user_rules_missing(uplink_rule_comment(net))) {
+    if (auto r = put_docker_user_rules(uplink_rule_comment(net), uplink_docker_user_rules(net)); !r) return r.error();
+    return std::string("its DOCKER-USER rules");
+  }
+  return std::string();
+}
+
 Status close_uplink(const SessionNet& net) {
   if (uplink_open(net)) {
     std::string cmd = std::string("delete element ") + kHydraTable + " uplink_gateways { " + uplink_element(net) + " }";

@@ -45,5 +45,10 @@ Status open_uplink(const SessionNet& net);
 Status close_uplink(const SessionNet& net);
 // True when the uplink's element is in the table (for adoption checks).
 bool uplink_open(const SessionNet& net);
+bool hydra_table_present();
+// Puts back what someone outside hydra removed of an open uplink (its set
+// element, its DOCKER-USER rules); what it put back, "" when nothing was
+// missing. The table itself is the caller's (ensure it first).
+Result<std::string> repair_uplink(const SessionNet& net);
 
 }  // namespace hydra::session

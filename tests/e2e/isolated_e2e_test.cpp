@@ -160,6 +160,21 @@ TEST(IsolatedE2E, SessionsReachUpstreamAndNothingElse) {
   auto metrics = w.api("GET", "/metrics").second;
   EXPECT_NE(metrics.find("hydra_sessions_by_network{network=\"isolated\"} 2"), std::string::npos) << metrics;
 
+  // Something outside hydra flushes DOCKER-USER (Docker's RETURN put back as
+  // it was), then deletes inet hydra: the sessions' probes put theirs back.
+  size_t seen = w.hydrad->event_count();
+  ASSERT_EQ(sh(w.in_sbx("iptables -F DOCKER-USER") + " && " + w.in_sbx("iptables -A DOCKER-USER -j RETURN")), 0);
+  EXPECT_TRUE(w.hydrad->wait_for(
+      [](const json& e) {
+        return e["event"] == "uplink_repaired" && e["session"] == "session/s2" && e["restored"] == "its DOCKER-USER rules";
+      },
+      20000, seen));
+  ASSERT_EQ(sh(w.in_sbx("nft delete table inet hydra")), 0);
+  EXPECT_TRUE(w.hydrad->wait_for([](const json& e) { return e["event"] == "firewall_lost"; }, 20000, seen));
+  EXPECT_TRUE(wait_until([&] { return in_hydra_table(w, "hup-h1") && in_hydra_table(w, "hup-h2"); }, 20000, 100));
+  EXPECT_TRUE(fetches(w, sock2, "c2", "http://192.0.2.1:8080/hello")) << "egress after the repair";
+  EXPECT_FALSE(fetches(w, sock2, "c2", "http://169.254.169.254:8080/hello", kRefused)) << "the policy is back too";
+
   // Delete: uplink, rules and namespace gone; the sandbox's firewall as it was.
   for (const char* id : {"s1", "s2"}) ASSERT_EQ(w.api("DELETE", std::string("/api/v1/docker-instances/session/") + id).first, 200);
   EXPECT_NE(w.sbx.ip("link show hup-h1"), 0);
