@@ -121,8 +121,10 @@ int main(int argc, char** argv) {
     b.join();
     const int64_t started = rfc3339_ns(w.docker(sock, "inspect -f '{{.State.StartedAt}}' " + name));
     if (!named || !answered || !started) {
-      std::fprintf(stderr, "desktop_sync: %s never answered (name %s, port %s)\n", name.c_str(), named ? "yes" : "no",
-                   answered ? "yes" : "no");
+      std::fprintf(stderr, "desktop_sync: %s never answered (name %s, port %s)\nhosts file:\n%s\ndnsmasq log:\n%s\n",
+                   name.c_str(), named ? "yes" : "no", answered ? "yes" : "no",
+                   hydra::test::capture("cat " + w.dir + "/run/dns/h1/containers").c_str(),
+                   hydra::test::capture("tail -20 " + w.dir + "/run/dns/h1/dnsmasq.log").c_str());
       return 1;
     }
     std::fprintf(stderr, "%s: name %.1f ms, port %.1f ms\n", name.c_str(), (named - started) / 1e6,

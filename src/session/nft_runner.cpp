@@ -4,6 +4,7 @@
 #include <nftables/libnftables.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace hydra::session {
 
@@ -30,33 +31,35 @@ constexpr const char* kChain = "ip filter DOCKER-USER";
 
 bool chain_exists() { return NftRunner().run(std::string("list chain ") + kChain).ok(); }
 
+// Handles of the chain's rules tagged `comment`; nothing when there is no chain.
+Result<std::optional<std::vector<int64_t>>> tagged_rules(NftRunner& nft, const std::string& comment) {
+  auto listing = nft.run(std::string("list chain ") + kChain);
+  if (!listing) return std::optional<std::vector<int64_t>>();
+  auto j = nlohmann::json::parse(*listing, nullptr, false);
+  if (!j.is_object() || !j.contains("nftables")) return make_error("nftables: unreadable DOCKER-USER listing", EIO);
+  std::vector<int64_t> handles;
+  for (const auto& item : j["nftables"])
+    if (item.contains("rule") && item["rule"].value("comment", "") == comment)
+      handles.push_back(item["rule"].value("handle", int64_t{0}));
+  return std::optional(std::move(handles));
+}
+
 }  // namespace
 
 Status remove_docker_user_rules(const std::string& comment) {
   NftRunner nft(true);
-  auto listing = nft.run(std::string("list chain ") + kChain);
-  if (!listing) return {};  // no chain, no rules
-  auto j = nlohmann::json::parse(*listing, nullptr, false);
-  if (!j.is_object() || !j.contains("nftables")) return make_error("nftables: unreadable DOCKER-USER listing", EIO);
-  for (const auto& item : j["nftables"]) {
-    if (!item.contains("rule")) continue;
-    const auto& rule = item["rule"];
-    if (rule.value("comment", "") != comment) continue;
-    auto st = nft.run(std::string("delete rule ") + kChain + " handle " + std::to_string(rule.value("handle", 0)));
-    if (!st) return st.error();
-  }
+  auto handles = tagged_rules(nft, comment);
+  if (!handles) return handles.error();
+  if (!*handles) return {};  // no chain, no rules
+  for (int64_t h : **handles)
+    if (auto st = nft.run(std::string("delete rule ") + kChain + " handle " + std::to_string(h)); !st) return st.error();
   return {};
 }
 
 bool docker_user_rules_missing(const std::string& comment) {
   NftRunner nft(true);
-  auto listing = nft.run(std::string("list chain ") + kChain);
-  if (!listing) return false;  // no chain: nothing is needed
-  auto j = nlohmann::json::parse(*listing, nullptr, false);
-  if (!j.is_object() || !j.contains("nftables")) return false;
-  for (const auto& item : j["nftables"])
-    if (item.contains("rule") && item["rule"].value("comment", "") == comment) return false;
-  return true;
+  auto handles = tagged_rules(nft, comment);
+  return handles && *handles && (*handles)->empty();
 }
 
 Result<bool> put_docker_user_rules(const std::string& comment, const std::vector<std::string>& matches) {

@@ -32,9 +32,12 @@ SessionManager::SessionManager(SessionSettings settings, std::string state_dir, 
 }
 
 Status SessionManager::ensure_hydra_table(bool verify) {
+  // Looked at without the lock: the probes of every session may ask at once.
+  const bool lost = verify && !hydra_table_present();
   std::lock_guard lock(table_mu_);
-  if (table_installed_ && (!verify || hydra_table_present())) return {};
-  if (table_installed_) log_.emit("firewall_lost", {{"table", kHydraTable}, {"action", "installed again"}});
+  if (table_installed_ && !lost) return {};
+  if (lost && hydra_table_present()) return {};  // another probe put it back meanwhile (rare: only then this read)
+  if (lost && table_installed_) log_.emit("firewall_lost", {{"table", kHydraTable}, {"action", "installed again"}});
   auto st = install_hydra_table(hydra_table_script(settings_.plan, egress_, settings_.sandbox_bridges));
   if (!st) return make_error("install the sandbox's inet hydra table: " + st.error().text(), st.error().code);
   table_installed_ = true;
