@@ -125,6 +125,9 @@ int main(int argc, char** argv) {
                    name.c_str(), named ? "yes" : "no", answered ? "yes" : "no",
                    hydra::test::capture("cat " + w.dir + "/run/dns/h1/containers").c_str(),
                    hydra::test::capture("tail -20 " + w.dir + "/run/dns/h1/dnsmasq.log").c_str());
+      // How this was found: the gateway's MAC changed under the desktop's neighbour cache.
+      std::fprintf(stderr, "the desktop's neighbours:\n%s\n",
+                   hydra::test::capture("nsenter --net=" + desktop_ns + " ip neigh").c_str());
       return 1;
     }
     std::fprintf(stderr, "%s: name %.1f ms, port %.1f ms\n", name.c_str(), (named - started) / 1e6,

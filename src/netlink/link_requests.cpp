@@ -4,8 +4,12 @@
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <linux/veth.h>
+
+#include <cerrno>
+#include <chrono>
 
 #include "netlink/attr_tables.hpp"
 #include "netlink/ifname.hpp"
@@ -27,6 +31,23 @@ void put_table(Request& r, std::span<const AttrSpec> specs, const AttrValues& va
 }
 
 }  // namespace
+
+std::vector<uint8_t> local_unicast_mac(std::array<uint8_t, 6> b) {
+  b[0] = static_cast<uint8_t>((b[0] & 0xfe) | 0x02);  // unicast, locally administered
+  return {b.begin(), b.end()};
+}
+
+std::vector<uint8_t> random_local_mac() {
+  std::array<uint8_t, 6> b{};
+  ssize_t n;
+  do n = getrandom(b.data(), b.size(), 0);  // 6 bytes never come short; a signal may interrupt
+  while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(b.size())) {  // no getrandom (a pre-3.17 kernel): the clock
+    uint64_t t = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    for (auto& x : b) x = static_cast<uint8_t>(t), t >>= 8;
+  }
+  return local_unicast_mac(b);
+}
 
 Result<Request> create_bridge(const BridgeSpec& spec) {
   if (auto st = validate_ifname(spec.name); !st) return st.error();

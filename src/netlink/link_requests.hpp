@@ -3,6 +3,7 @@
 // RtnlSocket::execute; names are validated here, before the kernel sees them.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,14 @@ struct BridgeSpec {
   // itself, so it can mark a bridge from its first instant.
   std::optional<uint32_t> group;
 };
+
+// A locally administered unicast MAC from six random bytes (as Docker gives
+// the bridges it creates). A bridge created without an address of its own
+// takes its smallest port's and changes it whenever a smaller port joins:
+// every neighbour that cached the old one loses the gateway.
+std::vector<uint8_t> local_unicast_mac(std::array<uint8_t, 6> random_bytes);
+// The same from getrandom(2).
+std::vector<uint8_t> random_local_mac();
 
 // Creates and configures a bridge in one message (NLM_F_CREATE|NLM_F_EXCL).
 Result<Request> create_bridge(const BridgeSpec& spec);

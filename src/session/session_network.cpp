@@ -79,6 +79,9 @@ Status make_bridge(RtnlSocket& sock, const SessionNet& net) {
   if (auto st = delete_if_present(sock, net.bridge); !st) return st;
   netlink::BridgeSpec spec;
   spec.name = net.bridge;
+  // An address of its own: without one the bridge's MAC follows its smallest
+  // port, and a container joining would cut the desktop off its gateway.
+  spec.mac = netlink::random_local_mac();
   auto req = netlink::create_bridge(spec);
   if (!req) return req.error();
   if (auto st = sock.execute_one(*req); !st) return st;

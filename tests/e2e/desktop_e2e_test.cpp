@@ -115,6 +115,21 @@ TEST_P(DesktopE2E, NamesResolveAndPublishedPortsAnswerOnLocalhost) {
   EXPECT_NE(topo.find("[desktop link; localhost:3000/tcp → web]"), std::string::npos) << topo;
   EXPECT_GE(w.hydrad->count("desktop_port_forwarded"), 1u);
 
+  // hydra1 keeps the MAC it was given when a port with a smaller one joins:
+  // a bridge without its own takes its smallest port's, and the desktop's
+  // cached neighbour for the gateway goes stale under it.
+  const std::string in_bridge_ns = std::string(GetParam()) == "isolated"
+                                       ? "nsenter --net=" + w.dir + "/run/netns/h1 "
+                                       : w.in_sbx("");
+  const std::string gateway_mac = trim(capture(in_bridge_ns + "ip -br link show hydra1 | awk '{print $3}'"));
+  ASSERT_EQ(gateway_mac.size(), 17u) << gateway_mac;
+  ASSERT_EQ(system((in_bridge_ns + "ip link add hyt-lowmac address 02:00:00:00:00:01 type veth peer name hyt-lowmac-p && " +
+                    in_bridge_ns + "ip link set hyt-lowmac master hydra1 up").c_str()),
+            0);
+  EXPECT_EQ(trim(capture(in_bridge_ns + "ip -br link show hydra1 | awk '{print $3}'")), gateway_mac);
+  EXPECT_TRUE(resolves_to(w, "web", ip("web")));
+  ASSERT_EQ(system((in_bridge_ns + "ip link del hyt-lowmac").c_str()), 0);
+
   // hydrad crashes, and db stops meanwhile: the next hydrad adopts the
   // session, restarts its resolver and resyncs from a full list.
   w.hydrad->stop(SIGKILL);

@@ -81,6 +81,15 @@ TEST(EncodeBridge, RejectsBadNameAndMac) {
   EXPECT_FALSE(create_bridge(spec));
 }
 
+TEST(EncodeBridge, OwnMacIsUnicastAndLocallyAdministered) {
+  EXPECT_EQ(local_unicast_mac({0xff, 1, 2, 3, 4, 5}), (std::vector<uint8_t>{0xfe, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(local_unicast_mac({0x00, 1, 2, 3, 4, 5}), (std::vector<uint8_t>{0x02, 1, 2, 3, 4, 5}));
+  auto a = random_local_mac(), b = random_local_mac();
+  ASSERT_EQ(a.size(), 6u);
+  EXPECT_EQ(a[0] & 0x03, 0x02);
+  EXPECT_NE(a, b);  // 2^-46 to fail by chance
+}
+
 TEST(EncodeLink, SetMasterAndClear) {
   auto r = set_master(12, "vethc1", 77, "docker0");
   EXPECT_EQ(r.what(), "set master of vethc1 to docker0");
