@@ -38,6 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string body(reinterpret_cast<const char*>(data), size);
   if (auto r = hydra::api::decode_create_request(body); r && (!mentions(body, "scope_type") || r->max_containers < 0))
     std::abort();  // a required field was let through, or a bad value
+  if (auto g = hydra::api::decode_golden_request(body); g && (!mentions(body, "name") || !mentions(body, "from")))
+    std::abort();
   for (const char* call : {"/AuthZPlugin.AuthZReq", "/AuthZPlugin.AuthZRes"}) {
     hydra::api::HttpRequest req{"POST", call, body};
     req.peer_pid = 1;

@@ -44,6 +44,10 @@ json to_json(const DockerInstance& d) {
     j["uplink_address"] = d.uplink_address;
     j["uplink_gateway"] = d.uplink_gateway;
   }
+  if (!d.golden.empty()) j["golden"] = d.golden;
+  if (d.clone)
+    j["clone"] = {{"golden", d.clone->golden}, {"method", d.clone->method}, {"bytes_done", d.clone->bytes_done},
+                  {"bytes_total", d.clone->bytes_total}};
   if (d.desktop) {
     auto ports = [](const std::vector<DesktopPort>& v) {
       json a = json::array();
@@ -81,7 +85,8 @@ Result<DockerInstance> decode_instance(const json& j) {
            read(j, "index", d.index), read(j, "max_containers", d.max_containers), read(j, "host_docker", d.host_docker),
            read(j, "data_size_at", d.data_size_at), read(j, "pid", d.pid), read(j, "exit_code", d.exit_code),
            read(j, "network", d.network), read(j, "netns", d.netns), read(j, "uplink", d.uplink),
-           read(j, "uplink_address", d.uplink_address), read(j, "uplink_gateway", d.uplink_gateway)});
+           read(j, "uplink_address", d.uplink_address), read(j, "uplink_gateway", d.uplink_gateway),
+           read(j, "golden", d.golden)});
       !st)
     return bad("docker instance", st.error());
   if (auto it = j.find("desktop"); it != j.end() && !it->is_null()) {
@@ -101,6 +106,14 @@ Result<DockerInstance> decode_instance(const json& j) {
           if (p.is_object() && p.value("port", 0) > 0)
             out->push_back({p.value("proto", ""), p.value("port", 0), p.value("container", "")});
     d.desktop = l;
+  }
+  if (auto it = j.find("clone"); it != j.end() && it->is_object()) {
+    DockerInstance::Clone c;
+    if (auto st = first_error({read(*it, "golden", c.golden), read(*it, "method", c.method),
+                               read(*it, "bytes_done", c.bytes_done), read(*it, "bytes_total", c.bytes_total)});
+        !st)
+      return bad("docker instance clone", st.error());
+    d.clone = c;
   }
   return d;
 }

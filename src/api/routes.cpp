@@ -3,6 +3,7 @@
 
 #include <regex>
 
+#include "api/golden_routes.hpp"
 #include "api/schema.hpp"
 #include "api/session_routes.hpp"
 
@@ -97,6 +98,13 @@ const std::vector<Route>& route_table() {
        [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return purge_instance(c, m[1], m[2]); }},
       {std::regex("/api/v1/gc/reconcile"), "POST",
        [](ApiContext& c, const HttpRequest& r, const std::smatch&) { return gc_reconcile(c, r); }},
+      {std::regex("/api/v1/goldens"), "POST",
+       [](ApiContext& c, const HttpRequest& r, const std::smatch&) { return create_golden(c, r); }},
+      {std::regex("/api/v1/goldens"), "GET", [](ApiContext& c, const HttpRequest&, const std::smatch&) { return list_goldens(c); }},
+      {std::regex("/api/v1/goldens/([^/]+)"), "GET",
+       [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return get_golden(c, m[1]); }},
+      {std::regex("/api/v1/goldens/([^/]+)"), "DELETE",
+       [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return delete_golden(c, m[1]); }},
       {std::regex("/api/v1/privileged-mode/status"), "GET",
        [](ApiContext& c, const HttpRequest&, const std::smatch&) { return privileged_mode(c); }},
       {std::regex("/api/v1/bridge-desktop"), "POST",

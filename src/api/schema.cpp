@@ -127,16 +127,43 @@ Result<std::vector<telemetry::BridgeStatus>> decode_bridges(const json& j) {
 }
 
 Result<CreateInstanceRequest> decode_create_request(const std::string& body) {
-  auto j = request_object(body, {"scope_type", "scope_id", "user_id", "max_containers", "use_host_docker"});
+  auto j = request_object(body, {"scope_type", "scope_id", "user_id", "max_containers", "use_host_docker", "golden"});
   if (!j) return j.error();
   CreateInstanceRequest r;
   if (auto st = first_error({read(*j, "scope_type", r.scope_type, true), read(*j, "scope_id", r.scope_id, true),
                              read(*j, "user_id", r.user_id), read(*j, "max_containers", r.max_containers),
-                             read(*j, "use_host_docker", r.use_host_docker)});
+                             read(*j, "use_host_docker", r.use_host_docker), read(*j, "golden", r.golden)});
       !st)
     return st.error();
+  if (r.golden && r.golden->empty()) r.golden.reset();  // "" as absent, as Go's omitempty sends it
   if (r.max_containers < 0) return make_error("field \"max_containers\" must be 0 (no limit) or more", EINVAL);
   return r;
+}
+
+Result<GoldenCreateRequest> decode_golden_request(const std::string& body) {
+  auto j = request_object(body, {"name", "from"});
+  if (!j) return j.error();
+  GoldenCreateRequest r;
+  if (auto st = first_error({read(*j, "name", r.name, true), read(*j, "from", r.from, true)}); !st) return st.error();
+  return r;
+}
+
+json to_json(const GoldenEntry& g) {
+  return {{"name", g.name},     {"source", g.source},   {"created_at", g.created_at},
+          {"last_used_at", g.last_used_at}, {"clone_method", g.method}, {"bytes", g.bytes},
+          {"files", g.files},   {"in_use", g.in_use},   {"sessions", g.sessions}};
+}
+
+Result<GoldenEntry> decode_golden(const json& j) {
+  if (!j.is_object()) return make_error("golden: not a JSON object", EINVAL);
+  GoldenEntry g;
+  if (auto st = first_error({read(j, "name", g.name, true), read(j, "source", g.source),
+                             read(j, "created_at", g.created_at), read(j, "last_used_at", g.last_used_at),
+                             read(j, "clone_method", g.method), read(j, "bytes", g.bytes), read(j, "files", g.files),
+                             read(j, "in_use", g.in_use), read(j, "sessions", g.sessions)});
+      !st)
+    return st.error();
+  return g;
 }
 
 Result<GcReconcileRequest> decode_gc_request(const std::string& body) {

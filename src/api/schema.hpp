@@ -80,6 +80,13 @@ struct DockerInstance {
   std::string uplink;          // hup-hN, the sandbox's end
   std::string uplink_address;  // the session's end
   std::string uplink_gateway;  // the sandbox's end's address
+  std::string golden;          // its data root was cloned from this golden (omitted: none)
+  // While its data root is being cloned from a golden (status "starting").
+  struct Clone {
+    std::string golden, method;
+    int64_t bytes_done = 0, bytes_total = 0;
+  };
+  std::optional<Clone> clone;
 };
 
 // DELETE /api/v1/docker-instances/{type}/{id}
@@ -114,7 +121,24 @@ struct CreateInstanceRequest {
   std::string scope_type, scope_id, user_id;
   int max_containers = 0;
   bool use_host_docker = false;
+  std::optional<std::string> golden;  // hydra's own: start a new data root from this golden
 };
+
+// POST /api/v1/goldens
+struct GoldenCreateRequest {
+  std::string name;
+  std::string from;  // "type/id" of a stopped session
+};
+Result<GoldenCreateRequest> decode_golden_request(const std::string& body);
+// A golden as GET /api/v1/goldens lists it.
+struct GoldenEntry {
+  std::string name, source, created_at, last_used_at, method;
+  int64_t bytes = 0, files = 0;
+  int in_use = 0;                   // sessions being created from it now
+  std::vector<std::string> sessions;  // sessions whose data root came from it
+};
+json to_json(const GoldenEntry& g);
+Result<GoldenEntry> decode_golden(const json& j);
 // POST/DELETE /api/v1/bridge-desktop
 struct BridgeDesktopRequest {
   std::string session_id;  // a bare scope id, or scope_type/scope_id

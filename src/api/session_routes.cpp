@@ -74,6 +74,10 @@ DockerInstance instance_of(const session::SessionView& v, std::optional<session:
   d.host_docker = v.host_docker;
   d.pid = v.pid;
   d.exit_code = v.exit_code;
+  d.golden = v.golden;
+  if (v.clone)
+    d.clone = DockerInstance::Clone{v.clone->golden, v.clone->method, static_cast<int64_t>(v.clone->bytes_done),
+                                    static_cast<int64_t>(v.clone->bytes_total)};
   if (!v.host_docker) d.network = v.net.isolated ? "isolated" : "shared";
   if (v.net.isolated) {
     d.netns = v.net.netns;
@@ -95,7 +99,7 @@ HttpResponse create_instance(ApiContext& ctx, const HttpRequest& req) {
   auto body = decode_create_request(req.body);
   if (!body) return failed(body.error());
   auto r = ctx.sessions.create({body->scope_type, body->scope_id},
-                               {body->user_id, body->max_containers, body->use_host_docker});
+                               {body->user_id, body->max_containers, body->use_host_docker, body->golden});
   if (!r) return failed(r.error());
   if (r->second) ctx.usage.refresh();
   return ok_json(r->second ? 201 : 200, to_json(instance_sized(ctx, r->first)));
@@ -159,7 +163,14 @@ HttpResponse gc_reconcile(ApiContext& ctx, const HttpRequest& req) {
     if (!item.error.empty()) e["error"] = item.error;
     removed.push_back(std::move(e));
   }
-  return ok_json(200, json{{"dry_run", body->dry_run}, {"removed", std::move(removed)}, {"bytes_freed", r->bytes_freed}});
+  json goldens = json::array();
+  for (const auto& g : r->goldens_removed) {
+    json e{{"golden", g.name}, {"bytes", g.bytes}, {"last_used_at", rfc3339(g.last_used_unix)}};
+    if (!g.error.empty()) e["error"] = g.error;
+    goldens.push_back(std::move(e));
+  }
+  return ok_json(200, json{{"dry_run", body->dry_run}, {"removed", std::move(removed)},
+                           {"goldens_removed", std::move(goldens)}, {"bytes_freed", r->bytes_freed}});
 }
 
 HttpResponse privileged_mode(ApiContext& ctx) {

@@ -58,6 +58,8 @@ int run(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   s_create->add_flag("--host-docker", sa.use_host_docker,
                      "Use the main dockerd itself (no isolation; needs [sessions] privileged_mode = true)");
+  s_create->add_option("--golden", sa.golden,
+                       "Start a new data root as a clone of this golden (default: [sessions] default_golden)");
   auto* s_list = session->add_subcommand("list", "All sessions");
   s_list->add_flag("--json", sa.json, "Print the API's JSON");
   auto* s_inspect = session->add_subcommand("inspect", "One session, with pid, containers and uptime");
@@ -66,6 +68,16 @@ int run(int argc, char** argv) {
   add_key(s_delete);
   auto* s_purge = session->add_subcommand("purge", "Remove the data root of a stopped session, and forget it");
   add_key(s_purge);
+  auto* golden = app.add_subcommand("golden", "Golden data roots new sessions start from: create, list, delete");
+  golden->require_subcommand(1);
+  auto* g_create = golden->add_subcommand("create", "Copy a stopped session's data root into a read-only golden");
+  g_create->add_option("name", sa.golden, "Golden name, [A-Za-z0-9_.-]{1,64}")->required();
+  g_create->add_option("--from", sa.from, "The session to copy, TYPE/ID (stopped: hydractl session delete)")->required();
+  g_create->add_flag("--json", sa.json, "Print the API's JSON");
+  auto* g_list = golden->add_subcommand("list", "Goldens: source, size, sessions made from each");
+  g_list->add_flag("--json", sa.json, "Print the API's JSON");
+  auto* g_delete = golden->add_subcommand("delete", "Remove a golden no session is being created from");
+  g_delete->add_option("name", sa.golden, "Golden name")->required();
   auto* bridge = app.add_subcommand("bridge-desktop", "Give a desktop container a leg (eth1) on a session's bridge");
   add_key(bridge);
   bridge->add_option("--desktop", sa.desktop, "Desktop container id or name (on the main dockerd)");
@@ -82,6 +94,9 @@ int run(int argc, char** argv) {
   if (s_inspect->parsed()) return run_session_inspect(sa, std::cout, std::cerr);
   if (s_delete->parsed()) return run_session_delete(sa, std::cout, std::cerr);
   if (s_purge->parsed()) return run_session_purge(sa, std::cout, std::cerr);
+  if (g_create->parsed()) return run_golden_create(sa, std::cout, std::cerr);
+  if (g_list->parsed()) return run_golden_list(sa, std::cout, std::cerr);
+  if (g_delete->parsed()) return run_golden_delete(sa, std::cout, std::cerr);
   if (bridge->parsed()) {
     if (!sa.undo && sa.desktop.empty()) {
       std::cerr << "hydractl: bridge-desktop needs --desktop CONTAINER (or --delete)\n";

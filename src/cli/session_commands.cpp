@@ -75,6 +75,10 @@ void show_one(const json& j, std::ostream& out, std::ostream& err) {
     t.add({"netns", s->netns});
     t.add({"uplink", s->uplink + " " + s->uplink_gateway + " (sandbox) ↔ uplink " + s->uplink_address + " (session)"});
   }
+  if (!s->golden.empty()) t.add({"golden", s->golden + " (its data root started as a clone of it)"});
+  if (s->clone)
+    t.add({"clone", "from golden " + s->clone->golden + " by " + s->clone->method + ": " +
+                        std::to_string(s->clone->bytes_done) + " of " + std::to_string(s->clone->bytes_total) + " bytes"});
   if (s->exit_code) t.add({"exit_code", std::to_string(*s->exit_code)});
   if (!s->error.empty()) t.add({"error", s->error});
   if (s->desktop) {
@@ -98,6 +102,7 @@ void show_one(const json& j, std::ostream& out, std::ostream& err) {
 int run_session_create(const SessionArgs& a, std::ostream& out, std::ostream& err) {
   json body{{"scope_type", a.scope_type}, {"scope_id", a.scope_id}, {"user_id", a.user_id},
             {"max_containers", a.max_containers}, {"use_host_docker", a.use_host_docker}};
+  if (!a.golden.empty()) body["golden"] = a.golden;
   return call(a, "POST", "/api/v1/docker-instances", body, out, err, [&](const json& s) { show_one(s, out, err); });
 }
 
@@ -157,6 +162,57 @@ int run_bridge_desktop(const SessionArgs& a, std::ostream& out, std::ostream& er
     }
     out << "bridged " << a.desktop << " into " << key_path(a) << ": " << r->interface << " " << r->desktop_ip
         << " in " << r->subnet << ", gateway " << r->gateway << " (" << r->veth << " on " << r->bridge_name << ")\n";
+  });
+}
+
+namespace {
+
+void show_golden(const api::GoldenEntry& g, std::ostream& out) {
+  Table t({"FIELD", "VALUE"});
+  t.add({"name", g.name});
+  t.add({"source", g.source});
+  t.add({"created_at", g.created_at});
+  t.add({"last_used_at", g.last_used_at});
+  t.add({"bytes", std::to_string(g.bytes)});
+  t.add({"files", std::to_string(g.files)});
+  t.add({"clone_method", g.method});
+  std::string users;
+  for (const auto& s : g.sessions) users += (users.empty() ? "" : ", ") + s;
+  t.add({"sessions", cell(users)});
+  if (g.in_use) t.add({"in_use", std::to_string(g.in_use) + " session(s) being created from it"});
+  t.print(out);
+}
+
+}  // namespace
+
+int run_golden_create(const SessionArgs& a, std::ostream& out, std::ostream& err) {
+  json body{{"name", a.golden}, {"from", a.from}};
+  return call(a, "POST", "/api/v1/goldens", body, out, err, [&](const json& j) {
+    auto g = api::decode_golden(j);
+    if (!g) err << "hydractl: unexpected answer: " << g.error().message << "\n";
+    else show_golden(*g, out);
+  });
+}
+
+int run_golden_list(const SessionArgs& a, std::ostream& out, std::ostream& err) {
+  return call(a, "GET", "/api/v1/goldens", nullptr, out, err, [&](const json& j) {
+    Table t({"GOLDEN", "SOURCE", "BYTES", "FILES", "CREATED", "LAST_USED", "SESSIONS", "IN_USE"});
+    for (const auto& e : j.value("goldens", json::array())) {
+      auto g = api::decode_golden(e);
+      if (!g) {
+        err << "hydractl: unexpected answer: " << g.error().message << "\n";
+        return;
+      }
+      t.add({g->name, cell(g->source), std::to_string(g->bytes), std::to_string(g->files), g->created_at,
+             g->last_used_at, std::to_string(g->sessions.size()), std::to_string(g->in_use)});
+    }
+    t.print(out);
+  });
+}
+
+int run_golden_delete(const SessionArgs& a, std::ostream& out, std::ostream& err) {
+  return call(a, "DELETE", "/api/v1/goldens/" + a.golden, nullptr, out, err, [&](const json& j) {
+    out << "removed golden " << a.golden << ": " << j.value("bytes_freed", uint64_t{0}) << " bytes\n";
   });
 }
 

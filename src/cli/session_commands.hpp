@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// `hydractl session ...` and `hydractl bridge-desktop`.
+// `hydractl session ...`, `hydractl golden ...` and `hydractl bridge-desktop`.
 #pragma once
 
 #include <iosfwd>
@@ -16,6 +16,8 @@ struct SessionArgs {
   bool use_host_docker = false;
   std::string desktop;  // desktop container id or name
   bool undo = false;    // bridge-desktop --delete
+  std::string golden;   // session create --golden, golden create/delete NAME
+  std::string from;     // golden create --from type/id
   bool json = false;
 };
 
@@ -24,6 +26,9 @@ int run_session_list(const SessionArgs& a, std::ostream& out, std::ostream& err)
 int run_session_inspect(const SessionArgs& a, std::ostream& out, std::ostream& err);
 int run_session_delete(const SessionArgs& a, std::ostream& out, std::ostream& err);
 int run_session_purge(const SessionArgs& a, std::ostream& out, std::ostream& err);
+int run_golden_create(const SessionArgs& a, std::ostream& out, std::ostream& err);
+int run_golden_list(const SessionArgs& a, std::ostream& out, std::ostream& err);
+int run_golden_delete(const SessionArgs& a, std::ostream& out, std::ostream& err);
 int run_bridge_desktop(const SessionArgs& a, std::ostream& out, std::ostream& err);
 
 }  // namespace hydra::cli

@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "netlink/ifname.hpp"
+#include "session/golden_store.hpp"
 #include "session/storage_policy.hpp"
 #include "session/uplink_firewall.hpp"
 
@@ -162,6 +163,16 @@ Status apply_table(const toml::table& table, const std::string& section, const s
     else if (section == "storage" && k == "check_interval")
       st = seconds_value(node, full, origin, s.storage_check_interval_ms);
     else if (section == "gc" && k == "stale_after") st = duration_value(node, full, origin, s.stale_after_s);
+    else if (section == "gc" && k == "golden_unused_days") {
+      unsigned days = 0;
+      st = count_value(node, full, origin, 0, days);
+      s.golden_unused_s = int64_t{days} * 86400;
+    } else if (section == "sessions" && k == "default_golden") {
+      st = string_value(node, full, origin, s.default_golden);
+      if (st && !s.default_golden.empty())
+        if (auto v = session::validate_golden_name(s.default_golden); !v)
+          st = make_error(where(origin, node.source()) + ": " + full + ": " + v.error().text(), EINVAL);
+    } else if (section == "sessions" && k == "cp") st = string_value(node, full, origin, s.cp);
     else if (section == "sessions" && k == "dnsmasq") st = string_value(node, full, origin, s.dnsmasq);
     else if (section == "sessions" && k == "resolv_conf") st = string_value(node, full, origin, s.resolv_conf);
     else if (section == "sessions" && k == "bridge_subnets") st = network_value(node, full, origin, s.plan.bridges);
@@ -239,7 +250,7 @@ std::string describe_config(const DaemonConfig& c) {
          "\nprobe_interval = " + std::to_string(s.probe_interval_ms / 1000) +
          "\nsize_interval = " + std::to_string(s.size_interval_ms / 1000) +
          "\nprivileged_mode = " + (s.privileged_mode ? "true" : "false") + "\nauthz_plugin = " + q(s.authz_plugin) +
-         "\ndnsmasq = " + q(s.dnsmasq) + "\nresolv_conf = " + q(s.resolv_conf) +
+         "\ndnsmasq = " + q(s.dnsmasq) + "\ncp = " + q(s.cp) + "\ndefault_golden = " + q(s.default_golden) + "\nresolv_conf = " + q(s.resolv_conf) +
          "\nnetwork = " + q(session::network_mode_name(s.network)) + "\nbridge_subnets = " + q(s.plan.bridges.text()) +
          "\naddress_pools = " + q(s.plan.pools.text()) + "\nuplink_subnet = " + q(s.plan.uplinks.text());
   auto list = [&](const std::vector<std::string>& v) {
@@ -250,7 +261,8 @@ std::string describe_config(const DaemonConfig& c) {
   out += "\negress_deny = " + list(s.egress_deny) + "\negress_allow = " + list(s.egress_allow) + "\n";
   out += "\n[storage]\nmin_free = " + q(s.min_free) + "\ncritical_free = " + q(s.critical_free) +
          "\ncheck_interval = " + std::to_string(s.storage_check_interval_ms / 1000) + "\n";
-  out += "\n[gc]\nstale_after = " + std::to_string(s.stale_after_s) + "\n";
+  out += "\n[gc]\nstale_after = " + std::to_string(s.stale_after_s) +
+         "\ngolden_unused_days = " + std::to_string(s.golden_unused_s / 86400) + "\n";
   return out;
 }
 

@@ -65,7 +65,8 @@ int run(int argc, char** argv) {
                  "[sessions] dockerd, data_dir, run_dir, storage_driver, live_restore, stop_on_exit, start_timeout,\n"
                  "stop_timeout, api_timeout, probe_interval, size_interval, privileged_mode, authz_plugin,\n"
                  "network (isolated|shared), bridge_subnets, address_pools, uplink_subnet, egress_deny, egress_allow,\n"
-                 "dnsmasq, resolv_conf, [storage] min_free, critical_free, check_interval, [gc] stale_after");
+                 "dnsmasq, resolv_conf, default_golden, cp, [storage] min_free, critical_free, check_interval,\n"
+                 "[gc] stale_after, golden_unused_days");
   app.add_option("--guard", guard_cli, "Bridge to guard; repeatable (default: docker0)");
   app.add_option("--state-dir", state_dir, "Where snapshots are kept (default: /var/lib/hydra)");
   app.add_option("--socket", socket_path, "Control socket, mode 0660 (default: /run/hydra/hydra.sock)");
@@ -214,6 +215,9 @@ int run(int argc, char** argv) {
     for (const auto& v : sessions.list()) {
       if (auto f = usage.of(v.paths.data_root); f && !v.host_docker) metrics.session_data_bytes(v.key.text(), f->bytes);
     }
+    std::map<std::string, uint64_t> goldens;
+    for (const auto& g : sessions.goldens().list()) goldens[g.name] = g.bytes;
+    metrics.golden_bytes(goldens);
     if (!readings.empty())
       below = readings[0].error.empty() && session::below_threshold(readings[0], critical_free, "critical_free");
     if (critical && !below && !readings.empty()) log.emit("disk_critical_cleared", {{"path", data_dir}, {"free", readings[0].free}});

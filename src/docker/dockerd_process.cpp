@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -23,7 +24,7 @@ int pidfd_open(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid,
 }  // namespace
 
 Result<DockerdProcess> DockerdProcess::spawn(const std::vector<std::string>& argv, const std::string& log_path,
-                                             int netns_fd) {
+                                             int netns_fd, bool die_with_spawner) {
   if (argv.empty()) return make_error("dockerd: empty argument vector", EINVAL);
   UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
   if (!log.valid()) return errno_error("open dockerd log " + log_path);
@@ -31,10 +32,12 @@ Result<DockerdProcess> DockerdProcess::spawn(const std::vector<std::string>& arg
   args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return errno_error("fork for " + argv[0]);
   if (pid == 0) {
     // Only async-signal-safe calls from here to exec.
+    if (die_with_spawner && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)) _exit(125);
     setsid();
     sigset_t none;
     sigemptyset(&none);

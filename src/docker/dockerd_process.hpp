@@ -22,8 +22,10 @@ class DockerdProcess {
   // clean signal mask. With `netns_fd`, the child enters that network
   // namespace (setns) before exec — and nothing else: it keeps the sandbox's
   // mounts, /sys and cgroups, which dockerd needs as they are.
+  // `die_with_spawner`: the child is killed when the spawning thread
+  // ends (PR_SET_PDEATHSIG) — for helpers such as a copier, never dockerd.
   static Result<DockerdProcess> spawn(const std::vector<std::string>& argv, const std::string& log_path,
-                                      int netns_fd = -1);
+                                      int netns_fd = -1, bool die_with_spawner = false);
   // A dockerd that is not our child (found through its pidfile).
   static Result<DockerdProcess> adopt(pid_t pid);
 

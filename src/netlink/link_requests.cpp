@@ -32,14 +32,15 @@ void put_table(Request& r, std::span<const AttrSpec> specs, const AttrValues& va
 
 }  // namespace
 
-std::vector<uint8_t> local_unicast_mac(std::array<uint8_t, 6> b) {
+std::vector<uint8_t> local_unicast_mac(std::array<uint8_t, 6> random_bytes) {
+  auto& b = random_bytes;
   b[0] = static_cast<uint8_t>((b[0] & 0xfe) | 0x02);  // unicast, locally administered
   return {b.begin(), b.end()};
 }
 
 std::vector<uint8_t> random_local_mac() {
   std::array<uint8_t, 6> b{};
-  ssize_t n;
+  ssize_t n = -1;
   do n = getrandom(b.data(), b.size(), 0);  // 6 bytes never come short; a signal may interrupt
   while (n < 0 && errno == EINTR);
   if (n != static_cast<ssize_t>(b.size())) {  // no getrandom (a pre-3.17 kernel): the clock

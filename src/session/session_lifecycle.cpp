@@ -143,6 +143,7 @@ void SessionManager::adopt(const SessionPtr& s) {
 }
 
 void SessionManager::recover() {
+  goldens_.recover();  // a golden or clone a crash left half-built goes first
   auto loaded = store_.load();
   if (!loaded) {
     log_.emit("state_file_corrupt", {{"file", store_.path()}, {"error", loaded.error().text()},
@@ -186,6 +187,7 @@ void SessionManager::recover() {
     s->desktop_container = r.desktop_container;
     s->desktop_pid = r.desktop_pid;
     s->desktop_resolv = r.desktop_resolv;
+    s->golden = r.golden;
     // Unknown (an older sessions.json): stopped at least since now.
     s->stopped_unix = r.stopped_unix > 0 ? r.stopped_unix : time(nullptr);
     s->state = SessionState::kExited;

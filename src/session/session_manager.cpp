@@ -19,6 +19,7 @@ SessionManager::SessionManager(SessionSettings settings, std::string state_dir, 
                                SessionDeps deps)
     : settings_(std::move(settings)),
       store_(std::move(state_dir) + "/sessions.json", deps.writer),
+      goldens_(settings_.data_dir, settings_.cp, deps.log),
       main_socket_(std::move(main_docker_socket)),
       log_(deps.log),
       board_(deps.board),
@@ -94,6 +95,8 @@ SessionView SessionManager::view(const Session& s) const {
   if (session_alive(s.state)) v.uptime_seconds = time(nullptr) - s.started_unix;
   v.container_count = s.container_count;
   v.exit_code = s.exit_code;
+  v.golden = s.golden;
+  v.clone = s.clone;
   return v;
 }
 
@@ -125,7 +128,7 @@ void SessionManager::persist() {
   for (const auto& [_, s] : sessions_)
     records.push_back({s->key, s->user_id, s->index, s->index_held, s->started_unix, s->created_unix,
                        s->max_containers, s->host_docker, s->desktop_container, s->desktop_pid, s->network,
-                       s->desktop_resolv, s->stopped_unix});
+                       s->desktop_resolv, s->stopped_unix, s->golden});
   const SessionCounts c = counts_locked();
   metrics_.sessions(c.starting, c.running, c.unresponsive, c.exited);
   size_t shared = 0, isolated = 0;
@@ -172,6 +175,9 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
                       EPERM);
   if (!options.use_host_docker)
     if (auto st = storage_allows_create(); !st) return st.error();
+  if (options.golden && !options.use_host_docker)
+    if (auto g = goldens_.get(*options.golden); !g) return g.error();  // named but absent: 404, nothing started
+  const std::string want_golden = options.use_host_docker ? "" : options.golden.value_or(settings_.default_golden);
   if (options.max_containers > 0 && !options.use_host_docker && serve_limits_)
     if (auto st = serve_limits_(); !st)
       return make_error("max_containers cannot be enforced: " + st.error().text(), ENOTSUP);
@@ -195,6 +201,7 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         // The main dockerd is not ours to limit.
         s->max_containers = options.use_host_docker ? 0 : options.max_containers;
         s->created_unix = time(nullptr);
+        s->want_golden = want_golden;
         sessions_[key] = s;
         fresh = true;
         log_.emit("session_state", {{"session", key.text()}, {"from", nullptr}, {"to", "starting"},
@@ -220,6 +227,7 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         if (s->host_docker) s->index = 0;
         if (s->created_unix == 0) s->created_unix = time(nullptr);
         s->user_id = options.user_id;
+        s->want_golden = want_golden;
         s->exit_code.reset();
         s->container_count.reset();
         set_state(*s, SessionState::kStarting, "create requested");
@@ -288,6 +296,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
     netns = std::move(*fd);
   }
   if (auto st = make_dirs(paths.dir, 0700); !st) return fail(st.error());
+  if (auto st = clone_data_root(s, paths.data_root); !st) return fail(st.error());
   if (auto st = make_dirs(paths.data_root, 0710); !st) return fail(st.error());
   unlink(paths.socket.c_str());
   for (const auto& pidfile : {paths.pidfile, paths.exec_root + "/containerd/containerd.pid"})
@@ -319,7 +328,8 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
                                 {"network", net.isolated ? "isolated" : "shared"},
                                 {"netns", net.netns}, {"uplink", net.isolated ? net.uplink : ""},
                                 {"start_us", t1 - t0}, {"live_restore", settings_.live_restore},
-                                {"max_containers", limit}, {"protected_bridges_touched", touched > 0},
+                                {"max_containers", limit}, {"golden", s->golden},
+                                {"protected_bridges_touched", touched > 0},
                                 {"protected_restores", touched}});
   return std::make_pair(view(*s), true);
 }

@@ -22,6 +22,7 @@
 #include "session/container_limiter.hpp"
 #include "session/desktop_link.hpp"
 #include "session/dockerd_supervisor.hpp"
+#include "session/golden_store.hpp"
 #include "session/session_spec.hpp"
 #include "session/session_state.hpp"
 #include "session/session_store.hpp"
@@ -37,6 +38,17 @@ struct CreateOptions {
   std::string user_id;
   int max_containers = 0;  // 0: no limit
   bool use_host_docker = false;
+  // Start a new data root from this golden (a hydra extension); unset: the
+  // configured default_golden.
+  std::optional<std::string> golden;
+};
+
+// A clone from a golden in progress (GET of the session being created).
+struct CloneProgress {
+  std::string golden;
+  std::string method;
+  uint64_t bytes_done = 0;
+  uint64_t bytes_total = 0;
 };
 
 // A session as the API shows it.
@@ -61,6 +73,8 @@ struct SessionView {
   // inspect(); none before the first.
   std::optional<size_t> container_count;
   std::optional<int> exit_code;
+  std::string golden;                   // its data root came from this golden
+  std::optional<CloneProgress> clone;  // while it is being cloned
 };
 
 struct StopResult {
@@ -91,6 +105,13 @@ struct GcResult {
     std::string error;  // purge failed (the session stays)
   };
   std::vector<Item> removed;
+  struct GoldenItem {
+    std::string name;
+    uint64_t bytes = 0;
+    int64_t last_used_unix = 0;
+    std::string error;
+  };
+  std::vector<GoldenItem> goldens_removed;
   uint64_t bytes_freed = 0;
 };
 
@@ -137,6 +158,12 @@ class SessionManager {
   // sessions, the largest data root first, until `enough()` holds.
   void brake(const std::function<uint64_t(const std::string& data_root)>& size_of, const std::function<bool()>& enough,
              const std::string& reason);
+  // A golden from a stopped session's data root (EBUSY while it runs or is
+  // being created; EINVAL for a host-docker session). The session stays
+  // stopped while its data root is copied.
+  Result<GoldenInfo> create_golden(const std::string& name, const SessionKey& from);
+  [[nodiscard]] GoldenStore& goldens() { return goldens_; }
+
   // Stops every session (containers, dockerd, bridge); data is kept.
   void stop_all();
   [[nodiscard]] bool privileged_mode() const { return settings_.privileged_mode; }
@@ -166,6 +193,9 @@ class SessionManager {
     std::string desktop_container;
     pid_t desktop_pid = 0;
     std::string desktop_resolv;  // the desktop's resolv.conf before the link changed it
+    std::string golden;          // its data root was cloned from it
+    std::string want_golden;     // a new data root starts from it (this create)
+    std::optional<CloneProgress> clone;
     pid_t pid = 0;
     // Set and reset with `op` held and under mu_ (view() reads it); destroyed
     // outside mu_ (its destructor joins a thread and does I/O).
@@ -209,8 +239,12 @@ class SessionManager {
   void untrack_limit(const Session& s, pid_t pid);
   [[nodiscard]] int protected_restores() const;
 
+  // A new data root from the golden the create asked for (`op` held).
+  Status clone_data_root(const SessionPtr& s, const std::string& data_root);
+
   SessionSettings settings_;
   SessionStore store_;
+  GoldenStore goldens_;
   std::string main_socket_;
   telemetry::EventLog& log_;
   const telemetry::StatusBoard& board_;

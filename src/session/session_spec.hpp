@@ -100,6 +100,14 @@ struct SessionSettings {
   int storage_check_interval_ms = 5000;
   // [gc] stale_after: sessions stopped longer than this are purged (0: off).
   int64_t stale_after_s = 0;
+  // [gc] golden_unused_days: reconcile removes goldens nothing was cloned
+  // from for this long (0: never).
+  int64_t golden_unused_s = 0;
+  // [sessions] default_golden: a new session's data root starts as a clone
+  // of this golden unless the create names another ("": start empty).
+  std::string default_golden;
+  // The copier of goldens and clones (GNU cp).
+  std::string cp = "/bin/cp";
   // The sandbox's bridges no session may send to (the guard's: docker0...).
   std::vector<std::string> sandbox_bridges{"docker0"};
 };

@@ -49,9 +49,22 @@ Result<GcResult> SessionManager::reconcile(const std::set<SessionKey>& live, int
     if (item.error.empty()) result.bytes_freed += item.bytes;
     result.removed.push_back(std::move(item));
   }
-  if (!result.removed.empty())
+  // Goldens nothing was cloned from for [gc] golden_unused_days.
+  const auto goldens = goldens_.list();
+  for (const auto& name : unused_goldens(goldens, settings_.golden_unused_s, time(nullptr))) {
+    auto g = std::find_if(goldens.begin(), goldens.end(), [&](const GoldenInfo& x) { return x.name == name; });
+    GcResult::GoldenItem item{name, g->bytes, g->last_used_unix, ""};
+    if (!dry_run) {
+      if (auto bytes = goldens_.remove(name)) item.bytes = *bytes;
+      else item.error = bytes.error().text();  // a clone began since: it stays
+    }
+    if (item.error.empty()) result.bytes_freed += item.bytes;
+    result.goldens_removed.push_back(std::move(item));
+  }
+  if (!result.removed.empty() || !result.goldens_removed.empty())
     log_.emit("gc_reconciled", {{"dry_run", dry_run}, {"live", live.size()}, {"grace_period_seconds", grace_s},
-                              {"removed", result.removed.size()}, {"bytes_freed", result.bytes_freed}});
+                              {"removed", result.removed.size()},
+                              {"goldens_removed", result.goldens_removed.size()}, {"bytes_freed", result.bytes_freed}});
   return result;
 }
 

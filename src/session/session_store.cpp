@@ -26,7 +26,8 @@ Result<SessionRecord> decode_record(const json& j) {
            read(j, "max_containers", r.max_containers), read(j, "host_docker", r.host_docker),
            read(j, "desktop_container", r.desktop_container),
            read(j, "desktop_pid", r.desktop_pid), read(j, "network", network),
-           read(j, "desktop_resolv", r.desktop_resolv), read(j, "stopped_unix", r.stopped_unix)});
+           read(j, "desktop_resolv", r.desktop_resolv), read(j, "stopped_unix", r.stopped_unix),
+           read(j, "golden", r.golden)});
       !st)
     return st.error();
   auto mode = network_mode_from(network);
@@ -76,7 +77,7 @@ std::string encode_session_records(const std::vector<SessionRecord>& records) {
                    {"host_docker", r.host_docker},
                    {"desktop_container", r.desktop_container}, {"desktop_pid", r.desktop_pid},
                    {"network", network_mode_name(r.network)}, {"desktop_resolv", r.desktop_resolv},
-                   {"stopped_unix", r.stopped_unix}});
+                   {"stopped_unix", r.stopped_unix}, {"golden", r.golden}});
   return arr.dump(2) + "\n";
 }
 

@@ -37,6 +37,7 @@ struct SessionRecord {
   // the session's resolver: put back on unbridge, also by the next hydrad.
   std::string desktop_resolv;
   int64_t stopped_unix = 0;  // when it last stopped (garbage collection's clock)
+  std::string golden;        // the golden its data root was cloned from ("" none)
   friend bool operator==(const SessionRecord&, const SessionRecord&) = default;
 };
 

@@ -67,7 +67,11 @@ Metrics::Metrics(const std::string& version)
       data_bytes_(BuildGauge()
                       .Name("hydra_session_data_bytes")
                       .Help("A session's data root, allocated bytes as the background sizing last measured them")
-                      .Register(*registry_)) {
+                      .Register(*registry_)),
+      golden_bytes_(BuildGauge()
+                        .Name("hydra_golden_bytes")
+                        .Help("A golden data root, allocated bytes as measured when it was made")
+                        .Register(*registry_)) {
   BuildGauge()
       .Name("hydra_build_info")
       .Help("hydrad's version, as a label")
@@ -109,6 +113,25 @@ std::string Metrics::text() {
     dropped_seen_ = now;
   }
   return TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace hydra::telemetry
+
+namespace hydra::telemetry {
+
+void Metrics::golden_bytes(const std::map<std::string, uint64_t>& goldens) {
+  for (auto it = golden_series_.begin(); it != golden_series_.end();) {
+    if (goldens.count(*it)) {
+      ++it;
+      continue;
+    }
+    golden_bytes_.Remove(&golden_bytes_.Add({{"golden", *it}}));
+    it = golden_series_.erase(it);
+  }
+  for (const auto& [name, bytes] : goldens) {
+    golden_bytes_.Add({{"golden", name}}).Set(static_cast<double>(bytes));
+    golden_series_.insert(name);
+  }
 }
 
 }  // namespace hydra::telemetry

@@ -11,8 +11,10 @@
 #include <prometheus/registry.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace hydra::telemetry {
@@ -41,11 +43,16 @@ class Metrics {
     data_bytes_.Add({{"session", session}}).Set(static_cast<double>(bytes));
   }
 
+  // Every golden data root's bytes (as measured when it was made); the
+  // series of a golden no longer there goes.
+  void golden_bytes(const std::map<std::string, uint64_t>& goldens);
+
   // The exposition text (text/plain; version=0.0.4).
   [[nodiscard]] std::string text();
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
+  std::set<std::string> golden_series_;  // touched only from the storage watcher's thread
   prometheus::Family<prometheus::Counter>& restores_;
   prometheus::Histogram& restore_duration_;
   prometheus::Family<prometheus::Gauge>& bridge_up_;
@@ -59,6 +66,7 @@ class Metrics {
   prometheus::Gauge& event_clients_;
   prometheus::Family<prometheus::Gauge>& fs_free_;
   prometheus::Family<prometheus::Gauge>& data_bytes_;
+  prometheus::Family<prometheus::Gauge>& golden_bytes_;
   std::function<uint64_t()> dropped_source_;
   std::mutex dropped_mu_;
   uint64_t dropped_seen_ = 0;

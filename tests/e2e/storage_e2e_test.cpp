@@ -5,42 +5,15 @@
 // caller no longer wants. The data roots live on a small ext4 filesystem the
 // test loop-mounts; Debian's real dockerd.
 #include <gtest/gtest.h>
-#include <sys/statvfs.h>
 
 #include <future>
 
-#include "docker_world.hpp"
+#include "loop_fs.hpp"
 
 using namespace hydra::test;
 using nlohmann::json;
 
 namespace {
-
-// A loop-mounted ext4 of `mib` MiB, unmounted and removed at the end.
-struct LoopFs {
-  std::string dir = make_temp_dir("hydra-fs");
-  std::string mnt = dir + "/mnt";
-  bool ok = false;
-  explicit LoopFs(int mib) {
-    ok = sh("truncate -s " + std::to_string(mib) + "M " + dir + "/fs.img && mkfs.ext4 -q -F " + dir + "/fs.img && mkdir " +
-            mnt + " && mount -o loop " + dir + "/fs.img " + mnt) == 0;
-  }
-  ~LoopFs() {
-    sh("umount -l " + mnt);
-    sh("rm -rf " + dir);
-  }
-  [[nodiscard]] uint64_t free_bytes() const {
-    struct statvfs st {};
-    return statvfs(mnt.c_str(), &st) == 0 ? static_cast<uint64_t>(st.f_bavail) * st.f_frsize : 0;
-  }
-  // Fills the filesystem until `leave` bytes are free.
-  bool fill_to(uint64_t leave) const {
-    uint64_t f = free_bytes();
-    if (f <= leave) return true;
-    return sh("fallocate -l " + std::to_string(f - leave) + " " + mnt + "/fill-" + std::to_string(f)) == 0;
-  }
-  void unfill() const { sh("rm -f " + mnt + "/fill-*"); }
-};
 
 const char* create_body(const char* id) {
   static std::string body;

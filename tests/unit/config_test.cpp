@@ -30,12 +30,15 @@ egress_deny = ["sandbox", "10.9.0.0/16"]
 egress_allow = ["10.9.0.53"]
 dnsmasq = "/opt/dnsmasq"
 resolv_conf = "/etc/hydra/resolv.conf"
+default_golden = "base-1.0"
+cp = "/usr/bin/cp"
 [storage]
 min_free = "2GiB"
 critical_free = "1%"
 check_interval = 10
 [gc]
 stale_after = "7d"
+golden_unused_days = 30
 )", "hydra.toml", c);
   ASSERT_TRUE(st) << st.error().text();
   EXPECT_EQ(c.state_dir, "/srv/hydra");
@@ -62,6 +65,9 @@ stale_after = "7d"
   EXPECT_EQ(c.sessions.critical_free, "1%");
   EXPECT_EQ(c.sessions.storage_check_interval_ms, 10000);
   EXPECT_EQ(c.sessions.stale_after_s, 7 * 86400);
+  EXPECT_EQ(c.sessions.golden_unused_s, 30 * 86400);
+  EXPECT_EQ(c.sessions.default_golden, "base-1.0");
+  EXPECT_EQ(c.sessions.cp, "/usr/bin/cp");
   // What --check-config prints is itself a config that reads back the same.
   DaemonConfig again;
   ASSERT_TRUE(apply_config_text(hydra::daemon::describe_config(c), "described.toml", again));
@@ -106,6 +112,8 @@ TEST(Config, ErrorsNameFileAndLineAndChangeNothing) {
                  Case{"[storage]\n\ncritical_free = \"120%\"\n", "hydra.toml:3: storage.critical_free"},
                  Case{"[gc]\nstale_after = \"a week\"\n", "hydra.toml:2: gc.stale_after must be seconds"},
                  Case{"[gc]\nkeep = 1\n", "hydra.toml:2: unknown key gc.keep"},
+                 Case{"[gc]\ngolden_unused_days = -1\n", "hydra.toml:2: gc.golden_unused_days must be a whole number"},
+                 Case{"[sessions]\n\ndefault_golden = \"../g\"\n", "hydra.toml:3: sessions.default_golden: bad golden name"},
                  Case{"state_dir = \n", "hydra.toml:1:"},
                  Case{"# fine\nstate_dir = \"/caf\xc3\xa9\"\n", "hydra.toml:2: only ASCII"},
                  Case{"\xef\xbb\xbd\n", "hydra.toml:1: only ASCII"}}) {
