@@ -175,6 +175,29 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
   EXPECT_GE(w.hydrad->count("golden_not_used"), 1u);
 
   if (type == "ext4") {
+    // A clone that takes more than a second shows its progress: in GET of
+    // the session being created, and as events.
+    std::ofstream(gate + ".hold") << "";
+    auto cloning = std::async(std::launch::async, [&] {
+      return w.api("POST", "/api/v1/docker-instances", create_body("s3", "g1")).first;
+    });
+    ASSERT_TRUE(wait_until([&] { return access((gate + ".held").c_str(), F_OK) == 0; }, 20000, 20));
+    auto being = json::parse(w.api("GET", "/api/v1/docker-instances").second);
+    json s3;
+    for (const auto& i : being["instances"])
+      if (i["scope_id"] == "s3") s3 = i;
+    EXPECT_EQ(s3["status"], "starting") << being;
+    EXPECT_EQ(s3["clone"]["golden"], "g1") << being;
+    EXPECT_EQ(s3["clone"]["method"], "copy") << being;
+    EXPECT_GT(s3["clone"]["bytes_total"].get<uint64_t>(), 4u << 20) << being;
+    EXPECT_TRUE(w.hydrad->wait_for([](const json& e) {
+      return e["event"] == "golden_clone_progress" && e["session"] == "session/s3";
+    }, 10000));
+    unlink((gate + ".hold").c_str());
+    unlink((gate + ".held").c_str());
+    EXPECT_EQ(cloning.get(), 201);
+    EXPECT_EQ(json::parse(w.api("GET", "/api/v1/docker-instances/session/s3").second)["golden"], "g1");
+
     // hydrad dies while a golden is half-copied: the next one removes the
     // half and lists no such golden.
     std::ofstream(gate + ".hold") << "";
