@@ -12,6 +12,7 @@
 
 #include "base/clock.hpp"
 #include "base/state_file.hpp"
+#include "session/btrfs_subvolume.hpp"
 #include "session/data_usage.hpp"
 #include "session/dockerd_files.hpp"
 
@@ -27,6 +28,22 @@ void sync_dir(const std::string& dir) {
     fsync(fd);
     ::close(fd);
   }
+}
+
+// A golden's directory (or its temporary): its root may be a read-only
+// subvolume, which only the subvolume ioctl deletes.
+Result<TreeSize> remove_golden_dir(const std::string& path) {
+  TreeSize freed;
+  if (const std::string root = path + "/root"; is_subvolume(root)) {
+    auto r = remove_data_tree(root);
+    if (!r) return r.error();
+    freed = *r;
+  }
+  auto rest = remove_tree(path);
+  if (!rest) return rest.error();
+  freed.bytes += rest->bytes;
+  freed.entries += rest->entries;
+  return freed;
 }
 
 // Released when the clone ends, however it ends.
@@ -104,7 +121,7 @@ void GoldenStore::recover() {
       if (name.rfind(kTmpPrefix, 0) != 0) continue;
       std::string path = d;
       path.append("/").append(name);
-      auto removed = remove_tree(path);
+      auto removed = d == dir_ ? remove_golden_dir(path) : remove_data_tree(path);
       log_.emit("golden_partial_removed",
                 {{"path", path},
                  {"bytes", removed ? removed->bytes : 0},
@@ -164,9 +181,9 @@ Result<GoldenInfo> GoldenStore::create(const std::string& name, const std::strin
                       EINVAL);
   if (auto s = make_dirs(dir_, 0700); !s) return s.error();
   const std::string tmp = dir_ + "/" + kTmpPrefix + name;
-  (void)remove_tree(tmp);
+  (void)remove_golden_dir(tmp);
   if (::mkdir(tmp.c_str(), 0700) != 0) return errno_error("create " + tmp);
-  const CloneMethod method = clone_method_for(tmp);
+  const CloneMethod method = is_subvolume(source_root) ? CloneMethod::kSnapshot : clone_method_for(tmp);
   auto total = measure_tree(source_root);
   const int64_t t0 = monotonic_us();
   log_.emit("golden_building", {{"golden", name}, {"source", source_label}, {"method", clone_method_name(method)},
@@ -178,13 +195,19 @@ Result<GoldenInfo> GoldenStore::create(const std::string& name, const std::strin
     log_.emit("golden_progress", {{"golden", name}, {"bytes_done", done}, {"bytes_total", total ? total->bytes : 0}});
   };
   auto fail = [&](const Error& e) -> Error {
-    (void)remove_tree(tmp);
+    (void)remove_golden_dir(tmp);
     ::unlink(cs.log.c_str());
     log_.emit("golden_failed", {{"golden", name}, {"source", source_label}, {"error", e.text()}});
     return e;
   };
-  if (auto s = clone_tree(source_root, tmp + "/root", cs); !s) return fail(s.error());
-  ::unlink(cs.log.c_str());
+  if (method == CloneMethod::kSnapshot) {
+    if (auto s = snapshot_subvolume(source_root, tmp + "/root", true); !s) return fail(s.error());
+  } else {
+    if (auto s = clone_tree(source_root, tmp + "/root", cs); !s) return fail(s.error());
+    ::unlink(cs.log.c_str());
+    // Read-only as a whole: nothing should write into a golden (a snapshot is).
+    if (::chmod((tmp + "/root").c_str(), 0500) != 0) return fail(errno_error("chmod " + tmp + "/root"));
+  }
   auto size = measure_tree(tmp + "/root");
   if (!size) return fail(size.error());
   GoldenInfo g;
@@ -196,8 +219,6 @@ Result<GoldenInfo> GoldenStore::create(const std::string& name, const std::strin
   g.files = size->entries;
   g.method = clone_method_name(method);
   if (auto s = write_state_file(tmp + "/golden.json", golden_json(g), 0644); !s) return fail(s.error());
-  // Read-only as a whole: nothing should write into a golden.
-  if (::chmod((tmp + "/root").c_str(), 0500) != 0) return fail(errno_error("chmod " + tmp + "/root"));
   if (::rename(tmp.c_str(), path_of(name).c_str()) != 0) return fail(errno_error("rename " + tmp));
   sync_dir(dir_);
   log_.emit("golden_created", {{"golden", name}, {"source", source_label}, {"method", g.method}, {"bytes", g.bytes},
@@ -226,13 +247,17 @@ Result<uint64_t> GoldenStore::remove(const std::string& name) {
   if (::rename(path_of(name).c_str(), aside.c_str()) != 0) {
     removed = errno_error("rename " + path_of(name));
   } else {
-    removed = remove_tree(aside);
+    removed = remove_golden_dir(aside);
   }
   std::lock_guard lock(mu_);
   removing_.erase(name);
   if (!removed) return removed.error();
   log_.emit("golden_removed", {{"golden", name}, {"bytes", removed->bytes}});
   return removed->bytes;
+}
+
+CloneMethod GoldenStore::clone_method(const std::string& name) const {
+  return is_subvolume(path_of(name) + "/root") ? CloneMethod::kSnapshot : clone_method_for(data_dir_);
 }
 
 Status GoldenStore::touch(const std::string& name, int64_t now) {
@@ -255,8 +280,8 @@ Result<GoldenStore::Cloned> GoldenStore::clone_to(const std::string& name, const
   if (!g) return g.error();
   const auto slash = target.rfind('/');
   const std::string tmp = target.substr(0, slash + 1) + kTmpPrefix + target.substr(slash + 1);
-  (void)remove_tree(tmp);
-  const CloneMethod method = clone_method_for(target.substr(0, slash));
+  (void)remove_data_tree(tmp);
+  const CloneMethod method = clone_method(name);
   const int64_t t0 = monotonic_us();
   CloneSettings cs;
   cs.cp = cp_;
@@ -265,12 +290,16 @@ Result<GoldenStore::Cloned> GoldenStore::clone_to(const std::string& name, const
     if (progress) progress(done, g->bytes);
   };
   auto fail = [&](const Error& e) -> Error {
-    (void)remove_tree(tmp);
+    (void)remove_data_tree(tmp);
     ::unlink(cs.log.c_str());
     return make_error("clone of golden " + name + ": " + e.text(), e.code);
   };
-  if (auto s = clone_tree(path_of(name) + "/root", tmp, cs); !s) return fail(s.error());
-  ::unlink(cs.log.c_str());
+  if (method == CloneMethod::kSnapshot) {
+    if (auto s = snapshot_subvolume(path_of(name) + "/root", tmp, false); !s) return fail(s.error());
+  } else {
+    if (auto s = clone_tree(path_of(name) + "/root", tmp, cs); !s) return fail(s.error());
+    ::unlink(cs.log.c_str());
+  }
   // The golden's root is read-only; the session's is dockerd's (0710 as a fresh one).
   if (::chmod(tmp.c_str(), 0710) != 0) return fail(errno_error("chmod " + tmp));
   if (::rename(tmp.c_str(), target.c_str()) != 0) return fail(errno_error("rename " + tmp));

@@ -55,6 +55,9 @@ class GoldenStore {
   void recover();
   [[nodiscard]] std::vector<GoldenInfo> list() const;
   [[nodiscard]] Result<GoldenInfo> get(const std::string& name) const;
+  // How a clone of golden `name` would be made: a snapshot when it is a
+  // btrfs subvolume, else what data_dir's filesystem can do.
+  [[nodiscard]] CloneMethod clone_method(const std::string& name) const;
 
   // Copies `source_root` (a stopped session's data root) into a new golden.
   // EEXIST when the name is taken (or being built).

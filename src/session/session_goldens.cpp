@@ -5,6 +5,7 @@
 
 #include <ctime>
 
+#include "session/btrfs_subvolume.hpp"
 #include "session/dockerd_files.hpp"
 #include "session/session_manager.hpp"
 
@@ -34,15 +35,23 @@ Result<GoldenInfo> SessionManager::create_golden(const std::string& name, const 
   return goldens_.create(name, from.text(), session_paths(settings_, from, 1).data_root);
 }
 
-Status SessionManager::clone_data_root(const SessionPtr& s, const std::string& data_root) {
+Status SessionManager::make_data_root(const SessionPtr& s, const std::string& data_root) {
   std::string name;
   {
     std::lock_guard lock(mu_);
     name = std::move(s->want_golden);
     s->want_golden.clear();
   }
-  if (name.empty()) return {};
+  if (auto st = make_dirs(settings_.data_dir, 0710); !st) return st;
   struct stat st {};
+  if (name.empty()) {
+    // A new data root on btrfs is a subvolume, so a golden of it is a snapshot.
+    if (lstat(data_root.c_str(), &st) != 0 && on_btrfs(settings_.data_dir)) {
+      if (auto made = create_subvolume(data_root); !made) return made;
+      if (::chmod(data_root.c_str(), 0710) != 0) return errno_error("chmod " + data_root);
+    }
+    return {};
+  }
   if (lstat(data_root.c_str(), &st) == 0) {
     log_.emit("golden_not_used", {{"session", s->key.text()}, {"golden", name},
                                   {"reason", "the session has a data root of its own (a warm restart keeps it)"}});
@@ -55,8 +64,7 @@ Status SessionManager::clone_data_root(const SessionPtr& s, const std::string& d
                                  {"action", "started empty ([sessions] default_golden names no golden)"}});
     return {};
   }
-  if (auto st = make_dirs(settings_.data_dir, 0710); !st) return st;
-  const CloneMethod method = clone_method_for(settings_.data_dir);
+  const CloneMethod method = goldens_.clone_method(name);
   {
     std::lock_guard lock(mu_);
     s->clone = CloneProgress{name, clone_method_name(method), 0, g->bytes};

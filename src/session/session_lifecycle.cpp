@@ -10,6 +10,7 @@
 #include "session/data_usage.hpp"
 #include "session/dockerd_files.hpp"
 #include "netlink/netns.hpp"
+#include "session/btrfs_subvolume.hpp"
 #include "session/session_manager.hpp"
 #include "session/session_network.hpp"
 
@@ -301,7 +302,7 @@ Result<uint64_t> SessionManager::purge(const SessionKey& key) {
   uint64_t bytes = 0;
   if (!host) {
     // Sized while it is deleted: a request for this session only.
-    auto removed = remove_tree(root);
+    auto removed = remove_data_tree(root);
     if (!removed) return make_error("purge " + key.text() + ": " + removed.error().text(), removed.error().code);
     bytes = removed->bytes;
   }

@@ -296,7 +296,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
     netns = std::move(*fd);
   }
   if (auto st = make_dirs(paths.dir, 0700); !st) return fail(st.error());
-  if (auto st = clone_data_root(s, paths.data_root); !st) return fail(st.error());
+  if (auto st = make_data_root(s, paths.data_root); !st) return fail(st.error());
   if (auto st = make_dirs(paths.data_root, 0710); !st) return fail(st.error());
   unlink(paths.socket.c_str());
   for (const auto& pidfile : {paths.pidfile, paths.exec_root + "/containerd/containerd.pid"})

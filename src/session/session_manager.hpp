@@ -239,8 +239,9 @@ class SessionManager {
   void untrack_limit(const Session& s, pid_t pid);
   [[nodiscard]] int protected_restores() const;
 
-  // A new data root from the golden the create asked for (`op` held).
-  Status clone_data_root(const SessionPtr& s, const std::string& data_root);
+  // A session's data root when it has none: a clone of the golden the
+  // create asked for, or (on btrfs) a new subvolume. `op` held.
+  Status make_data_root(const SessionPtr& s, const std::string& data_root);
 
   SessionSettings settings_;
   SessionStore store_;

@@ -87,6 +87,7 @@ Status copy_dir_attributes(const std::string& from, const std::string& to) {
 
 const char* clone_method_name(CloneMethod m) {
   switch (m) {
+    case CloneMethod::kSnapshot: return "snapshot";
     case CloneMethod::kReflink: return "reflink";
     case CloneMethod::kCopy: return "copy";
   }

@@ -17,7 +17,7 @@
 
 namespace hydra::session {
 
-enum class CloneMethod { kReflink, kCopy };
+enum class CloneMethod { kSnapshot, kReflink, kCopy };
 const char* clone_method_name(CloneMethod m);
 
 // What `dir`'s filesystem can do, tried at run time: FICLONE between two

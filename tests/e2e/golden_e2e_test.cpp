@@ -124,7 +124,8 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
   auto [gst, gbody] = w.api("POST", "/api/v1/goldens", R"({"name":"g1","from":"session/s1"})");
   ASSERT_EQ(gst, 201) << gbody;
   const json g = json::parse(gbody);
-  EXPECT_EQ(g["clone_method"], type == "ext4" ? "copy" : "reflink") << g;
+  // btrfs: new data roots are subvolumes, so goldens and clones are snapshots.
+  EXPECT_EQ(g["clone_method"], type == "ext4" ? "copy" : type == "xfs" ? "reflink" : "snapshot") << g;
   EXPECT_EQ(g["source"], "session/s1");
   EXPECT_GT(g["bytes"].get<uint64_t>(), 4u << 20);
   const std::string golden_root = lfs.mnt + "/.goldens/g1/root";
@@ -236,6 +237,10 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
     EXPECT_EQ(w.api("DELETE", "/api/v1/goldens/g1").first, 200);
     EXPECT_EQ(w.api("GET", "/api/v1/goldens/g1").first, 404);
     EXPECT_EQ(w.api("DELETE", "/api/v1/goldens/g1").first, 404);
+    // A purged data root goes whole (on btrfs: its subvolume).
+    auto purged = json::parse(w.api("DELETE", "/api/v1/docker-instances/session/s1/data").second);
+    EXPECT_GT(purged["data_deleted_bytes"].get<uint64_t>(), 4u << 20) << purged;
+    EXPECT_NE(access(root1.c_str(), F_OK), 0);
   }
 }
 
