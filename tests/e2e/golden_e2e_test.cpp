@@ -191,6 +191,8 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
     EXPECT_EQ(s3["clone"]["golden"], "g1") << being;
     EXPECT_EQ(s3["clone"]["method"], "copy") << being;
     EXPECT_GT(s3["clone"]["bytes_total"].get<uint64_t>(), 4u << 20) << being;
+    auto [in_use, in_use_body] = w.api("DELETE", "/api/v1/goldens/g1");
+    EXPECT_EQ(in_use, 409) << "a session is being created from it: " << in_use_body;
     EXPECT_TRUE(w.hydrad->wait_for([](const json& e) {
       return e["event"] == "golden_clone_progress" && e["session"] == "session/s3";
     }, 10000));

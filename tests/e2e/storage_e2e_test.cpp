@@ -45,6 +45,10 @@ TEST(StorageE2E, DiskPressureBrakesAndGarbageCollection) {
   EXPECT_NE(why.find("free space on " + fs.mnt + " is "), std::string::npos) << why;
   EXPECT_NE(why.find("below [storage] min_free 64.0 MiB"), std::string::npos) << why;
   EXPECT_EQ(w.api("GET", "/api/v1/docker-instances/session/s3").first, 404) << "a refused create changes nothing";
+  auto [golden, golden_why] = w.api("POST", "/api/v1/goldens", R"({"name":"g","from":"session/s2"})");
+  EXPECT_EQ(golden, 507) << golden_why;
+  EXPECT_NE(golden_why.find("below [storage] min_free"), std::string::npos) << golden_why;
+  EXPECT_EQ(w.api("GET", "/api/v1/goldens/g").first, 404);
   EXPECT_EQ(w.hydrad->count("disk_critical"), 0u) << "above critical_free: nothing stopped";
   EXPECT_EQ(w.docker(sock1, "ps -q --filter name=c1").empty(), false);
   auto metrics = w.api("GET", "/metrics").second;
