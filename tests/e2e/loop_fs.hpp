@@ -12,13 +12,19 @@
 
 namespace hydra::test {
 
-// Whether the running kernel knows the filesystem type.
+// Whether the running kernel knows the filesystem type (loading its module
+// if it is one and not loaded yet).
 inline bool kernel_has_fs(const std::string& type) {
-  std::ifstream in("/proc/filesystems");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.size() >= type.size() && line.compare(line.size() - type.size(), type.size(), type) == 0) return true;
-  return false;
+  auto listed = [&] {
+    std::ifstream in("/proc/filesystems");
+    std::string line;
+    while (std::getline(in, line))
+      if (line.size() >= type.size() && line.compare(line.size() - type.size(), type.size(), type) == 0) return true;
+    return false;
+  };
+  if (listed()) return true;
+  (void)sh("modprobe -q " + type + " 2>/dev/null");
+  return listed();
 }
 
 struct LoopFs {
