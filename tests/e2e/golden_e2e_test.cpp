@@ -154,6 +154,10 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
   // dockerd leaves a stopped container's files alone: they are the golden's.
   const std::string layer = upper.substr(root1.size());
   EXPECT_EQ(first_difference(manifest(golden_root + layer), manifest(root2 + layer)), "") << "clone vs golden";
+  struct stat sparse {};
+  ASSERT_EQ(stat((root2 + layer + "/data/sparse").c_str(), &sparse), 0);
+  EXPECT_EQ(sparse.st_size, 64 << 20);
+  EXPECT_LT(sparse.st_blocks * 512, 1 << 20) << "holes stay holes";
   EXPECT_NE(w.docker(sock2, "images --format '{{.Repository}}:{{.Tag}}'").find("busybox:hydra"), std::string::npos);
   EXPECT_EQ(w.docker(sock2, "run --rm busybox:hydra sh -c 'echo warm'"), "warm");
   EXPECT_EQ(w.docker_rc(sock2, "start -a writer"), 0) << "the copied container runs";
@@ -218,15 +222,23 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
     EXPECT_EQ(w.api("GET", "/api/v1/goldens/g2").first, 404);
     EXPECT_EQ(w.api("GET", "/api/v1/goldens/g1").first, 200);
 
+    // [sessions] default_golden: a create that names none starts from it.
+    w.hydrad->stop(SIGTERM);
+    std::string toml = capture("cat " + w.dir + "/hydra.toml");
+    toml.replace(toml.find("[sessions]\n"), 11, "[sessions]\ndefault_golden = \"g1\"\n");
+    std::ofstream(w.dir + "/hydra.toml") << toml << "[gc]\ngolden_unused_days = 30\n";
+    ASSERT_TRUE(w.hydrad->start());
+    auto [st5, b5] = w.api("POST", "/api/v1/docker-instances", create_body("s5"));
+    ASSERT_EQ(st5, 201) << b5;
+    EXPECT_EQ(json::parse(b5)["golden"], "g1") << b5;
+    EXPECT_NE(w.docker(json::parse(b5)["docker_socket"], "images -q busybox:hydra"), "");
+
     // Unused for longer than [gc] golden_unused_days: reconcile removes it
     // (dry run first); sessions made from it keep their data.
     auto info = json::parse(std::ifstream(lfs.mnt + "/.goldens/g1/golden.json"));
     info["created_unix"] = info["created_unix"].get<int64_t>() - 40 * 86400;
     info["last_used_unix"] = info["created_unix"];
     std::ofstream(lfs.mnt + "/.goldens/g1/golden.json") << info.dump();
-    w.hydrad->stop(SIGTERM);
-    std::ofstream(w.dir + "/hydra.toml", std::ios::app) << "[gc]\ngolden_unused_days = 30\n";
-    ASSERT_TRUE(w.hydrad->start());
     auto dry = json::parse(w.api("POST", "/api/v1/gc/reconcile", R"({"live":["session/s1","session/s2"],"dry_run":true})").second);
     ASSERT_EQ(dry["goldens_removed"].size(), 1u) << dry;
     EXPECT_EQ(w.api("GET", "/api/v1/goldens/g1").first, 200) << "a dry run removes nothing";
@@ -235,6 +247,11 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
     EXPECT_GT(real["bytes_freed"].get<uint64_t>(), 4u << 20);
     EXPECT_EQ(w.api("GET", "/api/v1/goldens/g1").first, 404);
     EXPECT_EQ(json::parse(w.api("GET", "/api/v1/docker-instances/session/s2").second)["status"], "running");
+    // The default golden gone: a new session starts empty, and says so.
+    auto [st6, b6] = w.api("POST", "/api/v1/docker-instances", create_body("s6"));
+    ASSERT_EQ(st6, 201) << b6;
+    EXPECT_FALSE(json::parse(b6).contains("golden")) << b6;
+    EXPECT_EQ(w.hydrad->count("golden_missing"), 1u);
   } else {
     EXPECT_EQ(w.api("DELETE", "/api/v1/goldens/g1").first, 200);
     EXPECT_EQ(w.api("GET", "/api/v1/goldens/g1").first, 404);
