@@ -9,9 +9,6 @@ namespace hydra::api {
 
 namespace {
 
-HttpResponse golden_json_answer(int status, const json& j) { return {status, j.dump() + "\n"}; }
-HttpResponse golden_error(const Error& e) { return error_response(status_for(e), e.text()); }
-
 GoldenEntry entry_of(const session::GoldenInfo& g, const std::vector<session::SessionView>& sessions) {
   GoldenEntry e{g.name, g.source, rfc3339(g.created_unix), rfc3339(g.last_used_unix), g.method,
                 static_cast<int64_t>(g.bytes), static_cast<int64_t>(g.files), g.in_use, {}};
@@ -28,27 +25,27 @@ HttpResponse create_golden(ApiContext& ctx, const HttpRequest& req) {
   auto from = session::parse_session_ref(body->from);
   if (!from) return error_response(400, "from: " + from.error().message);
   auto g = ctx.sessions.create_golden(body->name, *from);
-  if (!g) return golden_error(g.error());
-  return golden_json_answer(201, to_json(entry_of(*g, ctx.sessions.list())));
+  if (!g) return error_for(g.error());
+  return json_response(201, to_json(entry_of(*g, ctx.sessions.list())));
 }
 
 HttpResponse list_goldens(ApiContext& ctx) {
   const auto sessions = ctx.sessions.list();
   json out = json::array();
   for (const auto& g : ctx.sessions.goldens().list()) out.push_back(to_json(entry_of(g, sessions)));
-  return golden_json_answer(200, json{{"goldens", std::move(out)}});
+  return json_response(200, json{{"goldens", std::move(out)}});
 }
 
 HttpResponse get_golden(ApiContext& ctx, const std::string& name) {
   auto g = ctx.sessions.goldens().get(name);
-  if (!g) return golden_error(g.error());
-  return golden_json_answer(200, to_json(entry_of(*g, ctx.sessions.list())));
+  if (!g) return error_for(g.error());
+  return json_response(200, to_json(entry_of(*g, ctx.sessions.list())));
 }
 
 HttpResponse delete_golden(ApiContext& ctx, const std::string& name) {
   auto bytes = ctx.sessions.goldens().remove(name);
-  if (!bytes) return golden_error(bytes.error());
-  return golden_json_answer(200, json{{"name", name}, {"bytes_freed", *bytes}});
+  if (!bytes) return error_for(bytes.error());
+  return json_response(200, json{{"name", name}, {"bytes_freed", *bytes}});
 }
 
 }  // namespace hydra::api

@@ -22,6 +22,9 @@ int status_for(const Error& e) {
   }
 }
 
+HttpResponse json_response(int status, const nlohmann::json& j) { return {status, j.dump() + "\n"}; }
+HttpResponse error_for(const Error& e) { return error_response(status_for(e), e.text()); }
+
 namespace {
 
 // Never waits for a dockerd: the board and the session counts are in memory.
@@ -35,13 +38,13 @@ HttpResponse health(const ApiContext& ctx) {
   auto counts = ctx.sessions.counts();
   h.active_instances = counts.running;
   h.sessions_unresponsive = counts.unresponsive;
-  return {200, to_json(h).dump() + "\n"};
+  return json_response(200, to_json(h));
 }
 
 HttpResponse bridges(const ApiContext& ctx) {
   json arr = json::array();
   for (const auto& b : ctx.board.bridges()) arr.push_back(to_json(b));
-  return {200, arr.dump() + "\n"};
+  return json_response(200, arr);
 }
 
 HttpResponse metrics(ApiContext& ctx) {

@@ -11,9 +11,6 @@ namespace hydra::api {
 
 namespace {
 
-HttpResponse ok_json(int status, const json& j) { return {status, j.dump() + "\n"}; }
-HttpResponse failed(const Error& e) { return error_response(status_for(e), e.text()); }
-
 // `session_id` as the client sends it: a bare scope id (Hydra's client), or
 // scope_type/scope_id. A bare id names the session of any type with that
 // id; a running one wins over stopped ones of other types.
@@ -97,24 +94,24 @@ DockerInstance instance_of(const session::SessionView& v, std::optional<session:
 
 HttpResponse create_instance(ApiContext& ctx, const HttpRequest& req) {
   auto body = decode_create_request(req.body);
-  if (!body) return failed(body.error());
+  if (!body) return error_for(body.error());
   auto r = ctx.sessions.create({body->scope_type, body->scope_id},
                                {body->user_id, body->max_containers, body->use_host_docker, body->golden});
-  if (!r) return failed(r.error());
+  if (!r) return error_for(r.error());
   if (r->second) ctx.usage.refresh();
-  return ok_json(r->second ? 201 : 200, to_json(instance_sized(ctx, r->first)));
+  return json_response(r->second ? 201 : 200, to_json(instance_sized(ctx, r->first)));
 }
 
 HttpResponse list_instances(ApiContext& ctx) {
   std::vector<DockerInstance> out;
   for (const auto& v : ctx.sessions.list()) out.push_back(instance_sized(ctx, v));
-  return ok_json(200, to_json(out));
+  return json_response(200, to_json(out));
 }
 
 HttpResponse inspect_instance(ApiContext& ctx, const std::string& type, const std::string& id) {
   auto r = ctx.sessions.inspect({type, id});
-  if (!r) return failed(r.error());
-  return ok_json(200, to_json(instance_sized(ctx, *r)));
+  if (!r) return error_for(r.error());
+  return json_response(200, to_json(instance_sized(ctx, *r)));
 }
 
 HttpResponse delete_instance(ApiContext& ctx, const std::string& type, const std::string& id) {
@@ -124,24 +121,24 @@ HttpResponse delete_instance(ApiContext& ctx, const std::string& type, const std
   auto r = ctx.sessions.remove({type, id});
   // Stopping what does not run is a success: Hydra's client takes anything
   // but 200 as a failure.
-  if (!r && r.error().code != ENOENT) return failed(r.error());
+  if (!r && r.error().code != ENOENT) return error_for(r.error());
   if (r) {
     resp.was_running = r->was_running;
     resp.containers_stopped = static_cast<int64_t>(r->containers_stopped);
     ctx.usage.refresh();
   }
-  return ok_json(200, to_json(resp));
+  return json_response(200, to_json(resp));
 }
 
 HttpResponse purge_instance(ApiContext& ctx, const std::string& type, const std::string& id) {
   auto bytes = ctx.sessions.purge({type, id});
-  if (!bytes) return failed(bytes.error());
+  if (!bytes) return error_for(bytes.error());
   ctx.usage.refresh();
   PurgeResponse resp;
   resp.scope_type = type;
   resp.scope_id = id;
   resp.data_deleted_bytes = static_cast<int64_t>(*bytes);
-  return ok_json(200, to_json(resp));
+  return json_response(200, to_json(resp));
 }
 
 HttpResponse gc_reconcile(ApiContext& ctx, const HttpRequest& req) {
@@ -154,7 +151,7 @@ HttpResponse gc_reconcile(ApiContext& ctx, const HttpRequest& req) {
     live.insert(*key);
   }
   auto r = ctx.sessions.reconcile(live, body->grace_period_seconds, body->dry_run);
-  if (!r) return failed(r.error());
+  if (!r) return error_for(r.error());
   if (!body->dry_run) ctx.usage.refresh();
   json removed = json::array();
   for (const auto& item : r->removed) {
@@ -169,7 +166,7 @@ HttpResponse gc_reconcile(ApiContext& ctx, const HttpRequest& req) {
     if (!g.error.empty()) e["error"] = g.error;
     goldens.push_back(std::move(e));
   }
-  return ok_json(200, json{{"dry_run", body->dry_run}, {"removed", std::move(removed)},
+  return json_response(200, json{{"dry_run", body->dry_run}, {"removed", std::move(removed)},
                            {"goldens_removed", std::move(goldens)}, {"bytes_freed", r->bytes_freed}});
 }
 
@@ -183,16 +180,16 @@ HttpResponse privileged_mode(ApiContext& ctx) {
   } else {
     p.description = "use_host_docker is refused; [sessions] privileged_mode = true in hydra.toml allows it";
   }
-  return ok_json(200, to_json(p));
+  return json_response(200, to_json(p));
 }
 
 HttpResponse bridge_desktop(ApiContext& ctx, const HttpRequest& req) {
   auto body = decode_bridge_desktop_request(req.body, true);
-  if (!body) return failed(body.error());
+  if (!body) return error_for(body.error());
   auto key = resolve_session_id(ctx, body->session_id);
-  if (!key) return failed(key.error());
+  if (!key) return error_for(key.error());
   auto v = ctx.sessions.bridge_desktop(*key, body->desktop_container_id);
-  if (!v) return failed(v.error());
+  if (!v) return error_for(v.error());
   BridgeDesktopResponse resp;
   resp.desktop_ip = v->net.desktop_ip;
   resp.gateway = v->net.gateway;
@@ -203,21 +200,21 @@ HttpResponse bridge_desktop(ApiContext& ctx, const HttpRequest& req) {
   resp.desktop_container_id = v->desktop_container;
   resp.veth = v->net.desktop_veth;
   resp.bridge_name = v->net.bridge;
-  return ok_json(200, to_json(resp));
+  return json_response(200, to_json(resp));
 }
 
 HttpResponse unbridge_desktop(ApiContext& ctx, const HttpRequest& req) {
   auto body = decode_bridge_desktop_request(req.body, false);
-  if (!body) return failed(body.error());
+  if (!body) return error_for(body.error());
   auto key = resolve_session_id(ctx, body->session_id);
-  if (!key) return failed(key.error());
+  if (!key) return error_for(key.error());
   return unbridge_desktop_key(ctx, key->scope_type, key->scope_id);
 }
 
 HttpResponse unbridge_desktop_key(ApiContext& ctx, const std::string& type, const std::string& id) {
   auto st = ctx.sessions.unbridge_desktop({type, id});
-  if (!st) return failed(st.error());
-  return ok_json(200, {{"session_id", type + "/" + id}, {"status", "unbridged"}});
+  if (!st) return error_for(st.error());
+  return json_response(200, {{"session_id", type + "/" + id}, {"status", "unbridged"}});
 }
 
 }  // namespace hydra::api

@@ -35,6 +35,12 @@ inline Result<std::optional<std::string>> read_state_file(const std::string& pat
   return std::optional<std::string>(std::move(text));
 }
 
+// Makes the entries of `dir` (a rename into it) durable; best effort.
+inline void sync_directory(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.valid()) fsync(fd.get());
+}
+
 // Writes `text` to `path` through PATH.tmp, fsync and rename: a crash leaves
 // the old file or the new one, never half of either.
 inline Status write_state_file(const std::string& path, const std::string& text, mode_t mode = 0600) {
@@ -52,9 +58,7 @@ inline Status write_state_file(const std::string& path, const std::string& text,
   fd.reset();
   if (::rename(tmp.c_str(), path.c_str()) != 0) return errno_error("rename " + tmp + " to " + path);
   auto slash = path.rfind('/');
-  UniqueFd dir(::open(slash == std::string::npos ? "." : path.substr(0, slash).c_str(),
-                      O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.valid()) fsync(dir.get());
+  sync_directory(slash == std::string::npos ? "." : path.substr(0, slash));
   return {};
 }
 

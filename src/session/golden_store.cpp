@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session/golden_store.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,14 +20,6 @@ namespace hydra::session {
 namespace {
 
 constexpr const char* kTmpPrefix = ".tmp-";
-
-void sync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    fsync(fd);
-    ::close(fd);
-  }
-}
 
 // A golden's directory (or its temporary): its root may be a read-only
 // subvolume, which only the subvolume ioctl deletes.
@@ -220,7 +211,7 @@ Result<GoldenInfo> GoldenStore::create(const std::string& name, const std::strin
   g.method = clone_method_name(method);
   if (auto s = write_state_file(tmp + "/golden.json", golden_json(g), 0644); !s) return fail(s.error());
   if (::rename(tmp.c_str(), path_of(name).c_str()) != 0) return fail(errno_error("rename " + tmp));
-  sync_dir(dir_);
+  sync_directory(dir_);
   log_.emit("golden_created", {{"golden", name}, {"source", source_label}, {"method", g.method}, {"bytes", g.bytes},
                                {"files", g.files}, {"took_us", monotonic_us() - t0}});
   return g;
@@ -303,7 +294,7 @@ Result<GoldenStore::Cloned> GoldenStore::clone_to(const std::string& name, const
   // The golden's root is read-only; the session's is dockerd's (0710 as a fresh one).
   if (::chmod(tmp.c_str(), 0710) != 0) return fail(errno_error("chmod " + tmp));
   if (::rename(tmp.c_str(), target.c_str()) != 0) return fail(errno_error("rename " + tmp));
-  sync_dir(target.substr(0, slash));
+  sync_directory(target.substr(0, slash));
   if (auto s = touch(name, time(nullptr)); !s)
     log_.emit("golden_failed", {{"golden", name}, {"error", "last use not recorded: " + s.error().text()}});
   return Cloned{clone_method_name(method), monotonic_us() - t0, g->bytes};
