@@ -52,6 +52,7 @@ MHD_Result send(MHD_Connection* conn, const HttpResponse& r) {
                : MHD_create_response_from_buffer(r.body.size(), const_cast<char*>(r.body.data()), MHD_RESPMEM_MUST_COPY);
   if (!resp) return MHD_NO;
   MHD_add_response_header(resp, "Content-Type", r.content_type.c_str());
+  for (const auto& [name, value] : r.headers) MHD_add_response_header(resp, name.c_str(), value.c_str());
   MHD_Result ret = MHD_queue_response(conn, static_cast<unsigned>(r.status), resp);
   MHD_destroy_response(resp);
   return ret;

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <thread>
 
@@ -39,6 +40,8 @@ struct HttpResponse {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  // Further headers (Retry-After on a 503 that may be retried).
+  std::vector<std::pair<std::string, std::string>> headers;
   // A streamed (chunked) body instead of `body`: called for the next bytes;
   // it may block (each connection has its own thread); returning an empty
   // string ends the stream.

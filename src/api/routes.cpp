@@ -14,7 +14,8 @@ int status_for(const Error& e) {
     case EINVAL: return 400;
     case EPERM: return 403;
     case ENOENT: return 404;
-    case ENOTSUP: return 503;
+    case ENOTSUP:
+    case EAGAIN: return 503;
     case ENOSPC: return 507;
     case EBUSY:
     case EEXIST: return 409;
@@ -23,7 +24,12 @@ int status_for(const Error& e) {
 }
 
 HttpResponse json_response(int status, const nlohmann::json& j) { return {status, j.dump() + "\n"}; }
-HttpResponse error_for(const Error& e) { return error_response(status_for(e), e.text()); }
+HttpResponse error_for(const Error& e) {
+  HttpResponse r = error_response(status_for(e), e.text());
+  // A session still being recovered after hydrad's restart: soon adopted.
+  if (e.code == EAGAIN) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
 
 namespace {
 

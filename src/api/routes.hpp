@@ -23,7 +23,8 @@ struct ApiContext {
 HttpResponse route(ApiContext& ctx, const HttpRequest& req);
 
 // errno of a failed operation → HTTP status (EINVAL 400, EPERM 403,
-// ENOENT 404, EBUSY/EEXIST 409, ENOSPC 507, ENOTSUP 503, anything else 500).
+// ENOENT 404, EBUSY/EEXIST 409, ENOSPC 507, ENOTSUP 503, EAGAIN 503 with
+// Retry-After, anything else 500).
 int status_for(const Error& e);
 // A JSON answer, and a failed operation's answer (status_for, its text).
 HttpResponse json_response(int status, const nlohmann::json& j);

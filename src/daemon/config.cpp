@@ -154,6 +154,7 @@ Status apply_table(const toml::table& table, const std::string& section, const s
     else if (section == "sessions" && k == "stop_timeout") st = seconds_value(node, full, origin, s.stop_timeout_ms);
     else if (section == "sessions" && k == "api_timeout") st = seconds_value(node, full, origin, s.api_timeout_ms);
     else if (section == "sessions" && k == "probe_interval") st = seconds_value(node, full, origin, s.probe_interval_ms);
+    else if (section == "sessions" && k == "recovery_wait") st = seconds_value(node, full, origin, s.recovery_wait_ms);
     else if (section == "sessions" && k == "size_interval") st = seconds_value(node, full, origin, s.size_interval_ms);
     else if (section == "sessions" && k == "privileged_mode") st = bool_value(node, full, origin, s.privileged_mode);
     else if (section == "sessions" && k == "authz_plugin") st = string_value(node, full, origin, s.authz_plugin);
@@ -248,6 +249,7 @@ std::string describe_config(const DaemonConfig& c) {
          "\nstop_timeout = " + std::to_string(s.stop_timeout_ms / 1000) +
          "\napi_timeout = " + std::to_string(s.api_timeout_ms / 1000) +
          "\nprobe_interval = " + std::to_string(s.probe_interval_ms / 1000) +
+         "\nrecovery_wait = " + std::to_string(s.recovery_wait_ms / 1000) +
          "\nsize_interval = " + std::to_string(s.size_interval_ms / 1000) +
          "\nprivileged_mode = " + (s.privileged_mode ? "true" : "false") + "\nauthz_plugin = " + q(s.authz_plugin) +
          "\ndnsmasq = " + q(s.dnsmasq) + "\ncp = " + q(s.cp) + "\ndefault_golden = " + q(s.default_golden) + "\nresolv_conf = " + q(s.resolv_conf) +

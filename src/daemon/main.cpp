@@ -63,7 +63,7 @@ int run(int argc, char** argv) {
                  "TOML config file: state_dir, socket, log_format, [guard] bridges, [docker] main_socket,\n"
                  "[api] request_timeout, max_connections, connections_per_peer,\n"
                  "[sessions] dockerd, data_dir, run_dir, storage_driver, live_restore, stop_on_exit, start_timeout,\n"
-                 "stop_timeout, api_timeout, probe_interval, size_interval, privileged_mode, authz_plugin,\n"
+                 "stop_timeout, api_timeout, probe_interval, recovery_wait, size_interval, privileged_mode, authz_plugin,\n"
                  "network (isolated|shared), bridge_subnets, address_pools, uplink_subnet, egress_deny, egress_allow,\n"
                  "dnsmasq, resolv_conf, default_golden, cp, [storage] min_free, critical_free, check_interval,\n"
                  "[gc] stale_after, golden_unused_days");
@@ -144,6 +144,32 @@ int run(int argc, char** argv) {
   api::ApiContext api_ctx{board, sessions, usage, metrics, event_stream, HYDRA_VERSION};
   auto listener = api::listen_unix(config.socket, 0660, config.socket_group);
   if (!listener) return fail(listener.error().text());
+  auto announcer = guard::Announcer::open();
+  if (!announcer) return fail(announcer.error().text());
+  guard::GuardConfig guard_config;
+  guard_config.bridges = config.guard_bridges;
+  guard::BridgeGuard guard(guard_config, *sock, *announcer, store, state_writer, log, board, metrics);
+  daemon::GuardLoop loop(*monitor, guard, log);
+  // SIGHUP: read the config file again. The guard goes on throughout; the
+  // guarded bridges follow the new list. Other changes need a restart.
+  auto reload = [&] {
+    daemon::DaemonConfig next;
+    Status st = config_file.empty() ? Status{} : daemon::apply_config_file(config_file, next);
+    if (st && !guard_cli.empty()) next.guard_bridges = guard_cli;
+    if (st) st = daemon::validate_config(next);
+    if (!st) {
+      log.emit("reload_failed", {{"error", config_text(st.error())}, {"action", "kept the running configuration"}});
+      return;
+    }
+    guard.set_bridges(next.guard_bridges);
+    log.emit("reloaded", {{"config", config_file}, {"bridges", next.guard_bridges}});
+  };
+  if (auto st = loop.setup(reload); !st) return fail(st.error().text());
+  if (auto st = guard.start(); !st) return fail(st.error().text());
+  // Every session of the previous hydrad is in the table before the first
+  // request is served; each is adopted while requests are answered (one for
+  // a session not adopted yet waits for it, or gets 503).
+  sessions.load();
   api::HttpLimits api_limits;
   api_limits.connections = {config.api_max_connections, config.api_per_peer,
                             int64_t{config.api_request_timeout_ms} * 1000};
@@ -179,29 +205,7 @@ int run(int argc, char** argv) {
     metrics_server = std::move(*started);
   }
 
-  auto announcer = guard::Announcer::open();
-  if (!announcer) return fail(announcer.error().text());
-  guard::GuardConfig guard_config;
-  guard_config.bridges = config.guard_bridges;
-  guard::BridgeGuard guard(guard_config, *sock, *announcer, store, state_writer, log, board, metrics);
-  daemon::GuardLoop loop(*monitor, guard, log);
-  // SIGHUP: read the config file again. The guard goes on throughout; the
-  // guarded bridges follow the new list. Other changes need a restart.
-  auto reload = [&] {
-    daemon::DaemonConfig next;
-    Status st = config_file.empty() ? Status{} : daemon::apply_config_file(config_file, next);
-    if (st && !guard_cli.empty()) next.guard_bridges = guard_cli;
-    if (st) st = daemon::validate_config(next);
-    if (!st) {
-      log.emit("reload_failed", {{"error", config_text(st.error())}, {"action", "kept the running configuration"}});
-      return;
-    }
-    guard.set_bridges(next.guard_bridges);
-    log.emit("reloaded", {{"config", config_file}, {"bridges", next.guard_bridges}});
-  };
-  if (auto st = loop.setup(reload); !st) return fail(st.error().text());
-  if (auto st = guard.start(); !st) return fail(st.error().text());
-  sessions.recover();
+  sessions.adopt_all();
   // The disk under the sessions, watched from a thread of its own.
   const auto parsed_critical = session::FreeThreshold::parse(config.sessions.critical_free);  // checked with the config
   const session::FreeThreshold critical_free = parsed_critical ? *parsed_critical : session::FreeThreshold{};

@@ -23,5 +23,11 @@ bool process_alive(pid_t pid);
 // by a crash (the process gone, or a zombie nobody reaped) are removed; a
 // live process is a conflict (EBUSY).
 Status clear_stale_pidfile(const std::string& path);
+// Detaches every mount at or below `dir`, deepest first: what a stopped
+// dockerd leaves in its exec root (exec/netns/default, the bind mount of its
+// own network namespace, made once a container used --network host) and
+// what would otherwise keep the session's namespace alive after a delete.
+// The number detached.
+Result<size_t> unmount_below(const std::string& dir);
 
 }  // namespace hydra::session

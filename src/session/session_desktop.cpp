@@ -58,9 +58,11 @@ Result<SessionView> SessionManager::bridge_desktop(const SessionKey& key, const 
   if (container_id.empty() || container_id.size() > 128 ||
       container_id.find_first_of("/?#% ") != std::string::npos)
     return make_error("desktop_container_id is empty or not a container id or name", EINVAL);
-  auto s = find(key);
+  auto found = find_adopted(key);
+  if (!found) return found.error();
+  auto s = *found;
   if (!s) return make_error("no session " + key.text(), ENOENT);
-  std::lock_guard op(s->op);
+  SessionOp op(*this, s);
   SessionNet net;
   std::string current;
   pid_t current_pid = 0;
@@ -113,9 +115,11 @@ Result<SessionView> SessionManager::bridge_desktop(const SessionKey& key, const 
 
 Status SessionManager::unbridge_desktop(const SessionKey& key) {
   if (auto st = validate_key(key); !st) return st;
-  auto s = find(key);
+  auto found = find_adopted(key);
+  if (!found) return found.error();
+  auto s = *found;
   if (!s) return make_error("no session " + key.text(), ENOENT);
-  std::lock_guard op(s->op);
+  SessionOp op(*this, s);
   std::string container;
   bool held = false;
   SessionNet net;

@@ -31,11 +31,8 @@ std::unique_ptr<DockerdSupervisor> SessionManager::supervise(const SessionPtr& s
 }
 
 void SessionManager::on_exit(const SessionPtr& s, int code) {
-  // Whoever holds the session's op (a delete waiting for this exit, a
-  // create) takes care of its network; otherwise it is cleaned here.
-  std::unique_lock op(s->op, std::try_to_lock);
-  bool expected = false, release = false;
-  SessionNet net;
+  bool expected = false;
+  std::string bridge;
   {
     std::lock_guard lock(mu_);
     s->exit_code = code;
@@ -43,18 +40,15 @@ void SessionManager::on_exit(const SessionPtr& s, int code) {
     untrack_limit(*s, s->pid);
     set_state(*s, SessionState::kExited, expected ? "stopped" : "dockerd exited with code " + std::to_string(code));
     s->failed = !expected;
-    release = op.owns_lock() && s->index_held;
-    net = net_of(*s);
+    bridge = net_of(*s).bridge;
+    persist();
   }
-  if (release) {
-    unlink_desktop(s);
-    release_network(s->key, net);
-  }
-  std::lock_guard lock(mu_);
-  if (release) s->index_held = false;
-  persist();
   log_.emit(expected ? "session_stopped" : "session_exited",
-            {{"session", s->key.text()}, {"exit_code", code}, {"bridge", net.bridge}});
+            {{"session", s->key.text()}, {"exit_code", code}, {"bridge", bridge}});
+  // Marked exited first, then op: whoever holds op now (a create, a delete
+  // waiting for this exit) settles the session when it lets go; if nobody
+  // does, it is settled here and now.
+  SessionOp op(*this, s, std::try_to_lock);
 }
 
 // Every probe interval: the container count answers "is it alive" too.
@@ -83,8 +77,8 @@ void SessionManager::on_probe(const SessionPtr& s) {
 void SessionManager::repair_uplink(const SessionPtr& s) {
   // Never beside a create, delete or bridge of this session: a delete closing
   // the uplink must not find it opened again behind it.
-  std::unique_lock op(s->op, std::try_to_lock);
-  if (!op.owns_lock()) return;
+  SessionOp op(*this, s, std::try_to_lock);
+  if (!op.owns()) return;
   SessionNet net;
   {
     std::lock_guard lock(mu_);
@@ -102,124 +96,13 @@ void SessionManager::repair_uplink(const SessionPtr& s) {
                                   {"reason", "removed by something outside hydra"}});
 }
 
-void SessionManager::adopt(const SessionPtr& s) {
-  SessionPaths paths = session_paths(settings_, s->key, s->index);
-  const SessionNet net = net_of(*s);
-  pid_t pid = read_pidfile(paths.pidfile);
-  auto proc = pid > 0 && process_alive(pid) ? docker::DockerdProcess::adopt(pid)
-                                            : Result<docker::DockerdProcess>(make_error("no live pid"));
-  if (!proc) {
-    s->index_held = false;
-    s->reason = "dockerd was not running when hydrad started";
-    release_network(s->key, net);  // its dockerd is gone: clean what it left
-    return;
-  }
-  std::string network_problem;
-  if (net.isolated) {
-    // The dockerd's namespace is the session's, whatever is pinned: a lost
-    // pin (hydrad's mounts gone with its mount namespace) is put back.
-    const std::string own = "/proc/" + std::to_string(pid) + "/ns/net";
-    if (!netlink::same_netns(own, net.netns))
-      if (auto st = netlink::pin_netns(own, net.netns); !st) network_problem = st.error().text();
-    if (auto st = ensure_hydra_table(); !st) network_problem = st.error().text();
-    else if (auto up = open_uplink(net); !up) network_problem = up.error().text();
-    if (network_problem.empty() && !session_network_present(net))
-      network_problem = net.uplink + " is missing: the session has no way out";
-  }
-  // Alive: adopted whether it answers or not (a hung dockerd is reported
-  // unresponsive, never cleaned away under its containers). Its limit first:
-  // the ping below passes through hydrad's authorization plugin.
-  track_limit(*s, pid);
-  auto n = docker::EngineClient(paths.socket, api_timeout_s(settings_)).container_count();
-  s->state = n ? SessionState::kRunning : SessionState::kUnresponsive;
-  s->reason = n ? "" : n.error().text();
-  if (n) s->container_count = *n;
-  s->pid = pid;
-  s->supervisor = supervise(s, std::move(*proc));
-  log_.emit("session_adopted", {{"session", s->key.text()}, {"pid", pid}, {"bridge", net.bridge},
-                                {"network", network_mode_name(s->network)}, {"status", session_state_name(s->state)},
-                                {"max_containers", s->max_containers}});
-  if (!network_problem.empty())
-    log_.emit("session_network_damaged", {{"session", s->key.text()}, {"error", network_problem}});
-}
-
-void SessionManager::recover() {
-  goldens_.recover();  // a golden or clone a crash left half-built goes first
-  auto loaded = store_.load();
-  if (!loaded) {
-    log_.emit("state_file_corrupt", {{"file", store_.path()}, {"error", loaded.error().text()},
-                                     {"action", "sessions of the previous hydrad are not recovered"}});
-  } else if (!loaded->moved_aside.empty()) {
-    log_.emit("state_file_corrupt", {{"file", store_.path()}, {"error", loaded->skipped.front()},
-                                     {"moved_to", loaded->moved_aside},
-                                     {"action", "sessions of the previous hydrad are not recovered"}});
-  } else {
-    for (const auto& why : loaded->skipped)
-      log_.emit("session_entry_skipped", {{"file", store_.path()}, {"problem", why}});
-  }
-  std::vector<SessionPtr> recovered;
-  const auto records = loaded ? loaded->records : std::vector<SessionRecord>{};
-  // Adopted limited dockerds ask the plugin about every request.
-  const bool limited = std::any_of(records.begin(), records.end(),
-                                   [](const SessionRecord& r) { return r.index_held && r.max_containers > 0; });
-  if (limited && serve_limits_)
-    if (auto st = serve_limits_(); !st)
-      log_.emit("authz_plugin_failed", {{"error", st.error().text()},
-                                        {"action", "limited sessions refuse container creates"}});
-  // The sandbox's rules for isolated sessions come before their adoption,
-  // and before the first create.
-  const bool isolated = settings_.network == NetworkMode::kIsolated ||
-                        std::any_of(records.begin(), records.end(), [](const SessionRecord& r) {
-                          return r.index_held && r.network == NetworkMode::kIsolated;
-                        });
-  if (isolated)
-    if (auto st = ensure_hydra_table(); !st)
-      log_.emit("firewall_failed", {{"error", st.error().text()}, {"action", "isolated sessions cannot start"}});
-  for (const auto& r : records) {
-    auto s = std::make_shared<Session>(r.key);
-    s->user_id = r.user_id;
-    s->index = r.index;
-    s->index_held = r.index_held;
-    s->started_unix = r.started_unix;
-    s->created_unix = r.created_unix;
-    s->max_containers = r.max_containers;
-    s->host_docker = r.host_docker;
-    s->network = r.network;
-    s->desktop_container = r.desktop_container;
-    s->desktop_pid = r.desktop_pid;
-    s->desktop_resolv = r.desktop_resolv;
-    s->golden = r.golden;
-    // Unknown (an older sessions.json): stopped at least since now.
-    s->stopped_unix = r.stopped_unix > 0 ? r.stopped_unix : time(nullptr);
-    s->state = SessionState::kExited;
-    if (r.host_docker && r.started_unix > 0) s->state = SessionState::kRunning;  // nothing of its own to lose
-    if (r.index_held) adopt(s);
-    recovered.push_back(std::move(s));
-  }
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& s : recovered) sessions_[s->key] = s;
-    persist();
-  }
-  limiter_.set_ready();
-  // Bridged desktops of adopted sessions get their names and ports again,
-  // with the resolv.conf they had before the previous hydrad changed it.
-  for (const auto& s : recovered) {
-    std::lock_guard op(s->op);
-    if (!session_alive(s->state) || s->desktop_container.empty()) continue;
-    if (!process_alive(s->desktop_pid) || !desktop_bridged(net_of(*s))) continue;
-    std::optional<std::string> original;
-    if (!s->desktop_resolv.empty()) original = s->desktop_resolv;
-    if (auto st = link_desktop(s, original); !st)
-      log_.emit("desktop_dns_failed", {{"session", s->key.text()}, {"error", st.error().text()}});
-  }
-}
-
 Result<StopResult> SessionManager::remove(const SessionKey& key) {
   if (auto st = validate_key(key); !st) return st.error();
-  auto s = find(key);
+  auto found = find_adopted(key);
+  if (!found) return found.error();
+  auto s = *found;
   if (!s) return make_error("no session " + key.text(), ENOENT);
-  std::lock_guard op(s->op);
+  SessionOp op(*this, s);
   StopResult result;
   int index = 0;
   SessionNet net;
@@ -260,7 +143,7 @@ Result<StopResult> SessionManager::remove(const SessionKey& key) {
     std::lock_guard lock(mu_);
     held = s->index_held;
   }
-  if (held) release_network(key, net);
+  if (held) release_network(key, index, net);
   std::lock_guard lock(mu_);
   s->index_held = false;
   s->desktop_container.clear();  // its veth went with the network
@@ -287,11 +170,13 @@ void SessionManager::stop_all() {
 
 Result<uint64_t> SessionManager::purge(const SessionKey& key) {
   if (auto st = validate_key(key); !st) return st.error();
-  auto s = find(key);
-  std::unique_lock<std::mutex> op;
+  auto found = find_adopted(key);  // never under a dockerd not adopted yet
+  if (!found) return found.error();
+  auto s = *found;
+  std::optional<SessionOp> op;
   bool host = false;
   if (s) {
-    op = std::unique_lock(s->op);
+    op.emplace(*this, s);
     std::lock_guard lock(mu_);
     if (!s->removed && s->state != SessionState::kExited)
       return make_error("session " + key.text() + " is " + std::string(session_state_name(s->state)) + ": delete it first",

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <ctime>
 #include <set>
 
@@ -110,7 +111,9 @@ std::optional<int> SessionManager::free_index() const {
 SessionCounts SessionManager::counts_locked() const {
   SessionCounts c;
   for (const auto& [_, s] : sessions_) {
-    c.starting += s->state == SessionState::kStarting || s->state == SessionState::kStopping;
+    c.starting += s->state == SessionState::kStarting || s->state == SessionState::kStopping ||
+                  s->state == SessionState::kRecovering;
+    c.recovering += s->state == SessionState::kRecovering;
     c.running += s->state == SessionState::kRunning;
     c.unresponsive += s->state == SessionState::kUnresponsive;
     c.exited += s->state == SessionState::kExited;
@@ -146,13 +149,43 @@ Error SessionManager::index_exhausted() const {
                     ENOSPC);
 }
 
-SessionManager::SessionPtr SessionManager::find(const SessionKey& key) const {
-  std::lock_guard lock(mu_);
+Result<SessionManager::SessionPtr> SessionManager::find_adopted(const SessionKey& key) {
+  std::unique_lock lock(mu_);
   auto it = sessions_.find(key);
-  return it == sessions_.end() ? nullptr : it->second;
+  if (it == sessions_.end()) return SessionPtr{};
+  SessionPtr s = it->second;
+  // A session never goes back to recovering: once past it, it stays past.
+  if (!adopted_cv_.wait_for(lock, std::chrono::milliseconds(settings_.recovery_wait_ms),
+                            [&] { return s->state != SessionState::kRecovering; }))
+    return make_error("session " + key.text() + " is still being recovered after hydrad restarted; retry shortly",
+                      EAGAIN);
+  return s;
 }
 
-void SessionManager::release_network(const SessionKey& key, const SessionNet& net) {
+void SessionManager::settle(const SessionPtr& s) {
+  SessionNet net;
+  int index = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (s->state != SessionState::kExited || !s->index_held || s->host_docker) return;
+    net = net_of(*s);
+    index = s->index;
+  }
+  unlink_desktop(s);
+  release_network(s->key, index, net);
+  std::lock_guard lock(mu_);
+  s->index_held = false;
+  persist();
+}
+
+void SessionManager::release_network(const SessionKey& key, int index, const SessionNet& net) {
+  // Mounts first: dockerd's bind mount of its namespace (exec/netns/default)
+  // would keep the session's namespace alive after its pin is gone.
+  const std::string run_dir = session_paths(settings_, key, index).dir;
+  if (auto n = unmount_below(run_dir); !n)
+    log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", n.error().text()}});
+  else if (*n > 0)
+    log_.emit("session_mounts_released", {{"session", key.text()}, {"dir", run_dir}, {"mounts", *n}});
   if (auto st = delete_session_network(net); !st)
     log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", st.error().text()}});
 }
@@ -182,6 +215,8 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
     if (auto st = serve_limits_(); !st)
       return make_error("max_containers cannot be enforced: " + st.error().text(), ENOTSUP);
   for (;;) {
+    auto found = find_adopted(key);  // one being recovered: after its adoption
+    if (!found) return found.error();
     SessionPtr s;
     bool fresh = false;
     {
@@ -189,6 +224,7 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
       auto it = sessions_.find(key);
       if (it != sessions_.end()) {
         s = it->second;
+        if (s->state == SessionState::kRecovering) continue;  // loaded since: wait for it
       } else {
         std::optional<int> index = 0;
         if (!options.use_host_docker && !(index = free_index())) return index_exhausted();
@@ -209,7 +245,7 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         persist();
       }
     }
-    std::unique_lock op(s->op);
+    SessionOp op(*this, s);
     {
       std::lock_guard lock(mu_);
       if (s->removed) continue;  // purged while this request waited: look again
@@ -273,7 +309,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
       std::lock_guard lock(mu_);
       untrack_limit(*s, proc->pid());
     }
-    release_network(key, net);
+    release_network(key, index, net);
     {
       std::lock_guard lock(mu_);
       s->index_held = false;
@@ -320,6 +356,12 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   std::lock_guard lock(mu_);
   s->pid = pid;
   s->started_unix = time(nullptr);
+  if (s->state != SessionState::kStarting) {
+    // It exited as soon as it answered: its exit hook has said so, and
+    // releasing op (the caller's) releases its network.
+    log_.emit("session_start_failed", {{"session", key.text()}, {"error", s->reason}});
+    return make_error("session " + key.text() + ": " + s->reason + " right after it answered /_ping", EIO);
+  }
   set_state(*s, SessionState::kRunning, "dockerd answers /_ping");
   persist();
   const int touched = protected_restores() - restores_before;
@@ -343,7 +385,9 @@ std::vector<SessionView> SessionManager::list() const {
 
 Result<SessionView> SessionManager::inspect(const SessionKey& key) {
   if (auto st = validate_key(key); !st) return st.error();
-  auto s = find(key);
+  auto found = find_adopted(key);
+  if (!found) return found.error();
+  auto s = *found;
   if (!s) return make_error("no session " + key.text(), ENOENT);
   SessionView v;
   {

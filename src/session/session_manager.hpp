@@ -10,6 +10,7 @@
 // the list never wait for a dockerd.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -117,6 +118,7 @@ struct GcResult {
 
 struct SessionCounts {
   size_t starting = 0, running = 0, unresponsive = 0, exited = 0;
+  size_t recovering = 0;  // also counted in `starting`
 };
 
 class SessionManager {
@@ -126,11 +128,24 @@ class SessionManager {
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
 
-  // Loads the sessions of a previous hydrad: live dockerds are adopted
-  // (pidfile; unresponsive if they do not answer), dead ones cleaned and their
-  // index freed. A bad sessions.json is moved aside and reported; bad
-  // entries are skipped and reported. Never fails the start.
-  void recover();
+  // Recovery after a restart, in two steps so that no request meets a table
+  // that does not yet know a session of the previous hydrad:
+  // load() fills the table from sessions.json — each session that held an
+  // index is `recovering` (the client sees "starting"), its index still held
+  // — without asking any dockerd; call it before the control socket serves.
+  // A bad sessions.json is moved aside and reported; bad entries are skipped
+  // and reported. Never fails the start.
+  void load();
+  // Adopts every recovering session, several at once (a hung dockerd delays
+  // only its own session): a live dockerd is adopted (pidfile; unresponsive
+  // when it does not answer), a dead one's network cleaned and its index
+  // freed. Returns when all are adopted. Until then a request for one of them
+  // waits for its adoption, at most [sessions] recovery_wait, then EAGAIN.
+  void adopt_all();
+  void recover() {
+    load();
+    adopt_all();
+  }
 
   // The session and true when started, false when it was already running
   // (a running session keeps the limit it was started with). Errors carry
@@ -206,13 +221,40 @@ class SessionManager {
   };
   using SessionPtr = std::shared_ptr<Session>;
 
+  // A session's `op`, held. Letting it go settles the session first: a
+  // dockerd that exited while op was held (its exit hook cannot take op, so
+  // it only marks the session exited) has its network released and its
+  // index freed here, by whoever held op — never lost.
+  class SessionOp {
+   public:
+    SessionOp(SessionManager& m, SessionPtr s) : m_(m), s_(std::move(s)), lock_(s_->op) {}
+    SessionOp(SessionManager& m, SessionPtr s, std::try_to_lock_t t) : m_(m), s_(std::move(s)), lock_(s_->op, t) {}
+    ~SessionOp() {
+      if (lock_.owns_lock()) m_.settle(s_);
+    }
+    SessionOp(const SessionOp&) = delete;
+    SessionOp& operator=(const SessionOp&) = delete;
+    [[nodiscard]] bool owns() const { return lock_.owns_lock(); }
+
+   private:
+    SessionManager& m_;
+    SessionPtr s_;
+    std::unique_lock<std::mutex> lock_;
+  };
+
   // With mu_ held:
   void set_state(Session& s, SessionState next, const std::string& reason);
   [[nodiscard]] SessionView view(const Session& s) const;
   [[nodiscard]] std::optional<int> free_index() const;
   [[nodiscard]] SessionCounts counts_locked() const;
   void persist();  // hands sessions.json to the writer, refreshes the gauges
-  [[nodiscard]] SessionPtr find(const SessionKey& key) const;
+  // Without mu_: the session of `key` once it is past `recovering` (nullptr
+  // when hydrad knows none). Waits at most recovery_wait for its adoption,
+  // then EAGAIN (the API's 503 with Retry-After).
+  Result<SessionPtr> find_adopted(const SessionKey& key);
+  // `op` held, mu_ not: an exited session that still holds its index gets
+  // its desktop unlinked, its network released and its index freed.
+  void settle(const SessionPtr& s);
   [[nodiscard]] Error index_exhausted() const;
   // ENOSPC naming the filesystem, when [storage] min_free refuses creates.
   [[nodiscard]] Status storage_allows_create() const;
@@ -222,7 +264,9 @@ class SessionManager {
   std::unique_ptr<DockerdSupervisor> supervise(const SessionPtr& s, docker::DockerdProcess proc);
   void on_exit(const SessionPtr& s, int code);
   void on_probe(const SessionPtr& s);
-  void release_network(const SessionKey& key, const SessionNet& net);
+  // The dockerd is gone: the mounts it left in its run dir, then hydraN,
+  // the desktop's leg, the uplink and the namespace pin.
+  void release_network(const SessionKey& key, int index, const SessionNet& net);
   // The sandbox's `inet hydra` table, installed once (again after a failure,
   // or when `verify` finds someone removed it).
   Status ensure_hydra_table(bool verify = false);
@@ -232,6 +276,8 @@ class SessionManager {
   Result<std::pair<SessionView, bool>> start(const SessionPtr& s);
   Result<std::pair<SessionView, bool>> start_host(const SessionPtr& s);
   void adopt(const SessionPtr& s);
+  // A bridged desktop of an adopted session gets its names and ports again.
+  void relink_desktop(const SessionPtr& s);
   // The desktop's names and ports, for a bridged desktop (`op` held).
   Status link_desktop(const SessionPtr& s, std::optional<std::string> resolv_original);
   void unlink_desktop(const SessionPtr& s);
@@ -256,6 +302,7 @@ class SessionManager {
   std::mutex table_mu_;  // held across the table's install: never with mu_
   bool table_installed_ = false;
   mutable std::mutex mu_;
+  std::condition_variable adopted_cv_;  // with mu_: a session left `recovering`
   std::map<SessionKey, SessionPtr> sessions_;
 };
 

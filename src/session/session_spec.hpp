@@ -69,6 +69,9 @@ struct SessionSettings {
   // How often a running session's dockerd is pinged, so the list shows an
   // unresponsive one without anyone asking it.
   int probe_interval_ms = 5000;
+  // After hydrad restarts, how long a request for a session that is still
+  // being adopted waits for it before it is answered 503 (Retry-After).
+  int recovery_wait_ms = 10000;
   // How often the data roots are sized (in the background; the API serves
   // the last figure).
   int size_interval_ms = 60000;

@@ -7,6 +7,7 @@
 namespace hydra::session {
 
 enum class SessionState {
+  kRecovering,    // in the sessions.json of the previous hydrad, not adopted yet
   kStarting,      // bridge made, dockerd spawned, not answering /_ping yet
   kRunning,       // dockerd answers
   kUnresponsive,  // dockerd alive but did not answer within api_timeout
@@ -16,6 +17,7 @@ enum class SessionState {
 
 constexpr std::string_view session_state_name(SessionState s) {
   switch (s) {
+    case SessionState::kRecovering: return "recovering";
     case SessionState::kStarting: return "starting";
     case SessionState::kRunning: return "running";
     case SessionState::kUnresponsive: return "unresponsive";
@@ -29,6 +31,7 @@ constexpr std::string_view session_state_name(SessionState s) {
 // `failed`: it exited without being asked to, or does not answer.
 constexpr std::string_view hydra_status(SessionState s, bool failed) {
   switch (s) {
+    case SessionState::kRecovering: return "starting";  // the client waits, as for a start
     case SessionState::kStarting: return "starting";
     case SessionState::kRunning: return "running";
     case SessionState::kUnresponsive: return "error";

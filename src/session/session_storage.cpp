@@ -71,30 +71,41 @@ Result<GcResult> SessionManager::reconcile(const std::set<SessionKey>& live, int
 void SessionManager::brake(const std::function<uint64_t(const std::string&)>& size_of,
                            const std::function<bool()>& enough, const std::string& reason) {
   struct Running {
-    SessionKey key;
-    std::string socket;
+    SessionPtr session;
     uint64_t bytes = 0;
   };
   std::vector<Running> running;
   {
     std::lock_guard lock(mu_);
     for (const auto& [key, s] : sessions_)
-      if (s->state == SessionState::kRunning && !s->host_docker) {
-        auto paths = session_paths(settings_, key, s->index);
-        running.push_back({key, paths.socket, 0});
-      }
+      if (s->state == SessionState::kRunning && !s->host_docker) running.push_back({s, 0});
   }
-  for (auto& r : running) r.bytes = size_of(session_paths(settings_, r.key, 1).data_root);
+  for (auto& r : running) r.bytes = size_of(session_paths(settings_, r.session->key, 1).data_root);
   std::sort(running.begin(), running.end(), [](const Running& a, const Running& b) { return a.bytes > b.bytes; });
   for (const auto& r : running) {
     if (enough()) return;
-    docker::EngineClient engine(r.socket, api_timeout_s(settings_));
+    const SessionKey& key = r.session->key;
+    // Never in the middle of this session's create, delete or bridge: those
+    // hold its op. A busy session is passed over (the next check finds it).
+    SessionOp op(*this, r.session, std::try_to_lock);
+    if (!op.owns()) {
+      log_.emit("disk_brake", {{"session", key.text()}, {"data_bytes", r.bytes}, {"containers_stopped", 0},
+                               {"reason", reason}, {"action", "passed over: the session is being changed"}});
+      continue;
+    }
+    std::string socket;
+    {
+      std::lock_guard lock(mu_);
+      if (r.session->removed || r.session->state != SessionState::kRunning) continue;
+      socket = session_paths(settings_, key, r.session->index).socket;
+    }
+    docker::EngineClient engine(socket, api_timeout_s(settings_));
     auto ids = engine.running_containers();
     if (!ids || ids->empty()) continue;
     size_t stopped = 0;
     for (const auto& id : *ids)
       if (engine.stop_container(id, settings_.stop_timeout_ms / 1000)) ++stopped;
-    log_.emit("disk_brake", {{"session", r.key.text()}, {"data_bytes", r.bytes}, {"containers_stopped", stopped},
+    log_.emit("disk_brake", {{"session", key.text()}, {"data_bytes", r.bytes}, {"containers_stopped", stopped},
                              {"reason", reason}, {"action", "containers stopped, nothing removed"}});
   }
 }

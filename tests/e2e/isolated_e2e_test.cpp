@@ -176,7 +176,14 @@ TEST(IsolatedE2E, SessionsReachUpstreamAndNothingElse) {
   EXPECT_FALSE(fetches(w, sock2, "c2", "http://169.254.169.254:8080/hello", kRefused)) << "the policy is back too";
 
   // Delete: uplink, rules and namespace gone; the sandbox's firewall as it was.
+  // s1 ran --network host containers: its dockerd bind-mounted its namespace
+  // (exec/netns/default), which must not outlive the delete either.
+  const std::string ns1_inode = trim(capture("stat -L -c %i " + ns1));
+  ASSERT_FALSE(ns1_inode.empty());
   for (const char* id : {"s1", "s2"}) ASSERT_EQ(w.api("DELETE", std::string("/api/v1/docker-instances/session/") + id).first, 200);
+  const std::string mountinfo = "/proc/" + std::to_string(w.hydrad->pid()) + "/mountinfo";
+  EXPECT_EQ(capture("grep -F ' " + w.dir + "/run/' " + mountinfo), "") << "mounts left under the sessions' run dirs";
+  EXPECT_EQ(capture("grep -F 'net:[" + ns1_inode + "]' " + mountinfo), "") << "s1's namespace still pinned";
   EXPECT_NE(w.sbx.ip("link show hup-h1"), 0);
   EXPECT_NE(w.sbx.ip("link show hup-h2"), 0);
   struct stat st {};

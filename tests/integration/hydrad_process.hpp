@@ -53,8 +53,20 @@ class HydradProcess {
   void set_stderr(int fd) { stderr_fd_ = fd; }
 
   bool start(const std::vector<std::pair<std::string, std::string>>& env = {}) {
-    std::system(("mkdir -p " + dir_).c_str());
     const size_t before = event_count();  // the log is appended to across restarts
+    if (!launch(env)) return false;
+    if (stderr_fd_ >= 0)
+      return wait_until([&] {
+        auto h = health();
+        return h.is_object() && h.value("status", "") == "ok";
+      }, 10000);
+    return wait_for([](const nlohmann::json& e) { return e["event"] == "ready"; }, 10000, before);
+  }
+
+  // Starts hydrad and returns at once, before it is ready (a test of what
+  // requests get while hydrad recovers).
+  bool launch(const std::vector<std::pair<std::string, std::string>>& env = {}) {
+    std::system(("mkdir -p " + dir_).c_str());
     std::vector<std::string> args = {std::string(HYDRA_BIN_DIR) + "/hydrad", "--state-dir", dir_, "--socket",
                                      socket(), "--log-format", "json"};
     args.insert(args.end(), extra_.begin(), extra_.end());
@@ -73,12 +85,7 @@ class HydradProcess {
       execv(argv[0], argv.data());
       _exit(122);
     }
-    if (stderr_fd_ >= 0)
-      return wait_until([&] {
-        auto h = health();
-        return h.is_object() && h.value("status", "") == "ok";
-      }, 10000);
-    return wait_for([](const nlohmann::json& e) { return e["event"] == "ready"; }, 10000, before);
+    return true;
   }
 
   // GET /health (null when hydrad does not answer within 5 s).
