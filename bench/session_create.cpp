@@ -10,9 +10,10 @@
 #include <fstream>
 
 #include "bench_world.hpp"
-#include "docker/dockerd_process.hpp"
+#include "docker/child_process.hpp"
 #include "docker/unix_http.hpp"
-#include "session/session_spec.hpp"
+#include "session/core/session_spec.hpp"
+#include "session/dockerd/dockerd_config.hpp"
 #include "stats.hpp"
 
 using namespace hydra;
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
       sh("mkdir -p " + paths.dir + " " + paths.data_root);
       std::ofstream(paths.config_file) << session::daemon_json(net, settings).dump();
       auto t0 = std::chrono::steady_clock::now();
-      auto proc = docker::DockerdProcess::spawn(session::dockerd_argv(net, paths, settings), paths.log);
+      auto proc = docker::ChildProcess::spawn(session::dockerd_argv(net, paths, settings), paths.log);
       if (!proc) return 1;
       // Polling every 10 ms, as a person's script would.
       while (!docker::unix_http(paths.socket, "GET", "/_ping", "", 1) && ms_since(t0) < 60000)

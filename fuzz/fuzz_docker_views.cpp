@@ -8,8 +8,8 @@
 #include <string>
 
 #include "docker/container_networking.hpp"
-#include "session/desktop_view.hpp"
-#include "session/session_dns.hpp"
+#include "session/desktop/desktop_view.hpp"
+#include "session/desktop/session_dns.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

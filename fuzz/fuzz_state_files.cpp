@@ -7,8 +7,8 @@
 #include <string>
 
 #include "net/bridge_snapshot.hpp"
-#include "session/golden_store.hpp"
-#include "session/session_store.hpp"
+#include "session/storage/golden_store.hpp"
+#include "session/manager/session_store.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

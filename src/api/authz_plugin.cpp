@@ -7,7 +7,8 @@
 
 #include "api/control_socket.hpp"
 #include "base/json_fields.hpp"
-#include "session/session_spec.hpp"
+#include "session/core/session_spec.hpp"
+#include "session/dockerd/dockerd_config.hpp"
 
 namespace hydra::api {
 

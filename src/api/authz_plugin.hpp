@@ -11,7 +11,7 @@
 #include <string>
 
 #include "api/http_server.hpp"
-#include "session/container_limiter.hpp"
+#include "session/limits/container_limiter.hpp"
 
 namespace hydra::api {
 

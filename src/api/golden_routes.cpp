@@ -3,7 +3,7 @@
 
 #include "api/schema.hpp"
 #include "base/clock.hpp"
-#include "session/storage_policy.hpp"
+#include "session/storage/storage_policy.hpp"
 
 namespace hydra::api {
 

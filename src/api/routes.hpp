@@ -4,8 +4,8 @@
 
 #include "api/event_stream.hpp"
 #include "api/http_server.hpp"
-#include "session/data_usage.hpp"
-#include "session/session_manager.hpp"
+#include "session/storage/data_usage.hpp"
+#include "session/manager/session_manager.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/status_board.hpp"
 

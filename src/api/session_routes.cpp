@@ -5,7 +5,7 @@
 
 
 #include "base/clock.hpp"
-#include "session/storage_policy.hpp"
+#include "session/storage/storage_policy.hpp"
 
 namespace hydra::api {
 

@@ -4,7 +4,7 @@
 
 #include "api/routes.hpp"
 #include "api/schema.hpp"
-#include "session/session_manager.hpp"
+#include "session/manager/session_manager.hpp"
 
 namespace hydra::api {
 

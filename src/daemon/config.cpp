@@ -12,9 +12,9 @@
 #include <toml++/toml.h>
 
 #include "netlink/ifname.hpp"
-#include "session/golden_store.hpp"
-#include "session/storage_policy.hpp"
-#include "session/uplink_firewall.hpp"
+#include "session/storage/golden_store.hpp"
+#include "session/storage/storage_policy.hpp"
+#include "session/network/uplink_firewall.hpp"
 
 namespace hydra::daemon {
 

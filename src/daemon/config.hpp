@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "base/result.hpp"
-#include "session/session_spec.hpp"
+#include "session/core/session_spec.hpp"
 
 namespace hydra::daemon {
 

@@ -19,10 +19,10 @@
 #include "guard/bridge_guard.hpp"
 #include "guard/restorer.hpp"
 #include "docker/engine_client.hpp"
-#include "session/plan_check.hpp"
-#include "session/storage_watch.hpp"
-#include "session/data_usage.hpp"
-#include "session/session_manager.hpp"
+#include "session/network/plan_check.hpp"
+#include "session/storage/storage_watch.hpp"
+#include "session/storage/data_usage.hpp"
+#include "session/manager/session_manager.hpp"
 
 #ifndef HYDRA_VERSION
 #define HYDRA_VERSION "0.0.0"

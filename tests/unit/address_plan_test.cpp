@@ -3,9 +3,9 @@
 // pure, so every range, overlap and rule is checked without root.
 #include <gtest/gtest.h>
 
-#include "session/address_plan.hpp"
-#include "session/session_spec.hpp"
-#include "session/uplink_firewall.hpp"
+#include "session/core/address_plan.hpp"
+#include "session/core/session_spec.hpp"
+#include "session/network/uplink_firewall.hpp"
 
 using namespace hydra::session;
 

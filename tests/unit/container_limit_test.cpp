@@ -6,7 +6,7 @@
 #include <atomic>
 #include <thread>
 
-#include "session/container_limiter.hpp"
+#include "session/limits/container_limiter.hpp"
 
 using namespace hydra;
 using session::ContainerLimiter;

@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-#include "session/data_usage.hpp"
+#include "session/storage/data_usage.hpp"
 
 using namespace hydra;
 

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "docker/container_networking.hpp"
-#include "session/desktop_view.hpp"
-#include "session/session_dns.hpp"
+#include "session/desktop/desktop_view.hpp"
+#include "session/desktop/session_dns.hpp"
 
 using namespace hydra;
 using namespace hydra::session;

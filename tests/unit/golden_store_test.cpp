@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "api/schema.hpp"
-#include "session/golden_store.hpp"
-#include "session/tree_clone.hpp"
+#include "session/storage/golden_store.hpp"
+#include "session/storage/tree_clone.hpp"
 
 using namespace hydra::session;
 

@@ -4,8 +4,9 @@
 
 #include "api/session_routes.hpp"
 #include "daemon/config.hpp"
-#include "session/desktop_firewall.hpp"
-#include "session/session_spec.hpp"
+#include "session/network/desktop_firewall.hpp"
+#include "session/core/session_spec.hpp"
+#include "session/dockerd/dockerd_config.hpp"
 
 using namespace hydra;
 using namespace hydra::session;

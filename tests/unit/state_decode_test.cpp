@@ -5,7 +5,7 @@
 
 #include "api/schema.hpp"
 #include "base/json_fields.hpp"
-#include "session/session_store.hpp"
+#include "session/manager/session_store.hpp"
 
 using namespace hydra;
 

@@ -2,7 +2,7 @@
 // Free-space thresholds and garbage collection's choice, without a disk.
 #include <gtest/gtest.h>
 
-#include "session/storage_policy.hpp"
+#include "session/storage/storage_policy.hpp"
 
 using namespace hydra::session;
 

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "session/core/run_files.hpp"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+namespace hydra::session {
+
+namespace fs = std::filesystem;
+
+Status make_dirs(const std::string& dir, mode_t mode) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return make_error("create " + dir + ": " + ec.message(), ec.value());
+  chmod(dir.c_str(), mode);
+  return {};
+}
+
+std::string log_tail(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  std::vector<std::string> lines;
+  while (std::getline(in, line)) lines.push_back(line);
+  for (size_t i = lines.size() > 3 ? lines.size() - 3 : 0; i < lines.size(); ++i) last += lines[i] + "\n";
+  return last;
+}
+
+pid_t read_pidfile(const std::string& path) {
+  std::ifstream in(path);
+  long pid = 0;
+  in >> pid;
+  return static_cast<pid_t>(pid);
+}
+
+bool process_alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+}
+
+Status clear_stale_pidfile(const std::string& path) {
+  pid_t pid = read_pidfile(path);
+  if (pid > 0 && process_alive(pid))
+    return make_error("a dockerd (pid " + std::to_string(pid) + ") still holds " + path, EBUSY);
+  unlink(path.c_str());
+  return {};
+}
+
+namespace {
+
+// mountinfo writes space, tab, newline and backslash as \ooo.
+std::string unescape_mount_path(const std::string& in) {
+  auto octal = [](char c) { return c >= '0' && c <= '7'; };
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '\\' && i + 3 < in.size() && octal(in[i + 1]) && octal(in[i + 2]) &&
+        octal(in[i + 3])) {
+      out += static_cast<char>((in[i + 1] - '0') * 64 + (in[i + 2] - '0') * 8 + (in[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<size_t> unmount_below(const std::string& dir) {
+  std::ifstream in("/proc/self/mountinfo");
+  if (!in) return make_error("read /proc/self/mountinfo", EIO);
+  std::vector<std::string> targets;
+  std::string line;
+  while (std::getline(in, line)) {
+    // id parent major:minor root mount-point ...
+    size_t at = 0;
+    for (int field = 0; field < 4 && at != std::string::npos; ++field) at = line.find(' ', at + 1);
+    if (at == std::string::npos) continue;
+    const size_t end = line.find(' ', at + 1);
+    const std::string point = unescape_mount_path(line.substr(at + 1, end == std::string::npos ? end : end - at - 1));
+    if (point == dir || point.rfind(dir + "/", 0) == 0) targets.push_back(point);
+  }
+  std::sort(targets.begin(), targets.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  size_t detached = 0;
+  for (const auto& t : targets) {
+    if (umount2(t.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) ++detached;
+    else if (errno != EINVAL && errno != ENOENT)  // gone already (a parent's detach took it)
+      return make_error("unmount " + t + ": " + std::strerror(errno), errno);
+  }
+  return detached;
+}
+
+}  // namespace hydra::session

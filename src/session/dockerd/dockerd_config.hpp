@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+// What a session dockerd is started with: its daemon.json and its argument
+// vector, from the session's network, paths and the settings. Pure: no I/O.
+//
+// THREADS: called from whichever thread starts a session (an API connection
+// thread, or the bench); nothing here keeps state. LOCKS: none.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "session/core/session_spec.hpp"
+
+namespace hydra::session {
+
+nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s);
+// `limited`: the session has a max_containers limit, so its dockerd asks
+// hydrad's authorization plugin before it creates a container.
+std::vector<std::string> dockerd_argv(const SessionNet& net, const SessionPaths& paths, const SessionSettings& s,
+                                      bool limited = false);
+// Where the authorization plugin's socket is, for dockerd to find it by name.
+std::string authz_plugin_socket(const std::string& plugin_name);
+
+}  // namespace hydra::session

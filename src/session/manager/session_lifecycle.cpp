@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+// The life of a running session after its start: its watcher's hooks (exit,
+// probe), adoption by the next hydrad, stop, purge.
+#include <signal.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "docker/engine_client.hpp"
+#include "session/storage/data_usage.hpp"
+#include "session/core/run_files.hpp"
+#include "netlink/netns.hpp"
+#include "session/storage/btrfs_subvolume.hpp"
+#include "session/manager/session_manager.hpp"
+#include "session/network/session_network.hpp"
+
+namespace hydra::session {
+
+std::unique_ptr<docker::ChildSupervisor> SessionManager::supervise(const SessionPtr& s, docker::ChildProcess proc) {
+  // Weak: the session owns its supervisor. A supervisor is always reset
+  // before its session leaves the table, so these never hold the last
+  // reference.
+  std::weak_ptr<Session> weak = s;
+  docker::ChildSupervisor::Hooks hooks{[this, weak](int code) {
+                                   if (auto p = weak.lock()) on_exit(p, code);
+                                 },
+                                 [this, weak] {
+                                   if (auto p = weak.lock()) on_probe(p);
+                                 }};
+  return std::make_unique<docker::ChildSupervisor>(std::move(proc), settings_.probe_interval_ms, std::move(hooks));
+}
+
+void SessionManager::on_exit(const SessionPtr& s, int code) {
+  bool expected = false;
+  std::string bridge;
+  {
+    std::lock_guard lock(mu_);
+    s->exit_code = code;
+    expected = s->state == SessionState::kStopping;
+    untrack_limit(*s, s->pid);
+    set_state(*s, SessionState::kExited, expected ? "stopped" : "dockerd exited with code " + std::to_string(code));
+    s->failed = !expected;
+    bridge = net_of(*s).bridge;
+    persist();
+  }
+  log_.emit(expected ? "session_stopped" : "session_exited",
+            {{"session", s->key.text()}, {"exit_code", code}, {"bridge", bridge}});
+  // Marked exited first, then op: whoever holds op now (a create, a delete
+  // waiting for this exit) settles the session when it lets go; if nobody
+  // does, it is settled here and now.
+  SessionOp op(*this, s, std::try_to_lock);
+}
+
+// Every probe interval: the container count answers "is it alive" too.
+void SessionManager::on_probe(const SessionPtr& s) {
+  std::string socket;
+  {
+    std::lock_guard lock(mu_);
+    if (!session_alive(s->state)) return;
+    socket = session_paths(settings_, s->key, s->index).socket;
+  }
+  auto n = docker::EngineClient(socket, api_timeout_s(settings_)).container_count();
+  repair_uplink(s);
+  std::lock_guard lock(mu_);
+  if (!session_alive(s->state)) return;
+  if (n) s->container_count = *n;
+  if (n && s->state == SessionState::kUnresponsive) {
+    set_state(*s, SessionState::kRunning, "answers again");
+    persist();
+  } else if (!n && s->state == SessionState::kRunning) {
+    set_state(*s, SessionState::kUnresponsive, n.error().text());
+    log_.emit("session_unresponsive", {{"session", s->key.text()}, {"error", n.error().text()}});
+    persist();
+  }
+}
+
+void SessionManager::repair_uplink(const SessionPtr& s) {
+  // Never beside a create, delete or bridge of this session: a delete closing
+  // the uplink must not find it opened again behind it.
+  SessionOp op(*this, s, std::try_to_lock);
+  if (!op.owns()) return;
+  SessionNet net;
+  {
+    std::lock_guard lock(mu_);
+    if (s->state != SessionState::kRunning || s->network != NetworkMode::kIsolated) return;
+    net = net_of(*s);
+  }
+  auto fail = [&](const Error& e) {
+    log_.emit("uplink_repair_failed", {{"session", s->key.text()}, {"uplink", net.uplink}, {"error", e.text()}});
+  };
+  if (auto st = ensure_hydra_table(/*verify=*/true); !st) return fail(st.error());
+  auto what = session::repair_uplink(net);
+  if (!what) return fail(what.error());
+  if (!what->empty())
+    log_.emit("uplink_repaired", {{"session", s->key.text()}, {"uplink", net.uplink}, {"restored", *what},
+                                  {"reason", "removed by something outside hydra"}});
+}
+
+Result<StopResult> SessionManager::remove(const SessionKey& key) {
+  if (auto st = validate_key(key); !st) return st.error();
+  auto found = find_adopted(key);
+  if (!found) return found.error();
+  auto s = *found;
+  if (!s) return make_error("no session " + key.text(), ENOENT);
+  SessionOp op(*this, s);
+  StopResult result;
+  int index = 0;
+  SessionNet net;
+  bool host = false;
+  {
+    std::lock_guard lock(mu_);
+    if (s->removed) return make_error("no session " + key.text(), ENOENT);
+    result.was_running = session_alive(s->state);
+    host = s->host_docker;
+    if (result.was_running) set_state(*s, SessionState::kStopping, "delete requested");
+    index = s->index;
+    net = net_of(*s);
+    persist();
+  }
+  unlink_desktop(s);  // the desktop's resolv.conf and localhost back as they were
+  if (result.was_running && !host && s->supervisor) {
+    // Containers first, through the Engine API, so they stop cleanly; a
+    // dockerd that does not answer gets its signals anyway.
+    docker::EngineClient engine(session_paths(settings_, key, index).socket, api_timeout_s(settings_));
+    if (auto ids = engine.running_containers(); ids) {
+      for (const auto& id : *ids) {
+        if (auto st = engine.stop_container(id, settings_.stop_timeout_ms / 1000); st) ++result.containers_stopped;
+        else log_.emit("container_stop_failed", {{"session", key.text()}, {"error", st.error().text()}});
+      }
+    } else {
+      log_.emit("container_stop_failed", {{"session", key.text()}, {"error", ids.error().text()}});
+    }
+    s->supervisor->signal(SIGTERM);
+    if (!s->supervisor->wait_exited(settings_.stop_timeout_ms)) {
+      s->supervisor->signal(SIGKILL);
+      if (!s->supervisor->wait_exited(settings_.stop_timeout_ms))
+        log_.emit("session_stop_failed", {{"session", key.text()}, {"error", "dockerd survived SIGKILL"}});
+    }
+  }
+  s->supervisor.reset();
+  bool held = false;
+  {
+    std::lock_guard lock(mu_);
+    held = s->index_held;
+  }
+  if (held) release_network(key, index, net);
+  std::lock_guard lock(mu_);
+  s->index_held = false;
+  s->desktop_container.clear();  // its veth went with the network
+  s->desktop_pid = 0;
+  s->desktop_resolv.clear();
+  if (host) s->started_unix = 0;  // how the next hydrad knows it is stopped
+  set_state(*s, SessionState::kExited, "stopped");
+  s->failed = false;
+  persist();
+  if (host) log_.emit("session_stopped", {{"session", key.text()}, {"host_docker", true}});
+  return result;
+}
+
+void SessionManager::stop_all() {
+  std::vector<SessionKey> keys;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [k, s] : sessions_)
+      if (s->state != SessionState::kExited) keys.push_back(k);
+  }
+  for (const auto& k : keys)
+    if (auto st = remove(k); !st) log_.emit("session_stop_failed", {{"session", k.text()}, {"error", st.error().text()}});
+}
+
+Result<uint64_t> SessionManager::purge(const SessionKey& key) {
+  if (auto st = validate_key(key); !st) return st.error();
+  auto found = find_adopted(key);  // never under a dockerd not adopted yet
+  if (!found) return found.error();
+  auto s = *found;
+  std::optional<SessionOp> op;
+  bool host = false;
+  if (s) {
+    op.emplace(*this, s);
+    std::lock_guard lock(mu_);
+    if (!s->removed && s->state != SessionState::kExited)
+      return make_error("session " + key.text() + " is " + std::string(session_state_name(s->state)) + ": delete it first",
+                        EBUSY);
+    host = s->host_docker;
+  }
+  std::string root = session_paths(settings_, key, 1).data_root;
+  uint64_t bytes = 0;
+  if (!host) {
+    // Sized while it is deleted: a request for this session only.
+    auto removed = remove_data_tree(root);
+    if (!removed) return make_error("purge " + key.text() + ": " + removed.error().text(), removed.error().code);
+    bytes = removed->bytes;
+  }
+  if (s) {
+    std::lock_guard lock(mu_);
+    s->removed = true;
+    sessions_.erase(key);
+    persist();
+  }
+  log_.emit("session_purged", {{"session", key.text()}, {"data_root", host ? "" : root}, {"bytes", bytes}});
+  return bytes;
+}
+
+}  // namespace hydra::session

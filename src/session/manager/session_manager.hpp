@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: Apache-2.0
+// The sessions: one dockerd per session on its own hydraN bridge. Called
+// from the API's connection threads.
+//
+// Locking: `mu_` guards the session table and each session's fields, and is
+// held only to read or change them — never across I/O to a dockerd, the
+// kernel or the disk. Each session has its own `op` mutex that serialises
+// create/delete/bridge of that session (held across its I/O), so one slow
+// or hung dockerd holds up only requests for its own session; /health and
+// the list never wait for a dockerd.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "base/file_writer.hpp"
+#include "session/limits/container_limiter.hpp"
+#include "session/desktop/desktop_link.hpp"
+#include "docker/child_supervisor.hpp"
+#include "session/storage/golden_store.hpp"
+#include "session/core/session_spec.hpp"
+#include "session/core/session_state.hpp"
+#include "session/manager/session_store.hpp"
+#include "session/network/uplink_firewall.hpp"
+#include "telemetry/event_log.hpp"
+#include "telemetry/metrics.hpp"
+#include "telemetry/status_board.hpp"
+
+namespace hydra::session {
+
+// What a create asks for (Hydra's CreateDockerInstanceRequest).
+struct CreateOptions {
+  std::string user_id;
+  int max_containers = 0;  // 0: no limit
+  bool use_host_docker = false;
+  // Start a new data root from this golden (a hydra extension); unset: the
+  // configured default_golden.
+  std::optional<std::string> golden;
+};
+
+// A clone from a golden in progress (GET of the session being created).
+struct CloneProgress {
+  std::string golden;
+  std::string method;
+  uint64_t bytes_done = 0;
+  uint64_t bytes_total = 0;
+};
+
+// A session as the API shows it.
+struct SessionView {
+  SessionKey key;
+  std::string user_id;
+  int index = 0;  // 0 for a host-docker session
+  SessionState state = SessionState::kExited;
+  bool failed = false;  // exited without being asked to
+  std::string reason;   // why it is unresponsive or exited ("" otherwise)
+  SessionNet net;       // empty for a host-docker session
+  SessionPaths paths;   // socket: the main dockerd's for a host-docker session
+  std::string desktop_container;  // "" when no desktop is bridged
+  pid_t desktop_pid = 0;
+  DesktopShown desktop;           // its names and forwarded ports
+  int max_containers = 0;
+  bool host_docker = false;
+  int64_t created_unix = 0;
+  std::optional<pid_t> pid;
+  std::optional<int64_t> uptime_seconds;
+  // Containers in every state: the last count (probe), or a fresh one from
+  // inspect(); none before the first.
+  std::optional<size_t> container_count;
+  std::optional<int> exit_code;
+  std::string golden;                   // its data root came from this golden
+  std::optional<CloneProgress> clone;  // while it is being cloned
+};
+
+struct StopResult {
+  bool was_running = false;
+  size_t containers_stopped = 0;
+};
+
+// What the manager works with besides its settings.
+struct SessionDeps {
+  FileWriter& writer;
+  telemetry::EventLog& log;
+  const telemetry::StatusBoard& board;
+  telemetry::Metrics& metrics;
+  // Enforces max_containers through hydrad's authorization plugin...
+  ContainerLimiter& limiter;
+  // ...whose socket this starts serving, if it does not yet; called before
+  // a limited session's dockerd starts or is adopted. An error refuses the
+  // create.
+  std::function<Status()> serve_limits;
+};
+
+// What garbage collection removed (or, in a dry run, would remove).
+struct GcResult {
+  struct Item {
+    SessionKey key;
+    uint64_t bytes = 0;
+    int64_t stopped_unix = 0;
+    std::string error;  // purge failed (the session stays)
+  };
+  std::vector<Item> removed;
+  struct GoldenItem {
+    std::string name;
+    uint64_t bytes = 0;
+    int64_t last_used_unix = 0;
+    std::string error;
+  };
+  std::vector<GoldenItem> goldens_removed;
+  uint64_t bytes_freed = 0;
+};
+
+struct SessionCounts {
+  size_t starting = 0, running = 0, unresponsive = 0, exited = 0;
+  size_t recovering = 0;  // also counted in `starting`
+};
+
+class SessionManager {
+ public:
+  SessionManager(SessionSettings settings, std::string state_dir, std::string main_docker_socket, SessionDeps deps);
+  ~SessionManager();  // stops watching; running dockerds keep running, for adoption
+  SessionManager(const SessionManager&) = delete;
+  SessionManager& operator=(const SessionManager&) = delete;
+
+  // Recovery after a restart, in two steps so that no request meets a table
+  // that does not yet know a session of the previous hydrad:
+  // load() fills the table from sessions.json — each session that held an
+  // index is `recovering` (the client sees "starting"), its index still held
+  // — without asking any dockerd; call it before the control socket serves.
+  // A bad sessions.json is moved aside and reported; bad entries are skipped
+  // and reported. Never fails the start.
+  void load();
+  // Adopts every recovering session, several at once (a hung dockerd delays
+  // only its own session): a live dockerd is adopted (pidfile; unresponsive
+  // when it does not answer), a dead one's network cleaned and its index
+  // freed. Returns when all are adopted. Until then a request for one of them
+  // waits for its adoption, at most [sessions] recovery_wait, then EAGAIN.
+  void adopt_all();
+  void recover() {
+    load();
+    adopt_all();
+  }
+
+  // The session and true when started, false when it was already running
+  // (a running session keeps the limit it was started with). Errors carry
+  // errno codes the API maps: EINVAL 400, EPERM 403, ENOENT 404,
+  // EBUSY 409, ENOSPC 507 (no index left in the address plan), ENOTSUP 503,
+  // else 500.
+  Result<std::pair<SessionView, bool>> create(const SessionKey& key, const CreateOptions& options);
+  [[nodiscard]] std::vector<SessionView> list() const;
+  // Asks the session's dockerd for its containers (at most api_timeout).
+  Result<SessionView> inspect(const SessionKey& key);
+  // Stops its containers through its Engine API, then dockerd; removes its
+  // bridge and veths. The session stays, stopped, with its data (ENOENT for
+  // a session hydrad does not know).
+  Result<StopResult> remove(const SessionKey& key);
+  // Deletes the data root of a session that is not running, and forgets
+  // the session; the bytes it freed (0 when there was no data).
+  Result<uint64_t> purge(const SessionKey& key);
+  Result<SessionView> bridge_desktop(const SessionKey& key, const std::string& container_id);
+  Status unbridge_desktop(const SessionKey& key);
+  [[nodiscard]] SessionCounts counts() const;
+  // Purges the sessions not in `live` that have been stopped longer than
+  // `grace_s`; never one being created, running or stopping.
+  Result<GcResult> reconcile(const std::set<SessionKey>& live, int64_t grace_s, bool dry_run);
+  // The disk is nearly full: stops (never removes) the containers of running
+  // sessions, the largest data root first, until `enough()` holds.
+  void brake(const std::function<uint64_t(const std::string& data_root)>& size_of, const std::function<bool()>& enough,
+             const std::string& reason);
+  // A golden from a stopped session's data root (EBUSY while it runs or is
+  // being created; EINVAL for a host-docker session). The session stays
+  // stopped while its data root is copied.
+  Result<GoldenInfo> create_golden(const std::string& name, const SessionKey& from);
+  [[nodiscard]] GoldenStore& goldens() { return goldens_; }
+
+  // Stops every session (containers, dockerd, bridge); data is kept.
+  void stop_all();
+  [[nodiscard]] bool privileged_mode() const { return settings_.privileged_mode; }
+  [[nodiscard]] const std::string& main_socket() const { return main_socket_; }
+
+ private:
+  struct Session {
+    explicit Session(SessionKey k) : key(std::move(k)) {}
+    const SessionKey key;
+    std::mutex op;  // serialises create/remove/bridge of this session
+    // Guarded by the manager's mu_:
+    std::string user_id;
+    int index = 0;
+    bool index_held = false;
+    bool removed = false;  // erased from the table: a waiting create looks again
+    SessionState state = SessionState::kStarting;
+    bool failed = false;
+    std::string reason;
+    std::optional<int> exit_code;
+    int64_t started_unix = 0;
+    int64_t created_unix = 0;
+    int64_t stopped_unix = 0;
+    int max_containers = 0;
+    bool host_docker = false;
+    NetworkMode network = NetworkMode::kShared;  // where its dockerd runs (kept for adoption)
+    std::optional<size_t> container_count;
+    std::string desktop_container;
+    pid_t desktop_pid = 0;
+    std::string desktop_resolv;  // the desktop's resolv.conf before the link changed it
+    std::string golden;          // its data root was cloned from it
+    std::string want_golden;     // a new data root starts from it (this create)
+    std::optional<CloneProgress> clone;
+    pid_t pid = 0;
+    // Set and reset with `op` held and under mu_ (view() reads it); destroyed
+    // outside mu_ (its destructor joins a thread and does I/O).
+    std::unique_ptr<DesktopLink> desktop_link;
+    // Set and reset only with `op` held, outside mu_ (its destructor joins a
+    // thread whose hooks take mu_).
+    std::unique_ptr<docker::ChildSupervisor> supervisor;
+  };
+  using SessionPtr = std::shared_ptr<Session>;
+
+  // A session's `op`, held. Letting it go settles the session first: a
+  // dockerd that exited while op was held (its exit hook cannot take op, so
+  // it only marks the session exited) has its network released and its
+  // index freed here, by whoever held op — never lost.
+  class SessionOp {
+   public:
+    SessionOp(SessionManager& m, SessionPtr s) : m_(m), s_(std::move(s)), lock_(s_->op) {}
+    SessionOp(SessionManager& m, SessionPtr s, std::try_to_lock_t t) : m_(m), s_(std::move(s)), lock_(s_->op, t) {}
+    ~SessionOp() {
+      if (lock_.owns_lock()) m_.settle(s_);
+    }
+    SessionOp(const SessionOp&) = delete;
+    SessionOp& operator=(const SessionOp&) = delete;
+    [[nodiscard]] bool owns() const { return lock_.owns_lock(); }
+
+   private:
+    SessionManager& m_;
+    SessionPtr s_;
+    std::unique_lock<std::mutex> lock_;
+  };
+
+  // With mu_ held:
+  void set_state(Session& s, SessionState next, const std::string& reason);
+  [[nodiscard]] SessionView view(const Session& s) const;
+  [[nodiscard]] std::optional<int> free_index() const;
+  [[nodiscard]] SessionCounts counts_locked() const;
+  void persist();  // hands sessions.json to the writer, refreshes the gauges
+  // Without mu_: the session of `key` once it is past `recovering` (nullptr
+  // when hydrad knows none). Waits at most recovery_wait for its adoption,
+  // then EAGAIN (the API's 503 with Retry-After).
+  Result<SessionPtr> find_adopted(const SessionKey& key);
+  // `op` held, mu_ not: an exited session that still holds its index gets
+  // its desktop unlinked, its network released and its index freed.
+  void settle(const SessionPtr& s);
+  [[nodiscard]] Error index_exhausted() const;
+  // ENOSPC naming the filesystem, when [storage] min_free refuses creates.
+  [[nodiscard]] Status storage_allows_create() const;
+  [[nodiscard]] SessionNet net_of(const Session& s) const { return session_net(settings_, s.index, s.network); }
+
+  // Without mu_:
+  std::unique_ptr<docker::ChildSupervisor> supervise(const SessionPtr& s, docker::ChildProcess proc);
+  void on_exit(const SessionPtr& s, int code);
+  void on_probe(const SessionPtr& s);
+  // The dockerd is gone: the mounts it left in its run dir, then hydraN,
+  // the desktop's leg, the uplink and the namespace pin.
+  void release_network(const SessionKey& key, int index, const SessionNet& net);
+  // The sandbox's `inet hydra` table, installed once (again after a failure,
+  // or when `verify` finds someone removed it).
+  Status ensure_hydra_table(bool verify = false);
+  // A running isolated session's uplink rules, put back if something outside
+  // hydra removed them (from the probe; skipped while the session's op is held).
+  void repair_uplink(const SessionPtr& s);
+  Result<std::pair<SessionView, bool>> start(const SessionPtr& s);
+  Result<std::pair<SessionView, bool>> start_host(const SessionPtr& s);
+  void adopt(const SessionPtr& s);
+  // A bridged desktop of an adopted session gets its names and ports again.
+  void relink_desktop(const SessionPtr& s);
+  // The desktop's names and ports, for a bridged desktop (`op` held).
+  Status link_desktop(const SessionPtr& s, std::optional<std::string> resolv_original);
+  void unlink_desktop(const SessionPtr& s);
+  void track_limit(const Session& s, pid_t pid);
+  void untrack_limit(const Session& s, pid_t pid);
+  [[nodiscard]] int protected_restores() const;
+
+  // A session's data root when it has none: a clone of the golden the
+  // create asked for, or (on btrfs) a new subvolume. `op` held.
+  Status make_data_root(const SessionPtr& s, const std::string& data_root);
+
+  SessionSettings settings_;
+  SessionStore store_;
+  GoldenStore goldens_;
+  std::string main_socket_;
+  telemetry::EventLog& log_;
+  const telemetry::StatusBoard& board_;
+  telemetry::Metrics& metrics_;
+  ContainerLimiter& limiter_;
+  std::function<Status()> serve_limits_;
+  EgressPolicy egress_;
+  std::mutex table_mu_;  // held across the table's install: never with mu_
+  bool table_installed_ = false;
+  mutable std::mutex mu_;
+  std::condition_variable adopted_cv_;  // with mu_: a session left `recovering`
+  std::map<SessionKey, SessionPtr> sessions_;
+};
+
+}  // namespace hydra::session
