@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "base/whole_file.hpp"
 #include "base/clock.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
@@ -18,21 +19,12 @@ namespace hydra {
 
 // The whole file; nullopt when it does not exist.
 inline Result<std::optional<std::string>> read_state_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return std::optional<std::string>();
-    return errno_error("read " + path);
+  auto text = read_whole_file(path);
+  if (!text) {
+    if (text.error().code == ENOENT) return std::optional<std::string>();
+    return text.error();
   }
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno_error("read " + path);
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  return std::optional<std::string>(std::move(text));
+  return std::optional<std::string>(std::move(*text));
 }
 
 // Makes the entries of `dir` (a rename into it) durable; best effort.

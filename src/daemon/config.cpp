@@ -11,6 +11,7 @@
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
 
+#include "base/whole_file.hpp"
 #include "netlink/ifname.hpp"
 #include "session/storage/golden_store.hpp"
 #include "session/storage/storage_policy.hpp"
@@ -362,11 +363,9 @@ Status apply_config_text(const std::string& text, const std::string& origin, Dae
 }
 
 Status apply_config_file(const std::string& path, DaemonConfig& config) {
-  std::ifstream in(path);
-  if (!in) return errno_error("read config " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return apply_config_text(text.str(), path, config);
+  auto text = read_whole_file(path);
+  if (!text) return Error{text.error().code, "read config " + path};
+  return apply_config_text(*text, path, config);
 }
 
 }  // namespace hydra::daemon

@@ -43,9 +43,4 @@ bool ChildSupervisor::wait_exited(int timeout_ms) {
   return exited_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return exit_code_.has_value(); });
 }
 
-std::optional<int> ChildSupervisor::exit_code() {
-  std::lock_guard lock(mu_);
-  return exit_code_;
-}
-
 }  // namespace hydra::docker

@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// Watches one session dockerd from a thread of its own: reports its exit,
-// and pings it every probe interval so a dockerd that stops answering is
-// noticed without anyone asking. The process is only watched: destroying
-// the supervisor leaves it running (the next hydrad adopts it).
+// Watches one child process (a session dockerd, a desktop's dnsmasq) from a
+// thread of its own: reports its exit, and calls a probe every interval (a
+// session pings its dockerd, so one that stops answering is noticed without
+// anyone asking). The process is only watched: destroying the supervisor
+// leaves it running (the next hydrad adopts a dockerd).
+//
+// THREADS: the watcher thread runs both hooks; signal(), wait_exited() and
+// the destructor are called from the owner's thread.
+// LOCKS: `mu_` guards exit_code_ (the watcher writes it after the exit hook
+// returned). Never destroy a supervisor from one of its hooks, nor while
+// holding a lock a hook takes: the destructor joins the watcher.
 #pragma once
 
 #include <condition_variable>
@@ -36,7 +43,6 @@ class ChildSupervisor {
   // Waits until the watcher has seen the exit (and run its hook); false
   // after timeout_ms.
   bool wait_exited(int timeout_ms);
-  [[nodiscard]] std::optional<int> exit_code();
 
  private:
   void watch(int probe_interval_ms);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "base/whole_file.hpp"
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 #include "net/bridge_extras.hpp"
@@ -45,14 +46,10 @@ std::vector<std::string> write_bridge_sysctls(const std::string& ifname, const s
     std::string path = sysctl_path(key, ifname);
     std::string now;
     if (read_value(path, now) && now == value) continue;
-    std::string line = value + "\n";
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    bool ok = fd.valid() && ::write(fd.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size());
-    int err = errno;  // before anything else can change it
-    if (!ok) {
+    if (auto st = write_sysctl(path, value); !st) {
       std::string what = key;
       what.append(" = ").append(value);
-      failed.push_back(make_error(std::move(what), err).text());
+      failed.push_back(make_error(std::move(what), st.error().code).text());
     }
   }
   return failed;

@@ -16,17 +16,17 @@ using nlohmann::json;
 
 namespace {
 
-struct Reply {
+struct RecoveryReply {
   int status = 0;
   std::string headers;
   json body;
 };
 
-Reply call(const HydradProcess& h, const std::string& method, const std::string& path, const std::string& body = "") {
+RecoveryReply recovery_call(const HydradProcess& h, const std::string& method, const std::string& path, const std::string& body = "") {
   std::string data = body.empty() ? "" : " -H 'Content-Type: application/json' -d '" + body + "'";
   auto out = capture("curl -s -i -m 30 -w '\\n%{http_code}' -X " + method + " --unix-socket " + h.socket() + data +
                      " http://localhost" + path);
-  Reply r;
+  RecoveryReply r;
   auto nl = out.find_last_of('\n');
   if (nl == std::string::npos) return r;
   r.status = std::atoi(out.substr(nl + 1).c_str());
@@ -37,29 +37,29 @@ Reply call(const HydradProcess& h, const std::string& method, const std::string&
   return r;
 }
 
-bool exists(const std::string& path) {
+bool path_exists(const std::string& path) {
   struct stat st {};
   return stat(path.c_str(), &st) == 0;
 }
 
 // The stand-in dockerds whose command line names `needle`.
-int fakes_with(const std::string& needle) {
+int fake_dockerds_with(const std::string& needle) {
   return std::atoi(capture("pgrep -c -f 'fake_docker[d].*" + needle + "' || true").c_str());
 }
 
-struct FakeWorld {
+struct FakeDockerdWorld {
   SandboxWorld world{1};
   std::string dir = make_temp_dir("hydra-rec");
   std::unique_ptr<HydradProcess> hydrad;
 
-  explicit FakeWorld(const std::string& extra_config = "") {
+  explicit FakeDockerdWorld(const std::string& extra_config = "") {
     std::ofstream(dir + "/hydra.toml") << "[sessions]\ndockerd = \"" << HYDRA_BIN_DIR << "/fake_dockerd\"\n"
                                        << "data_dir = \"" << dir << "/data\"\nrun_dir = \"" << dir << "/run\"\n"
                                        << "start_timeout = 5\nstop_timeout = 2\n" << extra_config;
     hydrad = std::make_unique<HydradProcess>(world.sbx.path(), dir + "/state",
                                              std::vector<std::string>{"--config", dir + "/hydra.toml"});
   }
-  ~FakeWorld() {
+  ~FakeDockerdWorld() {
     hydrad->stop(SIGTERM);
     sh("pkill -CONT -f 'fake_docker[d].*" + dir + "'");
     sh("pkill -KILL -f 'fake_docker[d].*" + dir + "'");
@@ -75,33 +75,33 @@ struct FakeWorld {
 // dockerd, no second dockerd on a data root, no index given away.
 TEST(SessionRecovery, RequestsDuringRecoveryWaitForAdoption) {
   HYDRA_REQUIRE_ROOT();
-  FakeWorld w("api_timeout = 3\nrecovery_wait = 1\nprobe_interval = 60\n");
+  FakeDockerdWorld w("api_timeout = 3\nrecovery_wait = 1\nprobe_interval = 60\n");
   ASSERT_TRUE(w.world.ok);
   ASSERT_TRUE(w.hydrad->start());
-  auto s1 = call(*w.hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s1"})");
-  auto s2 = call(*w.hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s2"})");
+  auto s1 = recovery_call(*w.hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s1"})");
+  auto s2 = recovery_call(*w.hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s2"})");
   ASSERT_EQ(s1.status, 201) << s1.body.dump();
   ASSERT_EQ(s2.status, 201) << s2.body.dump();
   const pid_t hung = s1.body.value("pid", 0);
   ASSERT_GT(hung, 0);
   const std::string marker = s2.body.value("data_root", "") + "/user-file";
   std::ofstream(marker) << "kept\n";
-  ASSERT_TRUE(exists(marker));
+  ASSERT_TRUE(path_exists(marker));
 
   kill(hung, SIGSTOP);  // its adoption waits api_timeout (3 s) for an answer
   w.hydrad->stop(SIGKILL);
   const size_t before = w.hydrad->event_count();
   ASSERT_TRUE(w.hydrad->launch());
-  ASSERT_TRUE(wait_until([&] { return call(*w.hydrad, "GET", "/health").status == 200; }, 10000));
+  ASSERT_TRUE(wait_until([&] { return recovery_call(*w.hydrad, "GET", "/health").status == 200; }, 10000));
 
   // The hung one: still being adopted past recovery_wait: 503, retry.
-  auto get1 = call(*w.hydrad, "GET", "/api/v1/docker-instances/session/s1");
+  auto get1 = recovery_call(*w.hydrad, "GET", "/api/v1/docker-instances/session/s1");
   EXPECT_EQ(get1.status, 503) << get1.body.dump();
   EXPECT_NE(get1.headers.find("Retry-After: 1"), std::string::npos) << get1.headers;
-  auto again1 = call(*w.hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s1"})");
+  auto again1 = recovery_call(*w.hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s1"})");
   EXPECT_TRUE(again1.status == 503 || again1.status == 200) << again1.status << " " << again1.body.dump();
   // Both known from the first request on.
-  auto list = call(*w.hydrad, "GET", "/api/v1/docker-instances");
+  auto list = recovery_call(*w.hydrad, "GET", "/api/v1/docker-instances");
   ASSERT_EQ(list.status, 200);
   std::set<std::string> listed;
   for (const auto& i : list.body["instances"]) {
@@ -110,28 +110,28 @@ TEST(SessionRecovery, RequestsDuringRecoveryWaitForAdoption) {
   }
   EXPECT_EQ(listed, (std::set<std::string>{"s1", "s2"}));
   // The answering one: a purge is refused (it runs), its files stay.
-  auto purge2 = call(*w.hydrad, "DELETE", "/api/v1/docker-instances/session/s2/data");
+  auto purge2 = recovery_call(*w.hydrad, "DELETE", "/api/v1/docker-instances/session/s2/data");
   EXPECT_TRUE(purge2.status == 409 || purge2.status == 503) << purge2.status << " " << purge2.body.dump();
-  EXPECT_TRUE(exists(marker)) << "a purge during recovery deleted a running session's files";
+  EXPECT_TRUE(path_exists(marker)) << "a purge during recovery deleted a running session's files";
   // A new key never gets an index a recovering session holds.
-  auto s3 = call(*w.hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s3"})");
+  auto s3 = recovery_call(*w.hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s3"})");
   ASSERT_EQ(s3.status, 201) << s3.body.dump();
   EXPECT_NE(s3.body.value("index", 0), s1.body.value("index", 0));
   EXPECT_NE(s3.body.value("index", 0), s2.body.value("index", 0));
 
   ASSERT_TRUE(w.hydrad->wait_for([](const json& e) { return e["event"] == "ready"; }, 15000, before));
-  EXPECT_EQ(fakes_with(s1.body.value("data_root", "")), 1) << "one dockerd per data root";
-  auto after = call(*w.hydrad, "GET", "/api/v1/docker-instances/session/s1");
+  EXPECT_EQ(fake_dockerds_with(s1.body.value("data_root", "")), 1) << "one dockerd per data root";
+  auto after = recovery_call(*w.hydrad, "GET", "/api/v1/docker-instances/session/s1");
   EXPECT_EQ(after.status, 200);
   EXPECT_EQ(after.body.value("state", ""), "unresponsive") << after.body.dump();
   kill(hung, SIGCONT);
   EXPECT_TRUE(wait_until([&] {
-    return call(*w.hydrad, "GET", "/api/v1/docker-instances/session/s1").body.value("state", "") == "running";
+    return recovery_call(*w.hydrad, "GET", "/api/v1/docker-instances/session/s1").body.value("state", "") == "running";
   }, 10000));
   for (const char* id : {"s1", "s2", "s3"})
-    EXPECT_EQ(call(*w.hydrad, "DELETE", std::string("/api/v1/docker-instances/session/") + id).status, 200);
-  EXPECT_TRUE(wait_until([&] { return fakes_with(w.dir) == 0; }, 10000)) << "every dockerd stopped";
-  EXPECT_TRUE(exists(marker)) << "a delete keeps the data root";
+    EXPECT_EQ(recovery_call(*w.hydrad, "DELETE", std::string("/api/v1/docker-instances/session/") + id).status, 200);
+  EXPECT_TRUE(wait_until([&] { return fake_dockerds_with(w.dir) == 0; }, 10000)) << "every dockerd stopped";
+  EXPECT_TRUE(path_exists(marker)) << "a delete keeps the data root";
 }
 
 // Fault 2: a dockerd that exits just as it is found ready. Whatever the order
@@ -140,19 +140,19 @@ TEST(SessionRecovery, RequestsDuringRecoveryWaitForAdoption) {
 // dockerd, never a leaked uplink or namespace.
 TEST(SessionRecovery, DockerdExitingAsItAnswersIsReleased) {
   HYDRA_REQUIRE_ROOT();
-  FakeWorld w("probe_interval = 60\n");
+  FakeDockerdWorld w("probe_interval = 60\n");
   ASSERT_TRUE(w.world.ok);
   ASSERT_TRUE(w.hydrad->start({{"FAKE_DOCKERD_MODE", "exit-after-ping"}}));
   for (int i = 0; i < 12; ++i) {
     const std::string id = "x" + std::to_string(i);
-    auto r = call(*w.hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":")" + id + "\"}");
+    auto r = recovery_call(*w.hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":")" + id + "\"}");
     ASSERT_TRUE(r.status == 500 || r.status == 201) << r.status << " " << r.body.dump();
     EXPECT_TRUE(wait_until([&] {
-      auto g = call(*w.hydrad, "GET", "/api/v1/docker-instances/session/" + id);
+      auto g = recovery_call(*w.hydrad, "GET", "/api/v1/docker-instances/session/" + id);
       return g.body.value("state", "") == "exited" && g.body.value("status", "") == "error";
-    }, 5000)) << id << ": " << call(*w.hydrad, "GET", "/api/v1/docker-instances/session/" + id).body.dump();
+    }, 5000)) << id << ": " << recovery_call(*w.hydrad, "GET", "/api/v1/docker-instances/session/" + id).body.dump();
     EXPECT_TRUE(wait_until([&] {
-      return w.world.sbx.ip("link show hup-h1") != 0 && !exists(w.dir + "/run/netns/h1");
+      return w.world.sbx.ip("link show hup-h1") != 0 && !path_exists(w.dir + "/run/netns/h1");
     }, 5000)) << id << ": the session's uplink and namespace released";
   }
 }

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -95,7 +94,7 @@ Result<size_t> unmount_below(const std::string& dir) {
   for (const auto& t : targets) {
     if (umount2(t.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) ++detached;
     else if (errno != EINVAL && errno != ENOENT)  // gone already (a parent's detach took it)
-      return make_error("unmount " + t + ": " + std::strerror(errno), errno);
+      return errno_error("unmount " + t);
   }
   return detached;
 }

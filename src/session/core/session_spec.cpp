@@ -57,8 +57,12 @@ SessionPaths session_paths(const SessionSettings& s, const SessionKey& key, int 
   p.pidfile = p.dir + "/dockerd.pid";
   p.config_file = p.dir + "/daemon.json";
   p.log = p.dir + "/dockerd.log";
-  p.data_root = s.data_dir + "/" + key.scope_type + "-" + key.scope_id;
+  p.data_root = data_root_of(s, key);
   return p;
+}
+
+std::string data_root_of(const SessionSettings& s, const SessionKey& key) {
+  return s.data_dir + "/" + key.scope_type + "-" + key.scope_id;
 }
 
 }  // namespace hydra::session

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Everything about session N that follows from N alone, and the dockerd it
-// gets: pure, so the layout and the argument vector are unit-tested.
+// session/core: what every part of the session layer shares — a session's
+// key, its states (core/session_state.hpp), the settings, the address plan,
+// and everything about session N that follows from N alone (its network,
+// its paths; the data root from its key alone). Pure, so unit-tested.
+// core/run_files.hpp: the files and mounts a session's processes leave.
+//
+// THREADS: any; nothing here keeps state. LOCKS: none.
 #pragma once
 
 #include <algorithm>
@@ -131,5 +136,8 @@ struct SessionPaths {
   std::string data_root;    // by key, so a session keeps its data between starts
 };
 SessionPaths session_paths(const SessionSettings& s, const SessionKey& key, int index);
+// A session's data root: by its key alone, so it is the same whatever index
+// the session holds now or held before.
+std::string data_root_of(const SessionSettings& s, const SessionKey& key);
 
 }  // namespace hydra::session

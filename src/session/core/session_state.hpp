@@ -31,7 +31,7 @@ constexpr std::string_view session_state_name(SessionState s) {
 // `failed`: it exited without being asked to, or does not answer.
 constexpr std::string_view hydra_status(SessionState s, bool failed) {
   switch (s) {
-    case SessionState::kRecovering: return "starting";  // the client waits, as for a start
+    case SessionState::kRecovering:  // the client waits, as for a start
     case SessionState::kStarting: return "starting";
     case SessionState::kRunning: return "running";
     case SessionState::kUnresponsive: return "error";

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/whole_file.hpp"
 #include "base/clock.hpp"
 #include "docker/engine_client.hpp"
 #include "netlink/netns.hpp"
@@ -28,12 +29,8 @@ constexpr const char* kEvents =
     "/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%2C%22event%22%3A%5B%22start%22%2C%22die%22"
     "%2C%22rename%22%2C%22destroy%22%2C%22connect%22%2C%22disconnect%22%5D%7D";
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+// "" when it cannot be read: a process or file gone is nothing to parse.
+std::string read_file(const std::string& path) { return read_whole_file(path).value_or(""); }
 
 // Written in place: the desktop's resolv.conf is a file Docker bind-mounts,
 // which a rename could not replace.
@@ -86,13 +83,7 @@ Status reachable_by_others(const std::string& dir) {
 }
 
 Status set_route_localnet() {
-  std::string path = std::string("/proc/sys/net/ipv4/conf/") + kDesktopInterface + "/route_localnet";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno_error("open " + path);
-  bool ok = ::write(fd, "1\n", 2) == 2;
-  ::close(fd);
-  if (!ok) return errno_error("write " + path);
-  return {};
+  return write_sysctl(std::string("/proc/sys/net/ipv4/conf/") + kDesktopInterface + "/route_localnet", "1");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// A bridged desktop using its session like its own machine: the session's
+// session/desktop: a bridged desktop using its session like its own machine: the session's
 // container names resolve (dnsmasq on the gateway, the desktop's resolv.conf
 // pointing there first) and every port the session publishes answers on the
 // desktop's localhost (DNAT in the desktop's namespace). Event-driven: a
@@ -7,9 +7,10 @@
 // container list on every container or network event, and again whenever
 // the stream is lost (a dockerd restart).
 //
-// Threads: start() and the destructor run on the caller's (with the
+// THREADS: start() and the destructor run on the caller's (with the
 // session's op held); the follower thread and dnsmasq's watcher are the
-// link's own. `mu_` guards what shown() reads; no lock is held across I/O.
+// link's own. LOCKS: `mu_` guards what shown() reads; no lock is held across
+// I/O. It is taken after the manager's `mu_` when both are (view()).
 #pragma once
 
 #include <sys/types.h>

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// Enforces max_containers for the session dockerds that ask hydrad's
+// session/limits: enforces max_containers for the session dockerds that ask hydrad's
 // authorization plugin. A dockerd is known by its pid (SO_PEERCRED of the
 // plugin connection). Creates of one session are decided one at a time:
 // a create holds its session's gate from the request until dockerd reports
 // the response (or hold_ms passes), so two `docker run`s at once never
 // both take the last slot.
+//
+// THREADS: track()/untrack() from the session manager's threads; decisions
+// from the authorization plugin's connection threads. LOCKS: `mu_` guards
+// the table of dockerds and their gates; it is taken after the manager's
+// `mu_` when both are, and never held across I/O (the count of a session's
+// containers is asked with it released).
 #pragma once
 
 #include <sys/types.h>

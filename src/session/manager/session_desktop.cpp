@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/whole_file.hpp"
 #include "docker/engine_client.hpp"
 #include "session/manager/session_manager.hpp"
 #include "session/network/session_network.hpp"
@@ -17,15 +18,12 @@ Status SessionManager::link_desktop(const SessionPtr& s, std::optional<std::stri
   {
     std::lock_guard lock(mu_);
     setup.session = s->key.text();
-    setup.net = net_of(*s);
+    setup.net = net_of_locked(*s);
     setup.docker_socket = session_paths(settings_, s->key, s->index).socket;
     setup.desktop_pid = s->desktop_pid;
   }
   setup.dns = dns_paths(settings_.run_dir, setup.net.index);
-  std::ifstream resolv(settings_.resolv_conf);
-  std::stringstream text;
-  text << resolv.rdbuf();
-  auto upstreams = upstream_resolvers(text.str());
+  auto upstreams = upstream_resolvers(read_whole_file(settings_.resolv_conf).value_or(""));
   if (upstreams.empty())
     log_.emit("desktop_dns_upstream", {{"session", setup.session}, {"resolv_conf", settings_.resolv_conf},
                                        {"problem", "no nameserver a session can reach: only container names resolve"}});
@@ -40,7 +38,7 @@ Status SessionManager::link_desktop(const SessionPtr& s, std::optional<std::stri
   std::lock_guard lock(mu_);
   s->desktop_resolv = link->resolv_original();
   s->desktop_link = std::move(link);
-  persist();
+  persist_locked();
   return {};
 }
 
@@ -73,7 +71,7 @@ Result<SessionView> SessionManager::bridge_desktop(const SessionKey& key, const 
     if (s->host_docker)
       return make_error("session " + key.text() + " uses the main dockerd: its containers are on the desktop's network already",
                         EBUSY);
-    net = net_of(*s);
+    net = net_of_locked(*s);
     current = s->desktop_container;
     current_pid = s->desktop_pid;
   }
@@ -88,7 +86,7 @@ Result<SessionView> SessionManager::bridge_desktop(const SessionKey& key, const 
     if (!linked)
       if (auto st = link_desktop(s, std::nullopt); !st) return st.error();
     std::lock_guard lock(mu_);
-    return view(*s);
+    return view_locked(*s);
   }
   unlink_desktop(s);  // the old desktop gets its resolv.conf back
   if (auto st = session::bridge_desktop(net, *pid); !st) return st.error();
@@ -103,14 +101,14 @@ Result<SessionView> SessionManager::bridge_desktop(const SessionKey& key, const 
     std::lock_guard lock(mu_);
     s->desktop_container.clear();
     s->desktop_pid = 0;
-    persist();
+    persist_locked();
     return make_error("bridge the desktop of " + key.text() + ": " + st.error().message, st.error().code);
   }
   std::lock_guard lock(mu_);
-  persist();
+  persist_locked();
   log_.emit("desktop_bridged", {{"session", key.text()}, {"container", container_id}, {"pid", *pid},
                                 {"veth", net.desktop_veth}, {"ip", net.desktop_ip}, {"rebridged", !current.empty()}});
-  return view(*s);
+  return view_locked(*s);
 }
 
 Status SessionManager::unbridge_desktop(const SessionKey& key) {
@@ -129,7 +127,7 @@ Status SessionManager::unbridge_desktop(const SessionKey& key) {
     if (s->desktop_container.empty()) return make_error("session " + key.text() + " has no desktop bridged", ENOENT);
     container = s->desktop_container;
     held = s->index_held;
-    net = net_of(*s);
+    net = net_of_locked(*s);
   }
   unlink_desktop(s);
   if (held)
@@ -139,7 +137,7 @@ Status SessionManager::unbridge_desktop(const SessionKey& key) {
   s->desktop_container.clear();
   s->desktop_pid = 0;
   s->desktop_resolv.clear();
-  persist();
+  persist_locked();
   return {};
 }
 

@@ -38,10 +38,10 @@ void SessionManager::on_exit(const SessionPtr& s, int code) {
     s->exit_code = code;
     expected = s->state == SessionState::kStopping;
     untrack_limit(*s, s->pid);
-    set_state(*s, SessionState::kExited, expected ? "stopped" : "dockerd exited with code " + std::to_string(code));
+    set_state_locked(*s, SessionState::kExited, expected ? "stopped" : "dockerd exited with code " + std::to_string(code));
     s->failed = !expected;
-    bridge = net_of(*s).bridge;
-    persist();
+    bridge = net_of_locked(*s).bridge;
+    persist_locked();
   }
   log_.emit(expected ? "session_stopped" : "session_exited",
             {{"session", s->key.text()}, {"exit_code", code}, {"bridge", bridge}});
@@ -65,12 +65,12 @@ void SessionManager::on_probe(const SessionPtr& s) {
   if (!session_alive(s->state)) return;
   if (n) s->container_count = *n;
   if (n && s->state == SessionState::kUnresponsive) {
-    set_state(*s, SessionState::kRunning, "answers again");
-    persist();
+    set_state_locked(*s, SessionState::kRunning, "answers again");
+    persist_locked();
   } else if (!n && s->state == SessionState::kRunning) {
-    set_state(*s, SessionState::kUnresponsive, n.error().text());
+    set_state_locked(*s, SessionState::kUnresponsive, n.error().text());
     log_.emit("session_unresponsive", {{"session", s->key.text()}, {"error", n.error().text()}});
-    persist();
+    persist_locked();
   }
 }
 
@@ -83,7 +83,7 @@ void SessionManager::repair_uplink(const SessionPtr& s) {
   {
     std::lock_guard lock(mu_);
     if (s->state != SessionState::kRunning || s->network != NetworkMode::kIsolated) return;
-    net = net_of(*s);
+    net = net_of_locked(*s);
   }
   auto fail = [&](const Error& e) {
     log_.emit("uplink_repair_failed", {{"session", s->key.text()}, {"uplink", net.uplink}, {"error", e.text()}});
@@ -112,10 +112,10 @@ Result<StopResult> SessionManager::remove(const SessionKey& key) {
     if (s->removed) return make_error("no session " + key.text(), ENOENT);
     result.was_running = session_alive(s->state);
     host = s->host_docker;
-    if (result.was_running) set_state(*s, SessionState::kStopping, "delete requested");
+    if (result.was_running) set_state_locked(*s, SessionState::kStopping, "delete requested");
     index = s->index;
-    net = net_of(*s);
-    persist();
+    net = net_of_locked(*s);
+    persist_locked();
   }
   unlink_desktop(s);  // the desktop's resolv.conf and localhost back as they were
   if (result.was_running && !host && s->supervisor) {
@@ -150,9 +150,9 @@ Result<StopResult> SessionManager::remove(const SessionKey& key) {
   s->desktop_pid = 0;
   s->desktop_resolv.clear();
   if (host) s->started_unix = 0;  // how the next hydrad knows it is stopped
-  set_state(*s, SessionState::kExited, "stopped");
+  set_state_locked(*s, SessionState::kExited, "stopped");
   s->failed = false;
-  persist();
+  persist_locked();
   if (host) log_.emit("session_stopped", {{"session", key.text()}, {"host_docker", true}});
   return result;
 }
@@ -183,7 +183,7 @@ Result<uint64_t> SessionManager::purge(const SessionKey& key) {
                         EBUSY);
     host = s->host_docker;
   }
-  std::string root = session_paths(settings_, key, 1).data_root;
+  std::string root = data_root_of(settings_, key);
   uint64_t bytes = 0;
   if (!host) {
     // Sized while it is deleted: a request for this session only.
@@ -195,7 +195,7 @@ Result<uint64_t> SessionManager::purge(const SessionKey& key) {
     std::lock_guard lock(mu_);
     s->removed = true;
     sessions_.erase(key);
-    persist();
+    persist_locked();
   }
   log_.emit("session_purged", {{"session", key.text()}, {"data_root", host ? "" : root}, {"bytes", bytes}});
   return bytes;

@@ -63,7 +63,7 @@ int SessionManager::protected_restores() const {
   return total;
 }
 
-void SessionManager::set_state(Session& s, SessionState next, const std::string& reason) {
+void SessionManager::set_state_locked(Session& s, SessionState next, const std::string& reason) {
   s.reason = next == SessionState::kUnresponsive || next == SessionState::kExited ? reason : "";
   if (next != SessionState::kExited) s.failed = false;
   if (next == SessionState::kExited && s.state != SessionState::kExited) s.stopped_unix = time(nullptr);
@@ -73,7 +73,7 @@ void SessionManager::set_state(Session& s, SessionState next, const std::string&
   s.state = next;
 }
 
-SessionView SessionManager::view(const Session& s) const {
+SessionView SessionManager::view_locked(const Session& s) const {
   SessionView v;
   v.key = s.key;
   v.user_id = s.user_id;
@@ -85,7 +85,7 @@ SessionView SessionManager::view(const Session& s) const {
   if (s.host_docker) {
     v.paths.socket = main_socket_;
   } else {
-    v.net = net_of(s);
+    v.net = net_of_locked(s);
     v.paths = session_paths(settings_, s.key, s.index);
   }
   v.desktop_container = s.desktop_container;
@@ -102,7 +102,7 @@ SessionView SessionManager::view(const Session& s) const {
   return v;
 }
 
-std::optional<int> SessionManager::free_index() const {
+std::optional<int> SessionManager::free_index_locked() const {
   std::set<int> held;
   for (const auto& [_, s] : sessions_)
     if (s->index_held) held.insert(s->index);
@@ -127,7 +127,7 @@ SessionCounts SessionManager::counts() const {
   return counts_locked();
 }
 
-void SessionManager::persist() {
+void SessionManager::persist_locked() {
   std::vector<SessionRecord> records;
   for (const auto& [_, s] : sessions_)
     records.push_back({s->key, s->user_id, s->index, s->index_held, s->started_unix, s->created_unix,
@@ -169,14 +169,14 @@ void SessionManager::settle(const SessionPtr& s) {
   {
     std::lock_guard lock(mu_);
     if (s->state != SessionState::kExited || !s->index_held || s->host_docker) return;
-    net = net_of(*s);
+    net = net_of_locked(*s);
     index = s->index;
   }
   unlink_desktop(s);
   release_network(s->key, index, net);
   std::lock_guard lock(mu_);
   s->index_held = false;
-  persist();
+  persist_locked();
 }
 
 void SessionManager::release_network(const SessionKey& key, int index, const SessionNet& net) {
@@ -228,7 +228,7 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         if (s->state == SessionState::kRecovering) continue;  // loaded since: wait for it
       } else {
         std::optional<int> index = 0;
-        if (!options.use_host_docker && !(index = free_index())) return index_exhausted();
+        if (!options.use_host_docker && !(index = free_index_locked())) return index_exhausted();
         s = std::make_shared<Session>(key);
         s->index = *index;
         s->index_held = !options.use_host_docker;
@@ -243,19 +243,19 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         fresh = true;
         log_.emit("session_state", {{"session", key.text()}, {"from", nullptr}, {"to", "starting"},
                                     {"reason", "create requested"}});
-        persist();
+        persist_locked();
       }
     }
     SessionOp op(*this, s);
     {
       std::lock_guard lock(mu_);
       if (s->removed) continue;  // purged while this request waited: look again
-      if (session_alive(s->state)) return std::make_pair(view(*s), false);
+      if (session_alive(s->state)) return std::make_pair(view_locked(*s), false);
       if (!fresh) {
         s->host_docker = options.use_host_docker;
         s->max_containers = options.use_host_docker ? 0 : options.max_containers;
         if (!s->host_docker && !s->index_held) {
-          auto index = free_index();
+          auto index = free_index_locked();
           if (!index) return index_exhausted();
           s->index = *index;
           s->index_held = true;
@@ -267,8 +267,8 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         s->want_golden = want_golden;
         s->exit_code.reset();
         s->container_count.reset();
-        set_state(*s, SessionState::kStarting, "create requested");
-        persist();
+        set_state_locked(*s, SessionState::kStarting, "create requested");
+        persist_locked();
       }
     }
     s->supervisor.reset();  // the watcher of an exited dockerd: done
@@ -281,10 +281,10 @@ Result<std::pair<SessionView, bool>> SessionManager::start_host(const SessionPtr
   std::lock_guard lock(mu_);
   s->pid = 0;
   s->started_unix = time(nullptr);
-  set_state(*s, SessionState::kRunning, "uses the main dockerd");
-  persist();
+  set_state_locked(*s, SessionState::kRunning, "uses the main dockerd");
+  persist_locked();
   log_.emit("session_started", {{"session", s->key.text()}, {"host_docker", true}, {"docker_socket", main_socket_}});
-  return std::make_pair(view(*s), true);
+  return std::make_pair(view_locked(*s), true);
 }
 
 Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) {
@@ -300,7 +300,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   SessionNet net;
   {
     std::lock_guard lock(mu_);
-    net = net_of(*s);
+    net = net_of_locked(*s);
   }
   SessionPaths paths = session_paths(settings_, key, index);
   std::optional<docker::ChildProcess> proc;
@@ -314,9 +314,9 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
     {
       std::lock_guard lock(mu_);
       s->index_held = false;
-      set_state(*s, SessionState::kExited, e.text());
+      set_state_locked(*s, SessionState::kExited, e.text());
       s->failed = true;
-      persist();
+      persist_locked();
     }
     log_.emit("session_start_failed", {{"session", key.text()}, {"error", e.text()}});
     return e;
@@ -363,8 +363,8 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
     log_.emit("session_start_failed", {{"session", key.text()}, {"error", s->reason}});
     return make_error("session " + key.text() + ": " + s->reason + " right after it answered /_ping", EIO);
   }
-  set_state(*s, SessionState::kRunning, "dockerd answers /_ping");
-  persist();
+  set_state_locked(*s, SessionState::kRunning, "dockerd answers /_ping");
+  persist_locked();
   const int touched = protected_restores() - restores_before;
   metrics_.session_started(static_cast<double>(t1 - t0) / 1e6);
   log_.emit("session_started", {{"session", key.text()}, {"bridge", net.bridge}, {"pid", pid},
@@ -374,13 +374,13 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
                                 {"max_containers", limit}, {"golden", s->golden},
                                 {"protected_bridges_touched", touched > 0},
                                 {"protected_restores", touched}});
-  return std::make_pair(view(*s), true);
+  return std::make_pair(view_locked(*s), true);
 }
 
 std::vector<SessionView> SessionManager::list() const {
   std::lock_guard lock(mu_);
   std::vector<SessionView> out;
-  for (const auto& [_, s] : sessions_) out.push_back(view(*s));
+  for (const auto& [_, s] : sessions_) out.push_back(view_locked(*s));
   return out;
 }
 
@@ -393,23 +393,23 @@ Result<SessionView> SessionManager::inspect(const SessionKey& key) {
   SessionView v;
   {
     std::lock_guard lock(mu_);
-    v = view(*s);
+    v = view_locked(*s);
   }
   if (!session_alive(v.state)) return v;
   // Outside every lock, and bounded: a hung dockerd costs this request
   // api_timeout, and marks the session unresponsive for everyone else.
   auto n = docker::EngineClient(v.paths.socket, api_timeout_s(settings_)).container_count();
   std::lock_guard lock(mu_);
-  if (!session_alive(s->state)) return view(*s);
+  if (!session_alive(s->state)) return view_locked(*s);
   if (n) {
     s->container_count = *n;
-    if (s->state == SessionState::kUnresponsive) set_state(*s, SessionState::kRunning, "answers again");
+    if (s->state == SessionState::kUnresponsive) set_state_locked(*s, SessionState::kRunning, "answers again");
   } else if (s->state == SessionState::kRunning) {
-    set_state(*s, SessionState::kUnresponsive, n.error().text());
+    set_state_locked(*s, SessionState::kUnresponsive, n.error().text());
     log_.emit("session_unresponsive", {{"session", key.text()}, {"error", n.error().text()}});
-    persist();
+    persist_locked();
   }
-  return view(*s);
+  return view_locked(*s);
 }
 
 }  // namespace hydra::session

@@ -1,13 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
-// The sessions: one dockerd per session on its own hydraN bridge. Called
-// from the API's connection threads.
+// session/manager: the sessions — one dockerd per session on its own hydraN
+// bridge — and the only place that combines the session layer's parts
+// (network, dockerd, storage, desktop, limits) or holds a Session.
 //
-// Locking: `mu_` guards the session table and each session's fields, and is
-// held only to read or change them — never across I/O to a dockerd, the
-// kernel or the disk. Each session has its own `op` mutex that serialises
-// create/delete/bridge of that session (held across its I/O), so one slow
-// or hung dockerd holds up only requests for its own session; /health and
-// the list never wait for a dockerd.
+// THREADS
+//  - API connection threads: create, inspect, remove, purge, bridge/unbridge,
+//    goldens, reconcile, list, counts.
+//  - main thread, at start: load() before the control socket serves, then
+//    adopt_all(), whose workers adopt sessions several at once.
+//  - one supervisor thread per running session: on_exit() and on_probe().
+//  - the storage watcher's thread: brake() and periodic reconcile().
+// LOCKS (taken in this order, never the other way):
+//  1. Session::op — one per session: serialises everything that changes that
+//     session (create, delete, purge, bridge, golden copy, adoption, the
+//     brake, the probe's uplink repair); held across that session's I/O, so a
+//     hung dockerd holds up only its own session. Released through SessionOp,
+//     which settles the session first (an exit seen meanwhile releases its
+//     network). The exit hook and the probe only try it.
+//  2. mu_ — the table, each Session's fields but `op` and `supervisor`, and
+//     adopted_cv_; held only to read or change them, never across I/O to a
+//     dockerd, the kernel or the disk. Functions that expect it held end in
+//     `_locked`; every state change goes through set_state_locked().
+//  3. locks of the parts, taken inside mu_ for a copy only: a DesktopLink's
+//     mu_ (view_locked), the ContainerLimiter's mu_ (track/untrack).
+//  table_mu_ (the `inet hydra` install) is never taken with mu_ held.
+// Session::supervisor is set and reset only with op held, outside mu_ (its
+// destructor joins the watcher, whose hooks take mu_).
+// A session being recovered (`recovering`) is acted on by its adoption only:
+// every request waits for it in find_adopted().
 #pragma once
 
 #include <condition_variable>
@@ -229,7 +249,9 @@ class SessionManager {
    public:
     SessionOp(SessionManager& m, SessionPtr s) : m_(m), s_(std::move(s)), lock_(s_->op) {}
     SessionOp(SessionManager& m, SessionPtr s, std::try_to_lock_t t) : m_(m), s_(std::move(s)), lock_(s_->op, t) {}
-    ~SessionOp() {
+    // settle() reports its errors as values: only an allocation failure
+    // could escape, which ends hydrad as anywhere else.
+    ~SessionOp() {  // NOLINT(bugprone-exception-escape)
       if (lock_.owns_lock()) m_.settle(s_);
     }
     SessionOp(const SessionOp&) = delete;
@@ -243,11 +265,11 @@ class SessionManager {
   };
 
   // With mu_ held:
-  void set_state(Session& s, SessionState next, const std::string& reason);
-  [[nodiscard]] SessionView view(const Session& s) const;
-  [[nodiscard]] std::optional<int> free_index() const;
+  void set_state_locked(Session& s, SessionState next, const std::string& reason);
+  [[nodiscard]] SessionView view_locked(const Session& s) const;
+  [[nodiscard]] std::optional<int> free_index_locked() const;
   [[nodiscard]] SessionCounts counts_locked() const;
-  void persist();  // hands sessions.json to the writer, refreshes the gauges
+  void persist_locked();  // hands sessions.json to the writer, refreshes the gauges
   // Without mu_: the session of `key` once it is past `recovering` (nullptr
   // when hydrad knows none). Waits at most recovery_wait for its adoption,
   // then EAGAIN (the API's 503 with Retry-After).
@@ -258,7 +280,7 @@ class SessionManager {
   [[nodiscard]] Error index_exhausted() const;
   // ENOSPC naming the filesystem, when [storage] min_free refuses creates.
   [[nodiscard]] Status storage_allows_create() const;
-  [[nodiscard]] SessionNet net_of(const Session& s) const { return session_net(settings_, s.index, s.network); }
+  [[nodiscard]] SessionNet net_of_locked(const Session& s) const { return session_net(settings_, s.index, s.network); }
 
   // Without mu_:
   std::unique_ptr<docker::ChildSupervisor> supervise(const SessionPtr& s, docker::ChildProcess proc);

@@ -80,7 +80,7 @@ void SessionManager::load() {
     }
     sessions_[s->key] = std::move(s);
   }
-  persist();
+  persist_locked();
   if (!records.empty())
     log_.emit("sessions_loaded", {{"file", store_.path()}, {"sessions", records.size()}, {"recovering", recovering}});
 }
@@ -114,7 +114,7 @@ void SessionManager::adopt(const SessionPtr& s) {
     std::lock_guard lock(mu_);
     index = s->index;
     paths = session_paths(settings_, s->key, s->index);
-    net = net_of(*s);
+    net = net_of_locked(*s);
     mode = s->network;
   }
   const pid_t pid = read_pidfile(paths.pidfile);
@@ -124,8 +124,8 @@ void SessionManager::adopt(const SessionPtr& s) {
     release_network(s->key, index, net);  // its dockerd is gone: clean what it left
     std::lock_guard lock(mu_);
     s->index_held = false;
-    set_state(*s, SessionState::kExited, "dockerd was not running when hydrad started");
-    persist();
+    set_state_locked(*s, SessionState::kExited, "dockerd was not running when hydrad started");
+    persist_locked();
     adopted_cv_.notify_all();
     return;
   }
@@ -159,8 +159,8 @@ void SessionManager::adopt(const SessionPtr& s) {
     s->pid = pid;
     if (n) s->container_count = *n;
     state = n ? SessionState::kRunning : SessionState::kUnresponsive;
-    set_state(*s, state, n ? "adopted" : n.error().text());
-    persist();
+    set_state_locked(*s, state, n ? "adopted" : n.error().text());
+    persist_locked();
   }
   s->supervisor = supervise(s, std::move(*proc));
   log_.emit("session_adopted", {{"session", s->key.text()}, {"pid", pid}, {"bridge", net.bridge},
@@ -183,7 +183,7 @@ void SessionManager::relink_desktop(const SessionPtr& s) {
     std::lock_guard lock(mu_);
     if (!session_alive(s->state) || s->desktop_container.empty()) return;
     if (!s->desktop_resolv.empty()) original = s->desktop_resolv;
-    net = net_of(*s);
+    net = net_of_locked(*s);
     desktop_pid = s->desktop_pid;
   }
   if (!process_alive(desktop_pid) || !desktop_bridged(net)) return;

@@ -37,7 +37,7 @@ Result<GcResult> SessionManager::reconcile(const std::set<SessionKey>& live, int
   for (const auto& key : gc_victims(all, live, grace_s, time(nullptr))) {
     GcResult::Item item{key, 0, stopped[key], ""};
     if (dry_run) {
-      auto size = measure_tree(session_paths(settings_, key, 1).data_root);
+      auto size = measure_tree(data_root_of(settings_, key));
       if (size) item.bytes = size->bytes;
     } else if (auto bytes = purge(key); bytes) {
       item.bytes = *bytes;
@@ -80,7 +80,7 @@ void SessionManager::brake(const std::function<uint64_t(const std::string&)>& si
     for (const auto& [key, s] : sessions_)
       if (s->state == SessionState::kRunning && !s->host_docker) running.push_back({s, 0});
   }
-  for (auto& r : running) r.bytes = size_of(session_paths(settings_, r.session->key, 1).data_root);
+  for (auto& r : running) r.bytes = size_of(data_root_of(settings_, r.session->key));
   std::sort(running.begin(), running.end(), [](const Running& a, const Running& b) { return a.bytes > b.bytes; });
   for (const auto& r : running) {
     if (enough()) return;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/whole_file.hpp"
 #include "netlink/addr_requests.hpp"
 #include "netlink/dump.hpp"
 #include "netlink/link_requests.hpp"
@@ -57,12 +58,7 @@ Status execute_all(RtnlSocket& sock, const std::vector<netlink::Request>& reqs, 
 // In the namespace of the calling thread (sysctls under /proc/sys/net are
 // the opener's namespace's).
 Status enable_forwarding() {
-  int fd = ::open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno_error("enable IPv4 forwarding");
-  bool ok = ::write(fd, "1\n", 2) == 2;
-  ::close(fd);
-  if (!ok) return errno_error("enable IPv4 forwarding");
-  return {};
+  return write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
 }
 
 // Runs f() where the session's hydraN lives.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The network pieces of a session, made through netlink.
+// session/network: the network pieces of a session, made through netlink
+// and libnftables (network/uplink_firewall.hpp: the sandbox's `inet hydra`).
 //  shared:   hydraN (10.200.N.1/24) in the sandbox's namespace.
 //  isolated: a namespace of its own pinned at net.netns, joined to the
 //            sandbox by the uplink hup-hN <-> "uplink" (a /31, default route
@@ -7,6 +8,11 @@
 //            `inet hydra` rules opened for the uplink.
 // The desktop's leg (vethb-hN on hydraN, eth1 in the desktop) is made where
 // hydraN is.
+//
+// THREADS: called from the thread that holds the session's op (a request,
+// the exit hook settling it, an adoption); a namespace switch (setns) is
+// per thread, undone before return. LOCKS: none here; the manager's
+// `table_mu_` serialises installs of `inet hydra`.
 #pragma once
 
 #include <sys/types.h>

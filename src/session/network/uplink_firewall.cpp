@@ -90,12 +90,6 @@ Status install_hydra_table(const std::string& script) {
   return {};
 }
 
-Status remove_hydra_table() {
-  if (auto r = NftRunner().run(std::string("add table ") + kHydraTable + "\ndelete table " + kHydraTable); !r)
-    return r.error();
-  return {};
-}
-
 Status open_uplink(const SessionNet& net) {
   std::string cmd = std::string("add element ") + kHydraTable + " uplink_gateways { " + uplink_element(net) + " }";
   if (auto r = NftRunner().run(cmd); !r) return make_error("open uplink " + net.uplink + ": " + r.error().message, EIO);

@@ -39,7 +39,6 @@ std::vector<std::string> uplink_docker_user_rules(const SessionNet& net);
 std::string uplink_rule_comment(const SessionNet& net);
 
 Status install_hydra_table(const std::string& script);
-Status remove_hydra_table();
 // Lets one session's uplink through (idempotent) / takes it away again.
 Status open_uplink(const SessionNet& net);
 Status close_uplink(const SessionNet& net);

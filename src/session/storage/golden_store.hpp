@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
+// session/storage: data roots and what they cost — goldens and clones
+// (this file, storage/tree_clone.hpp, storage/btrfs_subvolume.hpp), their sizes
+// (storage/data_usage.hpp, its own background thread), disk pressure and
+// garbage collection (storage/storage_policy.hpp pure, storage/storage_watch.hpp
+// its own thread).
+//
 // Golden data roots: read-only copies of a session's data root that new
 // sessions start from warm (their images, build cache and volumes already
 // there). They live in data_dir/.goldens (the same filesystem as the data
@@ -7,8 +13,9 @@
 // into place only when complete, so a crash never leaves half of one; the
 // next hydrad removes what a crash left.
 //
-// Threads: called from API threads. `mu_` guards the table of goldens in use
-// and is never held across I/O; a golden's build holds its name reserved.
+// THREADS: called from API threads (and from reconcile's). LOCKS: `mu_`
+// guards the table of goldens in use and is never held across I/O; a
+// golden's build holds its name reserved.
 #pragma once
 
 #include <cstdint>
