@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Sessions across hydrad's own restart and across a dockerd that dies at the
-// worst moment, with stand-in dockerds (tests/tools/fake_dockerd.cpp): no
+// Sessions across hydrad's own restart, across a dockerd that dies at the
+// worst moment, and under the disk brake, with stand-in dockerds (tests/tools/fake_dockerd.cpp): no
 // Docker needed, so these run under the sanitizers too.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -155,4 +155,26 @@ TEST(SessionRecovery, DockerdExitingAsItAnswersIsReleased) {
       return w.world.sbx.ip("link show hup-h1") != 0 && !path_exists(w.dir + "/run/netns/h1");
     }, 5000)) << id << ": the session's uplink and namespace released";
   }
+}
+
+// Fault 4: the disk brake acts on a session only with that session's op, so
+// never in the middle of its create or delete. The stand-in's one container
+// takes 4 s to stop and its log says when two stops overlap. The disk is
+// "critical" all along (critical_free 100%): the brake stops that container
+// every second; a delete sent the moment a brake's stop begins must wait for
+// it instead of stopping the same container beside it.
+TEST(SessionRecovery, DiskBrakeNeverActsBesideADelete) {
+  HYDRA_REQUIRE_ROOT();
+  FakeDockerdWorld w("probe_interval = 60\n[storage]\ncritical_free = \"100%\"\ncheck_interval = 1\n");
+  ASSERT_TRUE(w.world.ok);
+  ASSERT_TRUE(w.hydrad->start({{"FAKE_DOCKERD_MODE", "slow-stop"}}));
+  auto s1 = recovery_call(*w.hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s1"})");
+  ASSERT_EQ(s1.status, 201) << s1.body.dump();
+  const std::string fake_log = w.dir + "/run/h" + std::to_string(s1.body.value("index", 0)) + "/dockerd.log";
+  auto stops_begun = [&] { return std::atoi(capture("grep -c 'stop begins' " + fake_log + " || true").c_str()); };
+  ASSERT_TRUE(wait_until([&] { return stops_begun() >= 1; }, 10000)) << "the brake stops the session's container";
+  EXPECT_EQ(recovery_call(*w.hydrad, "DELETE", "/api/v1/docker-instances/session/s1").status, 200);
+  EXPECT_GE(stops_begun(), 2) << "the delete stopped the container too";
+  EXPECT_EQ(capture("grep OVERLAP " + fake_log + " || true"), "") << "the brake and the delete stopped it at once";
+  EXPECT_GE(w.hydrad->count("disk_brake"), 1u);
 }

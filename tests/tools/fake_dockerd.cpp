@@ -10,12 +10,18 @@
 //                    a child it leaves behind sends that answer once the
 //                    parent is gone, so hydrad sees "ready" from a dockerd
 //                    that has already exited.
+//   slow-stop        one container "c1" always runs; stopping it takes 4 s.
+//                    The log says when a stop begins, and says OVERLAP when a
+//                    stop begins while another is still in flight (two parts
+//                    of hydrad acting on the session at once).
+// Requests are served each on a thread of its own, so they can overlap.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,7 +32,8 @@
 
 namespace {
 
-std::string g_socket, g_pidfile;
+std::string g_socket, g_pidfile, g_mode;
+std::atomic<int> g_stops{0};
 
 void on_term(int) {
   unlink(g_socket.c_str());
@@ -58,13 +65,20 @@ std::string read_request(int fd) {
 void answer(int fd, const std::string& request) {
   const std::string line = request.substr(0, request.find("\r\n"));
   std::string status = "200 OK", body = "OK", type = "text/plain";
+  const bool slow_stop = g_mode == "slow-stop";
   if (line.find("/_ping") != std::string::npos) {
   } else if (line.find("/containers/json") != std::string::npos) {
-    body = "[]";
+    body = slow_stop ? R"([{"Id":"c1","Names":["/c1"],"State":"running"}])" : "[]";
     type = "application/json";
   } else if (line.find("/stop") != std::string::npos) {
     status = "204 No Content";
     body.clear();
+    if (slow_stop) {
+      const int in_flight = ++g_stops;
+      std::fprintf(stderr, "fake-dockerd: stop begins%s\n", in_flight > 1 ? " (OVERLAP: another stop is in flight)" : "");
+      std::this_thread::sleep_for(std::chrono::seconds(4));
+      --g_stops;
+    }
   } else if (line.find("/version") != std::string::npos) {
     body = R"({"Version":"fake","ApiVersion":"1.41"})";
     type = "application/json";
@@ -90,7 +104,9 @@ int main(int argc, char** argv) {
   g_socket = host.substr(7);
   g_pidfile = arg_value(argc, argv, "--pidfile");
   const char* mode_env = std::getenv("FAKE_DOCKERD_MODE");
-  const std::string mode = mode_env ? mode_env : "";
+  g_mode = mode_env ? mode_env : "";
+  const std::string& mode = g_mode;
+  setvbuf(stderr, nullptr, _IONBF, 0);
   signal(SIGTERM, on_term);
   signal(SIGINT, on_term);
   signal(SIGPIPE, SIG_IGN);
@@ -120,7 +136,9 @@ int main(int argc, char** argv) {
       unlink(g_pidfile.c_str());
       _exit(0);
     }
-    answer(fd, request);
-    close(fd);
+    std::thread([fd, request] {
+      answer(fd, request);
+      close(fd);
+    }).detach();
   }
 }
