@@ -5,7 +5,7 @@
 // hydrad killed and restarted with requests sent at once, two requests for
 // one key at once. After every step, once nothing is starting, stopping or
 // recovering, the invariants hold; at the end nothing of any session is left
-// but data roots. HYDRA_CHAOS_SEED and HYDRA_CHAOS_STEPS choose the walk
+// but data roots. HYDRA_LIFECYCLE_SEED and HYDRA_LIFECYCLE_STEPS choose the walk
 // (scripts/chaos-sessions runs long ones); every step is printed, so a
 // failure names the seed and the step that broke it.
 #include <gtest/gtest.h>
@@ -263,10 +263,10 @@ void walk(const std::string& mode, unsigned seed, int steps) {
 
 TEST(LifecycleChaos, IsolatedSessions) {
   HYDRA_REQUIRE_DOCKERD();
-  walk("isolated", env_number("HYDRA_CHAOS_SEED", 20261203), static_cast<int>(env_number("HYDRA_CHAOS_STEPS", 30)));
+  walk("isolated", env_number("HYDRA_LIFECYCLE_SEED", 20261203), static_cast<int>(env_number("HYDRA_LIFECYCLE_STEPS", 30)));
 }
 
 TEST(LifecycleChaos, SharedSessions) {
   HYDRA_REQUIRE_DOCKERD();
-  walk("shared", env_number("HYDRA_CHAOS_SEED", 20261203) + 1, static_cast<int>(env_number("HYDRA_CHAOS_STEPS", 30)));
+  walk("shared", env_number("HYDRA_LIFECYCLE_SEED", 20261203) + 1, static_cast<int>(env_number("HYDRA_LIFECYCLE_STEPS", 30)));
 }
