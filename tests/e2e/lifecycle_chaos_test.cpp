@@ -67,6 +67,7 @@ class ChaosWalk {
     const std::string run = w_.dir + "/run";
     EXPECT_EQ(capture("ls " + run + "/netns 2>/dev/null"), "") << "namespace pins left";
     EXPECT_EQ(capture("grep -F ' " + run + "/' /proc/self/mountinfo"), "") << "mounts left";
+    EXPECT_EQ(capture("grep -F ' " + w_.dir + "/sessions/' /proc/self/mountinfo"), "") << "mounts left in data roots";
     EXPECT_EQ(capture("ip -n " + w_.sbx.name() + " -o link show | grep -E 'hup-|vethb-h' || true"), "") << "veths left";
     EXPECT_EQ(capture("pgrep -f 'docker[d].*" + w_.dir + "/sessions' || true"), "") << "session dockerds left";
     if (mode_ == "isolated") {
@@ -106,7 +107,7 @@ class ChaosWalk {
     auto [status, body] = w_.api("DELETE", path(k) + "/data");
     EXPECT_TRUE(status == 200 || status == 404 || status == 409 || status == 503) << status << " " << body;
     if (status == 200) markers_.erase(k);
-    return "purge " + k + " → " + std::to_string(status);
+    return "purge " + k + " → " + std::to_string(status) + (status == 200 ? "" : " " + body);
   }
 
   std::string container(const std::string& k, int n) {

@@ -75,10 +75,10 @@ std::string unescape_mount_path(const std::string& in) {
 
 }  // namespace
 
-Result<size_t> unmount_below(const std::string& dir) {
+Result<std::vector<std::string>> mounts_below(const std::string& dir) {
   std::ifstream in("/proc/self/mountinfo");
   if (!in) return make_error("read /proc/self/mountinfo", EIO);
-  std::vector<std::string> targets;
+  std::vector<std::string> points;
   std::string line;
   while (std::getline(in, line)) {
     // id parent major:minor root mount-point ...
@@ -87,11 +87,26 @@ Result<size_t> unmount_below(const std::string& dir) {
     if (at == std::string::npos) continue;
     const size_t end = line.find(' ', at + 1);
     const std::string point = unescape_mount_path(line.substr(at + 1, end == std::string::npos ? end : end - at - 1));
-    if (point == dir || point.rfind(dir + "/", 0) == 0) targets.push_back(point);
+    if (point == dir || point.rfind(dir + "/", 0) == 0) points.push_back(point);
   }
-  std::sort(targets.begin(), targets.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  std::sort(points.begin(), points.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return points;
+}
+
+Status release_data_root_mount(const std::string& data_root) {
+  auto mounted = mounts_below(data_root);
+  if (!mounted) return mounted.error();
+  for (const auto& m : *mounted)  // deepest first: the data root itself last
+    if (umount2(m.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0 && errno != EINVAL && errno != ENOENT)
+      return errno_error("unmount " + m);
+  return {};
+}
+
+Result<size_t> unmount_below(const std::string& dir) {
+  auto targets = mounts_below(dir);
+  if (!targets) return targets.error();
   size_t detached = 0;
-  for (const auto& t : targets) {
+  for (const auto& t : *targets) {
     if (umount2(t.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) ++detached;
     else if (errno != EINVAL && errno != ENOENT)  // gone already (a parent's detach took it)
       return errno_error("unmount " + t);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "base/result.hpp"
 
@@ -29,5 +30,12 @@ Status clear_stale_pidfile(const std::string& path);
 // what would otherwise keep the session's namespace alive after a delete.
 // The number detached.
 Result<size_t> unmount_below(const std::string& dir);
+// The mount points at or below `dir` in hydrad's mount namespace, deepest first.
+Result<std::vector<std::string>> mounts_below(const std::string& dir);
+// A data root whose dockerd and containers are gone: dockerd bind-mounts its
+// data root onto itself at start and undoes it only on a clean stop, so a
+// killed one leaves that mount behind, and the root filesystems of the
+// containers it left. All are detached here.
+Status release_data_root_mount(const std::string& data_root);
 
 }  // namespace hydra::session

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The life of a running session after its start: its watcher's hooks (exit,
-// probe), adoption by the next hydrad, stop, purge.
+// probe), stop, purge.
 #include <signal.h>
 
 #include <algorithm>
@@ -143,7 +143,7 @@ Result<StopResult> SessionManager::remove(const SessionKey& key) {
     std::lock_guard lock(mu_);
     held = s->index_held;
   }
-  if (held) release_network(key, index, net);
+  if (held) release(key, index, net);
   std::lock_guard lock(mu_);
   s->index_held = false;
   s->desktop_container.clear();  // its veth went with the network
@@ -186,6 +186,12 @@ Result<uint64_t> SessionManager::purge(const SessionKey& key) {
   std::string root = data_root_of(settings_, key);
   uint64_t bytes = 0;
   if (!host) {
+    // Nothing is deleted while anything is mounted inside: containers its
+    // dockerd left running (a dockerd killed with live-restore on) keep
+    // their root filesystems there, and a purge that stopped half-way
+    // would have lost files for a 409.
+    if (auto st = release_data_root_mount(root); !st)
+      return make_error("purge " + key.text() + ": " + st.error().text(), st.error().code);
     // Sized while it is deleted: a request for this session only.
     auto removed = remove_data_tree(root);
     if (!removed) return make_error("purge " + key.text() + ": " + removed.error().text(), removed.error().code);

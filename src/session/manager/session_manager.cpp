@@ -12,6 +12,7 @@
 #include "base/state_file.hpp"
 #include "docker/engine_client.hpp"
 #include "session/core/run_files.hpp"
+#include "session/dockerd/leftovers.hpp"
 #include "netlink/netns.hpp"
 #include "session/network/session_network.hpp"
 
@@ -173,20 +174,32 @@ void SessionManager::settle(const SessionPtr& s) {
     index = s->index;
   }
   unlink_desktop(s);
-  release_network(s->key, index, net);
+  release(s->key, index, net);
   std::lock_guard lock(mu_);
   s->index_held = false;
   persist_locked();
 }
 
-void SessionManager::release_network(const SessionKey& key, int index, const SessionNet& net) {
-  // Mounts first: dockerd's bind mount of its namespace (exec/netns/default)
+void SessionManager::release(const SessionKey& key, int index, const SessionNet& net) {
+  const SessionPaths paths = session_paths(settings_, key, index);
+  // What the dockerd left running (its containerd, shims, containers, when
+  // it was killed or crashed): ended while this session still holds the
+  // index, so they are surely its own and no later session meets them.
+  if (auto n = end_leftovers(paths.exec_root, settings_.stop_timeout_ms); !n)
+    log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", n.error().text()}});
+  else if (*n > 0)
+    log_.emit("session_leftovers_ended", {{"session", key.text()}, {"processes", *n}});
+  // Then mounts: dockerd's bind mount of its namespace (exec/netns/default)
   // would keep the session's namespace alive after its pin is gone.
-  const std::string run_dir = session_paths(settings_, key, index).dir;
+  const std::string& run_dir = paths.dir;
   if (auto n = unmount_below(run_dir); !n)
     log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", n.error().text()}});
   else if (*n > 0)
     log_.emit("session_mounts_released", {{"session", key.text()}, {"dir", run_dir}, {"mounts", *n}});
+  // A killed dockerd's bind mount of its data root, and the root
+  // filesystems of the containers it left (ended above).
+  if (auto st = release_data_root_mount(paths.data_root); !st)
+    log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", st.error().text()}});
   if (auto st = delete_session_network(net); !st)
     log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", st.error().text()}});
 }
@@ -310,7 +323,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
       std::lock_guard lock(mu_);
       untrack_limit(*s, proc->pid());
     }
-    release_network(key, index, net);
+    release(key, index, net);
     {
       std::lock_guard lock(mu_);
       s->index_held = false;

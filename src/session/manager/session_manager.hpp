@@ -286,9 +286,11 @@ class SessionManager {
   std::unique_ptr<docker::ChildSupervisor> supervise(const SessionPtr& s, docker::ChildProcess proc);
   void on_exit(const SessionPtr& s, int code);
   void on_probe(const SessionPtr& s);
-  // The dockerd is gone: the mounts it left in its run dir, then hydraN,
-  // the desktop's leg, the uplink and the namespace pin.
-  void release_network(const SessionKey& key, int index, const SessionNet& net);
+  // The dockerd is gone: what it left running, the mounts it left in its
+  // run dir and data root, then hydraN, the desktop's leg, the uplink and
+  // the namespace pin. The one place a session's resources are released
+  // (from settle, remove, a failed start, an adoption that finds it dead).
+  void release(const SessionKey& key, int index, const SessionNet& net);
   // The sandbox's `inet hydra` table, installed once (again after a failure,
   // or when `verify` finds someone removed it).
   Status ensure_hydra_table(bool verify = false);

@@ -121,7 +121,7 @@ void SessionManager::adopt(const SessionPtr& s) {
   auto proc = pid > 0 && process_alive(pid) ? docker::ChildProcess::adopt(pid)
                                             : Result<docker::ChildProcess>(make_error("no live pid"));
   if (!proc) {
-    release_network(s->key, index, net);  // its dockerd is gone: clean what it left
+    release(s->key, index, net);  // its dockerd is gone: clean what it left
     std::lock_guard lock(mu_);
     s->index_held = false;
     set_state_locked(*s, SessionState::kExited, "dockerd was not running when hydrad started");
