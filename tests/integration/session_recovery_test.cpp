@@ -63,6 +63,8 @@ struct FakeDockerdWorld {
     hydrad->stop(SIGTERM);
     sh("pkill -CONT -f 'fake_docker[d].*" + dir + "'");
     sh("pkill -KILL -f 'fake_docker[d].*" + dir + "'");
+    // Safety net when the hydrad under test leaked: its namespace pins.
+    sh("for m in $(grep ' " + dir + "/' /proc/mounts | cut -d' ' -f2 | sort -r); do umount -l $m; done");
     sh("rm -rf " + dir);
   }
 };
