@@ -78,7 +78,7 @@ Metrics::Metrics(const std::string& version)
       .Register(*registry_)
       .Add({{"version", version}})
       .Set(1);
-  sessions(0, 0, 0, 0);
+  sessions(0, 0, 0, 0, 0);
   sessions_by_network(0, 0);
 }
 
@@ -98,7 +98,8 @@ void Metrics::sessions_by_network(size_t shared, size_t isolated) {
   sessions_network_.Add({{"network", "isolated"}}).Set(static_cast<double>(isolated));
 }
 
-void Metrics::sessions(size_t starting, size_t running, size_t unresponsive, size_t exited) {
+void Metrics::sessions(size_t starting, size_t running, size_t unresponsive, size_t exited, size_t recovering) {
+  sessions_.Add({{"state", "recovering"}}).Set(static_cast<double>(recovering));
   sessions_.Add({{"state", "starting"}}).Set(static_cast<double>(starting));
   sessions_.Add({{"state", "running"}}).Set(static_cast<double>(running));
   sessions_.Add({{"state", "unresponsive"}}).Set(static_cast<double>(unresponsive));

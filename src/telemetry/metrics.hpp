@@ -27,7 +27,7 @@ class Metrics {
   void bridge_state(const std::string& bridge, bool up, size_t ports);
   void resync() { resyncs_.Increment(); }
   void netlink_errors(size_t n) { netlink_errors_.Increment(static_cast<double>(n)); }
-  void sessions(size_t starting, size_t running, size_t unresponsive, size_t exited);
+  void sessions(size_t starting, size_t running, size_t unresponsive, size_t exited, size_t recovering);
   // Sessions not exited, by the network their dockerd runs in.
   void sessions_by_network(size_t shared, size_t isolated);
   // Read at every scrape: events the log dropped (hydra_events_dropped_total).

@@ -100,6 +100,7 @@ TEST(SessionRecovery, RequestsDuringRecoveryWaitForAdoption) {
   auto get1 = recovery_call(*w.hydrad, "GET", "/api/v1/docker-instances/session/s1");
   EXPECT_EQ(get1.status, 503) << get1.body.dump();
   EXPECT_NE(get1.headers.find("Retry-After: 1"), std::string::npos) << get1.headers;
+  EXPECT_NE(w.hydrad->get("/metrics").find("hydra_sessions{state=\"recovering\"} 1"), std::string::npos);
   auto again1 = recovery_call(*w.hydrad, "POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s1"})");
   EXPECT_TRUE(again1.status == 503 || again1.status == 200) << again1.status << " " << again1.body.dump();
   // Both known from the first request on.

@@ -135,7 +135,7 @@ void SessionManager::persist_locked() {
                        s->max_containers, s->host_docker, s->desktop_container, s->desktop_pid, s->network,
                        s->desktop_resolv, s->stopped_unix, s->golden});
   const SessionCounts c = counts_locked();
-  metrics_.sessions(c.starting, c.running, c.unresponsive, c.exited);
+  metrics_.sessions(c.starting - c.recovering, c.running, c.unresponsive, c.exited, c.recovering);
   size_t shared = 0, isolated = 0;
   for (const auto& [_, s] : sessions_)
     if (s->state != SessionState::kExited && !s->host_docker) ++(s->network == NetworkMode::kIsolated ? isolated : shared);
