@@ -43,12 +43,15 @@ void SessionManager::on_exit(const SessionPtr& s, int code) {
     bridge = net_of_locked(*s).bridge;
     persist_locked();
   }
+  {
+    // Marked exited first, then op: whoever holds op now (a create, a delete
+    // waiting for this exit) settles the session when it lets go; if nobody
+    // does, it is settled here and now — before the event, so a reader of
+    // session_exited finds its network already released.
+    SessionOp op(*this, s, std::try_to_lock);
+  }
   log_.emit(expected ? "session_stopped" : "session_exited",
             {{"session", s->key.text()}, {"exit_code", code}, {"bridge", bridge}});
-  // Marked exited first, then op: whoever holds op now (a create, a delete
-  // waiting for this exit) settles the session when it lets go; if nobody
-  // does, it is settled here and now.
-  SessionOp op(*this, s, std::try_to_lock);
 }
 
 // Every probe interval: the container count answers "is it alive" too.
