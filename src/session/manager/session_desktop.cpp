@@ -56,10 +56,9 @@ Result<SessionView> SessionManager::bridge_desktop(const SessionKey& key, const 
   if (container_id.empty() || container_id.size() > 128 ||
       container_id.find_first_of("/?#% ") != std::string::npos)
     return make_error("desktop_container_id is empty or not a container id or name", EINVAL);
-  auto found = find_adopted(key);
+  auto found = adopted_session(key);
   if (!found) return found.error();
-  auto s = *found;
-  if (!s) return make_error("no session " + key.text(), ENOENT);
+  SessionPtr s = *found;
   SessionOp op(*this, s);
   SessionNet net;
   std::string current;
@@ -113,10 +112,9 @@ Result<SessionView> SessionManager::bridge_desktop(const SessionKey& key, const 
 
 Status SessionManager::unbridge_desktop(const SessionKey& key) {
   if (auto st = validate_key(key); !st) return st;
-  auto found = find_adopted(key);
+  auto found = adopted_session(key);
   if (!found) return found.error();
-  auto s = *found;
-  if (!s) return make_error("no session " + key.text(), ENOENT);
+  SessionPtr s = *found;
   SessionOp op(*this, s);
   std::string container;
   bool held = false;

@@ -15,10 +15,9 @@ Result<GoldenInfo> SessionManager::create_golden(const std::string& name, const 
   if (auto st = validate_golden_name(name); !st) return st.error();
   if (auto st = validate_key(from); !st) return st.error();
   if (auto st = storage_allows_create(); !st) return make_error("no new golden: " + st.error().text(), ENOSPC);
-  auto found = find_adopted(from);
+  auto found = adopted_session(from);
   if (!found) return found.error();
   SessionPtr s = *found;
-  if (!s) return make_error("no session " + from.text(), ENOENT);
   // Held for the copy: the session cannot be started or purged under it.
   SessionOp op(*this, s, std::try_to_lock);
   if (!op.owns()) return make_error("session " + from.text() + " is being created, stopped or bridged", EBUSY);

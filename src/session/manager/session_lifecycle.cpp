@@ -101,10 +101,9 @@ void SessionManager::repair_uplink(const SessionPtr& s) {
 
 Result<StopResult> SessionManager::remove(const SessionKey& key) {
   if (auto st = validate_key(key); !st) return st.error();
-  auto found = find_adopted(key);
+  auto found = adopted_session(key);
   if (!found) return found.error();
-  auto s = *found;
-  if (!s) return make_error("no session " + key.text(), ENOENT);
+  SessionPtr s = *found;
   SessionOp op(*this, s);
   StopResult result;
   int index = 0;

@@ -164,6 +164,12 @@ Result<SessionManager::SessionPtr> SessionManager::find_adopted(const SessionKey
   return s;
 }
 
+Result<SessionManager::SessionPtr> SessionManager::adopted_session(const SessionKey& key) {
+  auto found = find_adopted(key);
+  if (found && !*found) return make_error("no session " + key.text(), ENOENT);
+  return found;
+}
+
 void SessionManager::settle(const SessionPtr& s) {
   SessionNet net;
   int index = 0;
@@ -399,10 +405,9 @@ std::vector<SessionView> SessionManager::list() const {
 
 Result<SessionView> SessionManager::inspect(const SessionKey& key) {
   if (auto st = validate_key(key); !st) return st.error();
-  auto found = find_adopted(key);
+  auto found = adopted_session(key);
   if (!found) return found.error();
-  auto s = *found;
-  if (!s) return make_error("no session " + key.text(), ENOENT);
+  SessionPtr s = *found;
   SessionView v;
   {
     std::lock_guard lock(mu_);

@@ -274,6 +274,8 @@ class SessionManager {
   // when hydrad knows none). Waits at most recovery_wait for its adoption,
   // then EAGAIN (the API's 503 with Retry-After).
   Result<SessionPtr> find_adopted(const SessionKey& key);
+  // The same, and ENOENT when hydrad knows no such session.
+  Result<SessionPtr> adopted_session(const SessionKey& key);
   // `op` held, mu_ not: an exited session that still holds its index gets
   // its desktop unlinked, its network released and its index freed.
   void settle(const SessionPtr& s);
