@@ -3,7 +3,6 @@
 
 #include "api/schema.hpp"
 #include "base/clock.hpp"
-#include "session/storage/storage_policy.hpp"
 
 namespace hydra::api {
 

@@ -5,7 +5,6 @@
 
 
 #include "base/clock.hpp"
-#include "session/storage/storage_policy.hpp"
 
 namespace hydra::api {
 

@@ -34,6 +34,8 @@ struct SessionKey {
 
 // Checks a key as it comes from a request; the error says what is wrong.
 Status validate_key(const SessionKey& key);
+// "type/id" as requests name sessions (e.g. session/s1), validated.
+Result<SessionKey> parse_session_ref(const std::string& ref);
 Status validate_scope_id(const std::string& scope_id);
 
 struct SessionNet {

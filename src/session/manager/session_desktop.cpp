@@ -9,14 +9,13 @@
 #include "base/whole_file.hpp"
 #include "docker/engine_client.hpp"
 #include "session/manager/session_manager.hpp"
-#include "session/network/session_network.hpp"
 
 namespace hydra::session {
 
 Status SessionManager::link_desktop(const SessionPtr& s, std::optional<std::string> resolv_original) {
   DesktopLinkSetup setup;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     setup.session = s->key.text();
     setup.net = net_of_locked(*s);
     setup.docker_socket = session_paths(settings_, s->key, s->index).socket;
@@ -35,17 +34,17 @@ Status SessionManager::link_desktop(const SessionPtr& s, std::optional<std::stri
                       ENOTSUP);
   auto link = std::make_unique<DesktopLink>(std::move(setup), log_);
   if (auto st = link->start(); !st) return st;
-  std::lock_guard lock(mu_);
+  auto lock = table_.lock();
   s->desktop_resolv = link->resolv_original();
   s->desktop_link = std::move(link);
-  persist_locked();
+  table_.persist_locked();
   return {};
 }
 
 void SessionManager::unlink_desktop(const SessionPtr& s) {
   std::unique_ptr<DesktopLink> link;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     link = std::move(s->desktop_link);
   }
   link.reset();  // outside mu_: restores the desktop's resolv.conf, stops dnsmasq
@@ -64,7 +63,7 @@ Result<SessionView> SessionManager::bridge_desktop(const SessionKey& key, const 
   std::string current;
   pid_t current_pid = 0;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     if (s->removed) return make_error("no session " + key.text(), ENOENT);
     if (!session_alive(s->state)) return make_error("session " + key.text() + " is not running", EBUSY);
     if (s->host_docker)
@@ -76,35 +75,35 @@ Result<SessionView> SessionManager::bridge_desktop(const SessionKey& key, const 
   }
   auto pid = docker::EngineClient(main_socket_, api_timeout_s(settings_)).container_pid(container_id);
   if (!pid) return pid.error();
-  if (current == container_id && current_pid == *pid && desktop_bridged(net)) {
+  if (current == container_id && current_pid == *pid && network_->desktop_bridged(net)) {
     bool linked = false;
     {
-      std::lock_guard lock(mu_);
+      auto lock = table_.lock();
       linked = s->desktop_link != nullptr;
     }
     if (!linked)
       if (auto st = link_desktop(s, std::nullopt); !st) return st.error();
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     return view_locked(*s);
   }
   unlink_desktop(s);  // the old desktop gets its resolv.conf back
-  if (auto st = session::bridge_desktop(net, *pid); !st) return st.error();
+  if (auto st = network_->bridge_desktop(net, *pid); !st) return st.error();
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     s->desktop_container = container_id;
     s->desktop_pid = *pid;
     s->desktop_resolv.clear();
   }
   if (auto st = link_desktop(s, std::nullopt); !st) {
-    (void)session::unbridge_desktop(net);
-    std::lock_guard lock(mu_);
+    (void)network_->unbridge_desktop(net);
+    auto lock = table_.lock();
     s->desktop_container.clear();
     s->desktop_pid = 0;
-    persist_locked();
+    table_.persist_locked();
     return make_error("bridge the desktop of " + key.text() + ": " + st.error().message, st.error().code);
   }
-  std::lock_guard lock(mu_);
-  persist_locked();
+  auto lock = table_.lock();
+  table_.persist_locked();
   log_.emit("desktop_bridged", {{"session", key.text()}, {"container", container_id}, {"pid", *pid},
                                 {"veth", net.desktop_veth}, {"ip", net.desktop_ip}, {"rebridged", !current.empty()}});
   return view_locked(*s);
@@ -120,7 +119,7 @@ Status SessionManager::unbridge_desktop(const SessionKey& key) {
   bool held = false;
   SessionNet net;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     if (s->removed) return make_error("no session " + key.text(), ENOENT);
     if (s->desktop_container.empty()) return make_error("session " + key.text() + " has no desktop bridged", ENOENT);
     container = s->desktop_container;
@@ -129,13 +128,13 @@ Status SessionManager::unbridge_desktop(const SessionKey& key) {
   }
   unlink_desktop(s);
   if (held)
-    if (auto st = session::unbridge_desktop(net); !st) return st;
-  std::lock_guard lock(mu_);
+    if (auto st = network_->unbridge_desktop(net); !st) return st;
+  auto lock = table_.lock();
   log_.emit("desktop_unbridged", {{"session", key.text()}, {"container", container}});
   s->desktop_container.clear();
   s->desktop_pid = 0;
   s->desktop_resolv.clear();
-  persist_locked();
+  table_.persist_locked();
   return {};
 }
 

@@ -22,7 +22,7 @@ Result<GoldenInfo> SessionManager::create_golden(const std::string& name, const 
   SessionOp op(*this, s, std::try_to_lock);
   if (!op.owns()) return make_error("session " + from.text() + " is being created, stopped or bridged", EBUSY);
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     if (s->removed) return make_error("no session " + from.text(), ENOENT);
     if (s->host_docker) return make_error("session " + from.text() + " uses the main dockerd: no data root of its own", EINVAL);
     // Copied only at rest: a running dockerd would change files under the
@@ -39,7 +39,7 @@ Result<GoldenInfo> SessionManager::create_golden(const std::string& name, const 
 Status SessionManager::make_data_root(const SessionPtr& s, const std::string& data_root) {
   std::string name;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     name = std::move(s->want_golden);
     s->want_golden.clear();
   }
@@ -67,18 +67,18 @@ Status SessionManager::make_data_root(const SessionPtr& s, const std::string& da
   }
   const CloneMethod method = goldens_.clone_method(name);
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     s->clone = CloneProgress{name, clone_method_name(method), 0, g->bytes};
   }
   auto cloned = goldens_.clone_to(name, data_root, [&](uint64_t done, uint64_t total) {
     {
-      std::lock_guard lock(mu_);
+      auto lock = table_.lock();
       if (s->clone) s->clone->bytes_done = done;
     }
     log_.emit("golden_clone_progress",
               {{"session", s->key.text()}, {"golden", name}, {"bytes_done", done}, {"bytes_total", total}});
   });
-  std::lock_guard lock(mu_);
+  auto lock = table_.lock();
   s->clone.reset();
   if (!cloned) return cloned.error();
   s->golden = name;

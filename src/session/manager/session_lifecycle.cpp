@@ -9,10 +9,8 @@
 #include "docker/engine_client.hpp"
 #include "session/storage/data_usage.hpp"
 #include "session/core/run_files.hpp"
-#include "netlink/netns.hpp"
 #include "session/storage/btrfs_subvolume.hpp"
 #include "session/manager/session_manager.hpp"
-#include "session/network/session_network.hpp"
 
 namespace hydra::session {
 
@@ -34,14 +32,14 @@ void SessionManager::on_exit(const SessionPtr& s, int code) {
   bool expected = false;
   std::string bridge;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     s->exit_code = code;
     expected = s->state == SessionState::kStopping;
     untrack_limit(*s, s->pid);
-    set_state_locked(*s, SessionState::kExited, expected ? "stopped" : "dockerd exited with code " + std::to_string(code));
+    table_.set_state_locked(*s, SessionState::kExited, expected ? "stopped" : "dockerd exited with code " + std::to_string(code));
     s->failed = !expected;
     bridge = net_of_locked(*s).bridge;
-    persist_locked();
+    table_.persist_locked();
   }
   {
     // Marked exited first, then op: whoever holds op now (a create, a delete
@@ -58,22 +56,22 @@ void SessionManager::on_exit(const SessionPtr& s, int code) {
 void SessionManager::on_probe(const SessionPtr& s) {
   std::string socket;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     if (!session_alive(s->state)) return;
     socket = session_paths(settings_, s->key, s->index).socket;
   }
   auto n = docker::EngineClient(socket, api_timeout_s(settings_)).container_count();
   repair_uplink(s);
-  std::lock_guard lock(mu_);
+  auto lock = table_.lock();
   if (!session_alive(s->state)) return;
   if (n) s->container_count = *n;
   if (n && s->state == SessionState::kUnresponsive) {
-    set_state_locked(*s, SessionState::kRunning, "answers again");
-    persist_locked();
+    table_.set_state_locked(*s, SessionState::kRunning, "answers again");
+    table_.persist_locked();
   } else if (!n && s->state == SessionState::kRunning) {
-    set_state_locked(*s, SessionState::kUnresponsive, n.error().text());
+    table_.set_state_locked(*s, SessionState::kUnresponsive, n.error().text());
     log_.emit("session_unresponsive", {{"session", s->key.text()}, {"error", n.error().text()}});
-    persist_locked();
+    table_.persist_locked();
   }
 }
 
@@ -84,15 +82,15 @@ void SessionManager::repair_uplink(const SessionPtr& s) {
   if (!op.owns()) return;
   SessionNet net;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     if (s->state != SessionState::kRunning || s->network != NetworkMode::kIsolated) return;
     net = net_of_locked(*s);
   }
   auto fail = [&](const Error& e) {
     log_.emit("uplink_repair_failed", {{"session", s->key.text()}, {"uplink", net.uplink}, {"error", e.text()}});
   };
-  if (auto st = ensure_hydra_table(/*verify=*/true); !st) return fail(st.error());
-  auto what = session::repair_uplink(net);
+  if (auto st = ensure_firewall(/*verify=*/true); !st) return fail(st.error());
+  auto what = network_->repair(net);
   if (!what) return fail(what.error());
   if (!what->empty())
     log_.emit("uplink_repaired", {{"session", s->key.text()}, {"uplink", net.uplink}, {"restored", *what},
@@ -110,14 +108,14 @@ Result<StopResult> SessionManager::remove(const SessionKey& key) {
   SessionNet net;
   bool host = false;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     if (s->removed) return make_error("no session " + key.text(), ENOENT);
     result.was_running = session_alive(s->state);
     host = s->host_docker;
-    if (result.was_running) set_state_locked(*s, SessionState::kStopping, "delete requested");
+    if (result.was_running) table_.set_state_locked(*s, SessionState::kStopping, "delete requested");
     index = s->index;
     net = net_of_locked(*s);
-    persist_locked();
+    table_.persist_locked();
   }
   unlink_desktop(s);  // the desktop's resolv.conf and localhost back as they were
   if (result.was_running && !host && s->supervisor) {
@@ -142,19 +140,19 @@ Result<StopResult> SessionManager::remove(const SessionKey& key) {
   s->supervisor.reset();
   bool held = false;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     held = s->index_held;
   }
   if (held) release(key, index, net);
-  std::lock_guard lock(mu_);
+  auto lock = table_.lock();
   s->index_held = false;
   s->desktop_container.clear();  // its veth went with the network
   s->desktop_pid = 0;
   s->desktop_resolv.clear();
   if (host) s->started_unix = 0;  // how the next hydrad knows it is stopped
-  set_state_locked(*s, SessionState::kExited, "stopped");
+  table_.set_state_locked(*s, SessionState::kExited, "stopped");
   s->failed = false;
-  persist_locked();
+  table_.persist_locked();
   if (host) log_.emit("session_stopped", {{"session", key.text()}, {"host_docker", true}});
   return result;
 }
@@ -162,8 +160,8 @@ Result<StopResult> SessionManager::remove(const SessionKey& key) {
 void SessionManager::stop_all() {
   std::vector<SessionKey> keys;
   {
-    std::lock_guard lock(mu_);
-    for (const auto& [k, s] : sessions_)
+    auto lock = table_.lock();
+    for (const auto& [k, s] : table_.all_locked())
       if (s->state != SessionState::kExited) keys.push_back(k);
   }
   for (const auto& k : keys)
@@ -179,7 +177,7 @@ Result<uint64_t> SessionManager::purge(const SessionKey& key) {
   bool host = false;
   if (s) {
     op.emplace(*this, s);
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     if (!s->removed && s->state != SessionState::kExited)
       return make_error("session " + key.text() + " is " + std::string(session_state_name(s->state)) + ": delete it first",
                         EBUSY);
@@ -200,10 +198,9 @@ Result<uint64_t> SessionManager::purge(const SessionKey& key) {
     bytes = removed->bytes;
   }
   if (s) {
-    std::lock_guard lock(mu_);
-    s->removed = true;
-    sessions_.erase(key);
-    persist_locked();
+    auto lock = table_.lock();
+    table_.erase_locked(*s);
+    table_.persist_locked();
   }
   log_.emit("session_purged", {{"session", key.text()}, {"data_root", host ? "" : root}, {"bytes", bytes}});
   return bytes;

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session/manager/session_manager.hpp"
-#include "session/dockerd/dockerd_config.hpp"
 
 #include <unistd.h>
 
@@ -9,19 +8,16 @@
 #include <set>
 
 #include "base/clock.hpp"
-#include "base/state_file.hpp"
 #include "docker/engine_client.hpp"
 #include "session/core/run_files.hpp"
-#include "session/dockerd/leftovers.hpp"
-#include "netlink/netns.hpp"
-#include "session/network/session_network.hpp"
+#include "session/network/uplink_firewall.hpp"
 
 namespace hydra::session {
 
 SessionManager::SessionManager(SessionSettings settings, std::string state_dir, std::string main_docker_socket,
                                SessionDeps deps)
     : settings_(std::move(settings)),
-      store_(std::move(state_dir) + "/sessions.json", deps.writer),
+      table_(std::move(state_dir) + "/sessions.json", deps.writer, deps.log, deps.metrics),
       goldens_(settings_.data_dir, settings_.cp, deps.log),
       main_socket_(std::move(main_docker_socket)),
       log_(deps.log),
@@ -30,48 +26,34 @@ SessionManager::SessionManager(SessionSettings settings, std::string state_dir, 
       limiter_(deps.limiter),
       serve_limits_(std::move(deps.serve_limits)) {
   // The configuration was checked when it was read: an error here is a bug.
-  auto egress = parse_egress(settings_.egress_deny, settings_.egress_allow);
-  if (egress) egress_ = *egress;
-  else log_.emit("config_error", {{"error", egress.error().text()}, {"action", "egress policy left empty"}});
+  EgressPolicy egress;
+  if (auto parsed = parse_egress(settings_.egress_deny, settings_.egress_allow); parsed) egress = *parsed;
+  else log_.emit("config_error", {{"error", parsed.error().text()}, {"action", "egress policy left empty"}});
+  if (!deps.network)
+    own_network_ = std::make_unique<KernelNetwork>(hydra_table_script(settings_.plan, egress, settings_.sandbox_bridges));
+  if (!deps.dockerd) own_dockerd_ = std::make_unique<DockerdLauncher>(settings_);
+  network_ = deps.network ? deps.network : own_network_.get();
+  dockerd_ = deps.dockerd ? deps.dockerd : own_dockerd_.get();
 }
 
-Status SessionManager::ensure_hydra_table(bool verify) {
-  // Looked at without the lock: the probes of every session may ask at once.
-  const bool lost = verify && !hydra_table_present();
-  std::lock_guard lock(table_mu_);
-  if (table_installed_ && !lost) return {};
-  if (lost && hydra_table_present()) return {};  // another probe put it back meanwhile (rare: only then this read)
-  if (lost && table_installed_) log_.emit("firewall_lost", {{"table", kHydraTable}, {"action", "installed again"}});
-  auto st = install_hydra_table(hydra_table_script(settings_.plan, egress_, settings_.sandbox_bridges));
-  if (!st) return make_error("install the sandbox's inet hydra table: " + st.error().text(), st.error().code);
-  table_installed_ = true;
-  log_.emit("firewall_installed", {{"table", kHydraTable}, {"uplinks", settings_.plan.uplinks.text()}});
+Status SessionManager::ensure_firewall(bool verify) {
+  auto change = network_->ensure_firewall(verify);
+  if (!change) return change.error();
+  if (*change == NetworkPart::FirewallChange::kInstalledAgain)
+    log_.emit("firewall_lost", {{"table", kHydraTable}, {"action", "installed again"}});
+  if (*change != NetworkPart::FirewallChange::kNone)
+    log_.emit("firewall_installed", {{"table", kHydraTable}, {"uplinks", settings_.plan.uplinks.text()}});
   return {};
 }
 
 SessionManager::~SessionManager() {
-  std::vector<SessionPtr> all;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [_, s] : sessions_) all.push_back(s);
-  }
-  for (auto& s : all) s->supervisor.reset();  // outside mu_: the hooks take it
+  for (auto& s : table_.snapshot()) s->supervisor.reset();  // outside mu_: the hooks take it
 }
 
 int SessionManager::protected_restores() const {
   int total = 0;
   for (const auto& b : board_.bridges()) total += static_cast<int>(b.restores);
   return total;
-}
-
-void SessionManager::set_state_locked(Session& s, SessionState next, const std::string& reason) {
-  s.reason = next == SessionState::kUnresponsive || next == SessionState::kExited ? reason : "";
-  if (next != SessionState::kExited) s.failed = false;
-  if (next == SessionState::kExited && s.state != SessionState::kExited) s.stopped_unix = time(nullptr);
-  if (s.state == next) return;
-  log_.emit("session_state", {{"session", s.key.text()}, {"from", session_state_name(s.state)},
-                              {"to", session_state_name(next)}, {"reason", reason}});
-  s.state = next;
 }
 
 SessionView SessionManager::view_locked(const Session& s) const {
@@ -103,45 +85,7 @@ SessionView SessionManager::view_locked(const Session& s) const {
   return v;
 }
 
-std::optional<int> SessionManager::free_index_locked() const {
-  std::set<int> held;
-  for (const auto& [_, s] : sessions_)
-    if (s->index_held) held.insert(s->index);
-  return lowest_free_index(held, settings_.plan.max_index());
-}
-
-SessionCounts SessionManager::counts_locked() const {
-  SessionCounts c;
-  for (const auto& [_, s] : sessions_) {
-    c.starting += s->state == SessionState::kStarting || s->state == SessionState::kStopping ||
-                  s->state == SessionState::kRecovering;
-    c.recovering += s->state == SessionState::kRecovering;
-    c.running += s->state == SessionState::kRunning;
-    c.unresponsive += s->state == SessionState::kUnresponsive;
-    c.exited += s->state == SessionState::kExited;
-  }
-  return c;
-}
-
-SessionCounts SessionManager::counts() const {
-  std::lock_guard lock(mu_);
-  return counts_locked();
-}
-
-void SessionManager::persist_locked() {
-  std::vector<SessionRecord> records;
-  for (const auto& [_, s] : sessions_)
-    records.push_back({s->key, s->user_id, s->index, s->index_held, s->started_unix, s->created_unix,
-                       s->max_containers, s->host_docker, s->desktop_container, s->desktop_pid, s->network,
-                       s->desktop_resolv, s->stopped_unix, s->golden});
-  const SessionCounts c = counts_locked();
-  metrics_.sessions(c.starting - c.recovering, c.running, c.unresponsive, c.exited, c.recovering);
-  size_t shared = 0, isolated = 0;
-  for (const auto& [_, s] : sessions_)
-    if (s->state != SessionState::kExited && !s->host_docker) ++(s->network == NetworkMode::kIsolated ? isolated : shared);
-  metrics_.sessions_by_network(shared, isolated);
-  store_.save(records);  // written by the writer's thread
-}
+SessionCounts SessionManager::counts() const { return table_.counts(); }
 
 Error SessionManager::index_exhausted() const {
   const AddressPlan& p = settings_.plan;
@@ -151,20 +95,11 @@ Error SessionManager::index_exhausted() const {
                     ENOSPC);
 }
 
-Result<SessionManager::SessionPtr> SessionManager::find_adopted(const SessionKey& key) {
-  std::unique_lock lock(mu_);
-  auto it = sessions_.find(key);
-  if (it == sessions_.end()) return SessionPtr{};
-  SessionPtr s = it->second;
-  // A session never goes back to recovering: once past it, it stays past.
-  if (!adopted_cv_.wait_for(lock, std::chrono::milliseconds(settings_.recovery_wait_ms),
-                            [&] { return s->state != SessionState::kRecovering; }))
-    return make_error("session " + key.text() + " is still being recovered after hydrad restarted; retry shortly",
-                      EAGAIN);
-  return s;
+Result<SessionPtr> SessionManager::find_adopted(const SessionKey& key) {
+  return table_.wait_adopted(key, settings_.recovery_wait_ms);
 }
 
-Result<SessionManager::SessionPtr> SessionManager::adopted_session(const SessionKey& key) {
+Result<SessionPtr> SessionManager::adopted_session(const SessionKey& key) {
   auto found = find_adopted(key);
   if (found && !*found) return make_error("no session " + key.text(), ENOENT);
   return found;
@@ -174,39 +109,28 @@ void SessionManager::settle(const SessionPtr& s) {
   SessionNet net;
   int index = 0;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     if (s->state != SessionState::kExited || !s->index_held || s->host_docker) return;
     net = net_of_locked(*s);
     index = s->index;
   }
   unlink_desktop(s);
   release(s->key, index, net);
-  std::lock_guard lock(mu_);
+  auto lock = table_.lock();
   s->index_held = false;
-  persist_locked();
+  table_.persist_locked();
 }
 
 void SessionManager::release(const SessionKey& key, int index, const SessionNet& net) {
+  // The dockerd's leftovers first (its processes, then its mounts, among
+  // them its bind mount of the namespace), then the network.
   const SessionPaths paths = session_paths(settings_, key, index);
-  // What the dockerd left running (its containerd, shims, containers, when
-  // it was killed or crashed): ended while this session still holds the
-  // index, so they are surely its own and no later session meets them.
-  if (auto n = end_leftovers(paths.exec_root, settings_.stop_timeout_ms); !n)
-    log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", n.error().text()}});
-  else if (*n > 0)
-    log_.emit("session_leftovers_ended", {{"session", key.text()}, {"processes", *n}});
-  // Then mounts: dockerd's bind mount of its namespace (exec/netns/default)
-  // would keep the session's namespace alive after its pin is gone.
-  const std::string& run_dir = paths.dir;
-  if (auto n = unmount_below(run_dir); !n)
-    log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", n.error().text()}});
-  else if (*n > 0)
-    log_.emit("session_mounts_released", {{"session", key.text()}, {"dir", run_dir}, {"mounts", *n}});
-  // A killed dockerd's bind mount of its data root, and the root
-  // filesystems of the containers it left (ended above).
-  if (auto st = release_data_root_mount(paths.data_root); !st)
-    log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", st.error().text()}});
-  if (auto st = delete_session_network(net); !st)
+  const DockerdLeftovers left = dockerd_->release(paths);
+  for (const auto& e : left.errors) log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", e}});
+  if (left.processes > 0) log_.emit("session_leftovers_ended", {{"session", key.text()}, {"processes", left.processes}});
+  if (left.mounts > 0)
+    log_.emit("session_mounts_released", {{"session", key.text()}, {"dir", paths.dir}, {"mounts", left.mounts}});
+  if (auto st = network_->release(net); !st)
     log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", st.error().text()}});
 }
 
@@ -240,14 +164,12 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
     SessionPtr s;
     bool fresh = false;
     {
-      std::lock_guard lock(mu_);
-      auto it = sessions_.find(key);
-      if (it != sessions_.end()) {
-        s = it->second;
+      auto lock = table_.lock();
+      if ((s = table_.find_locked(key))) {
         if (s->state == SessionState::kRecovering) continue;  // loaded since: wait for it
       } else {
         std::optional<int> index = 0;
-        if (!options.use_host_docker && !(index = free_index_locked())) return index_exhausted();
+        if (!options.use_host_docker && !(index = table_.free_index_locked(settings_.plan.max_index()))) return index_exhausted();
         s = std::make_shared<Session>(key);
         s->index = *index;
         s->index_held = !options.use_host_docker;
@@ -258,23 +180,23 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         s->max_containers = options.use_host_docker ? 0 : options.max_containers;
         s->created_unix = time(nullptr);
         s->want_golden = want_golden;
-        sessions_[key] = s;
+        table_.insert_locked(s);
         fresh = true;
         log_.emit("session_state", {{"session", key.text()}, {"from", nullptr}, {"to", "starting"},
                                     {"reason", "create requested"}});
-        persist_locked();
+        table_.persist_locked();
       }
     }
     SessionOp op(*this, s);
     {
-      std::lock_guard lock(mu_);
+      auto lock = table_.lock();
       if (s->removed) continue;  // purged while this request waited: look again
       if (session_alive(s->state)) return std::make_pair(view_locked(*s), false);
       if (!fresh) {
         s->host_docker = options.use_host_docker;
         s->max_containers = options.use_host_docker ? 0 : options.max_containers;
         if (!s->host_docker && !s->index_held) {
-          auto index = free_index_locked();
+          auto index = table_.free_index_locked(settings_.plan.max_index());
           if (!index) return index_exhausted();
           s->index = *index;
           s->index_held = true;
@@ -286,8 +208,8 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         s->want_golden = want_golden;
         s->exit_code.reset();
         s->container_count.reset();
-        set_state_locked(*s, SessionState::kStarting, "create requested");
-        persist_locked();
+        table_.set_state_locked(*s, SessionState::kStarting, "create requested");
+        table_.persist_locked();
       }
     }
     s->supervisor.reset();  // the watcher of an exited dockerd: done
@@ -297,11 +219,11 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
 }
 
 Result<std::pair<SessionView, bool>> SessionManager::start_host(const SessionPtr& s) {
-  std::lock_guard lock(mu_);
+  auto lock = table_.lock();
   s->pid = 0;
   s->started_unix = time(nullptr);
-  set_state_locked(*s, SessionState::kRunning, "uses the main dockerd");
-  persist_locked();
+  table_.set_state_locked(*s, SessionState::kRunning, "uses the main dockerd");
+  table_.persist_locked();
   log_.emit("session_started", {{"session", s->key.text()}, {"host_docker", true}, {"docker_socket", main_socket_}});
   return std::make_pair(view_locked(*s), true);
 }
@@ -312,13 +234,13 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   const SessionKey& key = s->key;
   int index = 0, limit = 0;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     index = s->index;
     limit = s->max_containers;
   }
   SessionNet net;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     net = net_of_locked(*s);
   }
   SessionPaths paths = session_paths(settings_, key, index);
@@ -326,46 +248,33 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   auto fail = [&](const Error& e) -> Error {
     if (proc) {
       proc->stop(2000);
-      std::lock_guard lock(mu_);
+      auto lock = table_.lock();
       untrack_limit(*s, proc->pid());
     }
     release(key, index, net);
     {
-      std::lock_guard lock(mu_);
+      auto lock = table_.lock();
       s->index_held = false;
-      set_state_locked(*s, SessionState::kExited, e.text());
+      table_.set_state_locked(*s, SessionState::kExited, e.text());
       s->failed = true;
-      persist_locked();
+      table_.persist_locked();
     }
     log_.emit("session_start_failed", {{"session", key.text()}, {"error", e.text()}});
     return e;
   };
-  UniqueFd netns;
-  if (net.isolated) {
-    if (auto st = ensure_hydra_table(); !st) return fail(st.error());
-    if (auto st = make_dirs(settings_.run_dir + "/netns", 0755); !st) return fail(st.error());
-  }
-  if (auto st = create_session_network(net); !st) return fail(st.error());
-  if (net.isolated) {
-    auto fd = netlink::open_netns(net.netns);
-    if (!fd) return fail(fd.error());
-    netns = std::move(*fd);
-  }
+  if (net.isolated)
+    if (auto st = ensure_firewall(); !st) return fail(st.error());
+  auto netns = network_->acquire(net);
+  if (!netns) return fail(netns.error());
   if (auto st = make_dirs(paths.dir, 0700); !st) return fail(st.error());
   if (auto st = make_data_root(s, paths.data_root); !st) return fail(st.error());
   if (auto st = make_dirs(paths.data_root, 0710); !st) return fail(st.error());
-  unlink(paths.socket.c_str());
-  for (const auto& pidfile : {paths.pidfile, paths.exec_root + "/containerd/containerd.pid"})
-    if (auto st = clear_stale_pidfile(pidfile); !st) return fail(st.error());
-  if (auto st = write_state_file(paths.config_file, daemon_json(net, settings_).dump(2) + "\n", 0644); !st)
-    return fail(st.error());
-  auto spawned =
-      docker::ChildProcess::spawn(dockerd_argv(net, paths, settings_, limit > 0), paths.log, netns.valid() ? netns.get() : -1);
+  auto spawned = dockerd_->launch(net, paths, netns->valid() ? netns->get() : -1, limit > 0);
   if (!spawned) return fail(spawned.error());
   proc.emplace(std::move(*spawned));
   {
     // Before it answers: its first create must already find its limit.
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     track_limit(*s, proc->pid());
   }
   if (auto st = proc->wait_ready(paths.socket, settings_.start_timeout_ms); !st)
@@ -373,7 +282,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   const int64_t t1 = monotonic_us();
   const pid_t pid = proc->pid();
   s->supervisor = supervise(s, std::move(*proc));
-  std::lock_guard lock(mu_);
+  auto lock = table_.lock();
   s->pid = pid;
   s->started_unix = time(nullptr);
   if (s->state != SessionState::kStarting) {
@@ -382,8 +291,8 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
     log_.emit("session_start_failed", {{"session", key.text()}, {"error", s->reason}});
     return make_error("session " + key.text() + ": " + s->reason + " right after it answered /_ping", EIO);
   }
-  set_state_locked(*s, SessionState::kRunning, "dockerd answers /_ping");
-  persist_locked();
+  table_.set_state_locked(*s, SessionState::kRunning, "dockerd answers /_ping");
+  table_.persist_locked();
   const int touched = protected_restores() - restores_before;
   metrics_.session_started(static_cast<double>(t1 - t0) / 1e6);
   log_.emit("session_started", {{"session", key.text()}, {"bridge", net.bridge}, {"pid", pid},
@@ -397,9 +306,9 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
 }
 
 std::vector<SessionView> SessionManager::list() const {
-  std::lock_guard lock(mu_);
+  auto lock = table_.lock();
   std::vector<SessionView> out;
-  for (const auto& [_, s] : sessions_) out.push_back(view_locked(*s));
+  for (const auto& [_, s] : table_.all_locked()) out.push_back(view_locked(*s));
   return out;
 }
 
@@ -410,22 +319,22 @@ Result<SessionView> SessionManager::inspect(const SessionKey& key) {
   SessionPtr s = *found;
   SessionView v;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     v = view_locked(*s);
   }
   if (!session_alive(v.state)) return v;
   // Outside every lock, and bounded: a hung dockerd costs this request
   // api_timeout, and marks the session unresponsive for everyone else.
   auto n = docker::EngineClient(v.paths.socket, api_timeout_s(settings_)).container_count();
-  std::lock_guard lock(mu_);
+  auto lock = table_.lock();
   if (!session_alive(s->state)) return view_locked(*s);
   if (n) {
     s->container_count = *n;
-    if (s->state == SessionState::kUnresponsive) set_state_locked(*s, SessionState::kRunning, "answers again");
+    if (s->state == SessionState::kUnresponsive) table_.set_state_locked(*s, SessionState::kRunning, "answers again");
   } else if (s->state == SessionState::kRunning) {
-    set_state_locked(*s, SessionState::kUnresponsive, n.error().text());
+    table_.set_state_locked(*s, SessionState::kUnresponsive, n.error().text());
     log_.emit("session_unresponsive", {{"session", key.text()}, {"error", n.error().text()}});
-    persist_locked();
+    table_.persist_locked();
   }
   return view_locked(*s);
 }

@@ -17,22 +17,25 @@
 //     hung dockerd holds up only its own session. Released through SessionOp,
 //     which settles the session first (an exit seen meanwhile releases its
 //     network). The exit hook and the probe only try it.
-//  2. mu_ — the table, each Session's fields but `op` and `supervisor`, and
-//     adopted_cv_; held only to read or change them, never across I/O to a
-//     dockerd, the kernel or the disk. Functions that expect it held end in
-//     `_locked`; every state change goes through set_state_locked().
+//  2. the table's mu_ (session_table.hpp, "mu_" below; table_.lock()) — the
+//     map, each Session's fields but `op` and `supervisor`; held only to read
+//     or change them, never across I/O to a dockerd, the kernel or the disk.
+//     Functions that expect it held end in `_locked`; every state change goes
+//     through table_.set_state_locked().
 //  3. locks of the parts, taken inside mu_ for a copy only: a DesktopLink's
 //     mu_ (view_locked), the ContainerLimiter's mu_ (track/untrack).
-//  table_mu_ (the `inet hydra` install) is never taken with mu_ held.
+//  The network part's firewall lock is never taken with mu_ held: no part is
+//  called with mu_ held.
+// PARTS: the network and the dockerd are interfaces the manager is given
+// (network_part.hpp, dockerd_part.hpp; fakes in its unit tests); every
+// resource of a session is released in one place, release().
 // Session::supervisor is set and reset only with op held, outside mu_ (its
 // destructor joins the watcher, whose hooks take mu_).
 // A session being recovered (`recovering`) is acted on by its adoption only:
 // every request waits for it in find_adopted().
 #pragma once
 
-#include <condition_variable>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,13 +44,10 @@
 
 #include "base/file_writer.hpp"
 #include "session/limits/container_limiter.hpp"
-#include "session/desktop/desktop_link.hpp"
-#include "docker/child_supervisor.hpp"
 #include "session/storage/golden_store.hpp"
-#include "session/core/session_spec.hpp"
-#include "session/core/session_state.hpp"
-#include "session/manager/session_store.hpp"
-#include "session/network/uplink_firewall.hpp"
+#include "session/dockerd/dockerd_part.hpp"
+#include "session/manager/session_table.hpp"
+#include "session/network/network_part.hpp"
 #include "telemetry/event_log.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/status_board.hpp"
@@ -62,14 +62,6 @@ struct CreateOptions {
   // Start a new data root from this golden (a hydra extension); unset: the
   // configured default_golden.
   std::optional<std::string> golden;
-};
-
-// A clone from a golden in progress (GET of the session being created).
-struct CloneProgress {
-  std::string golden;
-  std::string method;
-  uint64_t bytes_done = 0;
-  uint64_t bytes_total = 0;
 };
 
 // A session as the API shows it.
@@ -115,6 +107,10 @@ struct SessionDeps {
   // a limited session's dockerd starts or is adopted. An error refuses the
   // create.
   std::function<Status()> serve_limits;
+  // The parts the manager combines; null: hydrad's own (the kernel, real
+  // dockerds). Tests give fakes. Outlive the manager.
+  NetworkPart* network = nullptr;
+  DockerdPart* dockerd = nullptr;
 };
 
 // What garbage collection removed (or, in a dry run, would remove).
@@ -134,11 +130,6 @@ struct GcResult {
   };
   std::vector<GoldenItem> goldens_removed;
   uint64_t bytes_freed = 0;
-};
-
-struct SessionCounts {
-  size_t starting = 0, running = 0, unresponsive = 0, exited = 0;
-  size_t recovering = 0;  // also counted in `starting`
 };
 
 class SessionManager {
@@ -205,42 +196,6 @@ class SessionManager {
   [[nodiscard]] const std::string& main_socket() const { return main_socket_; }
 
  private:
-  struct Session {
-    explicit Session(SessionKey k) : key(std::move(k)) {}
-    const SessionKey key;
-    std::mutex op;  // serialises create/remove/bridge of this session
-    // Guarded by the manager's mu_:
-    std::string user_id;
-    int index = 0;
-    bool index_held = false;
-    bool removed = false;  // erased from the table: a waiting create looks again
-    SessionState state = SessionState::kStarting;
-    bool failed = false;
-    std::string reason;
-    std::optional<int> exit_code;
-    int64_t started_unix = 0;
-    int64_t created_unix = 0;
-    int64_t stopped_unix = 0;
-    int max_containers = 0;
-    bool host_docker = false;
-    NetworkMode network = NetworkMode::kShared;  // where its dockerd runs (kept for adoption)
-    std::optional<size_t> container_count;
-    std::string desktop_container;
-    pid_t desktop_pid = 0;
-    std::string desktop_resolv;  // the desktop's resolv.conf before the link changed it
-    std::string golden;          // its data root was cloned from it
-    std::string want_golden;     // a new data root starts from it (this create)
-    std::optional<CloneProgress> clone;
-    pid_t pid = 0;
-    // Set and reset with `op` held and under mu_ (view() reads it); destroyed
-    // outside mu_ (its destructor joins a thread and does I/O).
-    std::unique_ptr<DesktopLink> desktop_link;
-    // Set and reset only with `op` held, outside mu_ (its destructor joins a
-    // thread whose hooks take mu_).
-    std::unique_ptr<docker::ChildSupervisor> supervisor;
-  };
-  using SessionPtr = std::shared_ptr<Session>;
-
   // A session's `op`, held. Letting it go settles the session first: a
   // dockerd that exited while op was held (its exit hook cannot take op, so
   // it only marks the session exited) has its network released and its
@@ -264,12 +219,8 @@ class SessionManager {
     std::unique_lock<std::mutex> lock_;
   };
 
-  // With mu_ held:
-  void set_state_locked(Session& s, SessionState next, const std::string& reason);
+  // With the table's lock held:
   [[nodiscard]] SessionView view_locked(const Session& s) const;
-  [[nodiscard]] std::optional<int> free_index_locked() const;
-  [[nodiscard]] SessionCounts counts_locked() const;
-  void persist_locked();  // hands sessions.json to the writer, refreshes the gauges
   // Without mu_: the session of `key` once it is past `recovering` (nullptr
   // when hydrad knows none). Waits at most recovery_wait for its adoption,
   // then EAGAIN (the API's 503 with Retry-After).
@@ -294,8 +245,8 @@ class SessionManager {
   // (from settle, remove, a failed start, an adoption that finds it dead).
   void release(const SessionKey& key, int index, const SessionNet& net);
   // The sandbox's `inet hydra` table, installed once (again after a failure,
-  // or when `verify` finds someone removed it).
-  Status ensure_hydra_table(bool verify = false);
+  // or when `verify` finds someone removed it); says so in events.
+  Status ensure_firewall(bool verify = false);
   // A running isolated session's uplink rules, put back if something outside
   // hydra removed them (from the probe; skipped while the session's op is held).
   void repair_uplink(const SessionPtr& s);
@@ -316,7 +267,7 @@ class SessionManager {
   Status make_data_root(const SessionPtr& s, const std::string& data_root);
 
   SessionSettings settings_;
-  SessionStore store_;
+  SessionTable table_;
   GoldenStore goldens_;
   std::string main_socket_;
   telemetry::EventLog& log_;
@@ -324,12 +275,11 @@ class SessionManager {
   telemetry::Metrics& metrics_;
   ContainerLimiter& limiter_;
   std::function<Status()> serve_limits_;
-  EgressPolicy egress_;
-  std::mutex table_mu_;  // held across the table's install: never with mu_
-  bool table_installed_ = false;
-  mutable std::mutex mu_;
-  std::condition_variable adopted_cv_;  // with mu_: a session left `recovering`
-  std::map<SessionKey, SessionPtr> sessions_;
+  // The parts, given (deps) or hydrad's own.
+  std::unique_ptr<NetworkPart> own_network_;
+  std::unique_ptr<DockerdPart> own_dockerd_;
+  NetworkPart* network_ = nullptr;
+  DockerdPart* dockerd_ = nullptr;
 };
 
 }  // namespace hydra::session

@@ -9,10 +9,8 @@
 #include <thread>
 
 #include "docker/engine_client.hpp"
-#include "netlink/netns.hpp"
 #include "session/core/run_files.hpp"
 #include "session/manager/session_manager.hpp"
-#include "session/network/session_network.hpp"
 
 namespace hydra::session {
 
@@ -25,17 +23,17 @@ constexpr size_t kAdoptionThreads = 16;
 
 void SessionManager::load() {
   goldens_.recover();  // a golden or clone a crash left half-built goes first
-  auto loaded = store_.load();
+  auto loaded = table_.load();
   if (!loaded) {
-    log_.emit("state_file_corrupt", {{"file", store_.path()}, {"error", loaded.error().text()},
+    log_.emit("state_file_corrupt", {{"file", table_.path()}, {"error", loaded.error().text()},
                                      {"action", "sessions of the previous hydrad are not recovered"}});
   } else if (!loaded->moved_aside.empty()) {
-    log_.emit("state_file_corrupt", {{"file", store_.path()}, {"error", loaded->skipped.front()},
+    log_.emit("state_file_corrupt", {{"file", table_.path()}, {"error", loaded->skipped.front()},
                                      {"moved_to", loaded->moved_aside},
                                      {"action", "sessions of the previous hydrad are not recovered"}});
   } else {
     for (const auto& why : loaded->skipped)
-      log_.emit("session_entry_skipped", {{"file", store_.path()}, {"problem", why}});
+      log_.emit("session_entry_skipped", {{"file", table_.path()}, {"problem", why}});
   }
   const auto records = loaded ? loaded->records : std::vector<SessionRecord>{};
   // Adopted limited dockerds ask the plugin about every request.
@@ -52,9 +50,9 @@ void SessionManager::load() {
                           return r.index_held && r.network == NetworkMode::kIsolated;
                         });
   if (isolated)
-    if (auto st = ensure_hydra_table(); !st)
+    if (auto st = ensure_firewall(); !st)
       log_.emit("firewall_failed", {{"error", st.error().text()}, {"action", "isolated sessions cannot start"}});
-  std::lock_guard lock(mu_);
+  auto lock = table_.lock();
   size_t recovering = 0;
   for (const auto& r : records) {
     auto s = std::make_shared<Session>(r.key);
@@ -78,18 +76,18 @@ void SessionManager::load() {
       s->state = SessionState::kRecovering;
       ++recovering;
     }
-    sessions_[s->key] = std::move(s);
+    table_.insert_locked(std::move(s));
   }
-  persist_locked();
+  table_.persist_locked();
   if (!records.empty())
-    log_.emit("sessions_loaded", {{"file", store_.path()}, {"sessions", records.size()}, {"recovering", recovering}});
+    log_.emit("sessions_loaded", {{"file", table_.path()}, {"sessions", records.size()}, {"recovering", recovering}});
 }
 
 void SessionManager::adopt_all() {
   std::vector<SessionPtr> pending;
   {
-    std::lock_guard lock(mu_);
-    for (const auto& [_, s] : sessions_)
+    auto lock = table_.lock();
+    for (const auto& [_, s] : table_.all_locked())
       if (s->state == SessionState::kRecovering) pending.push_back(s);
   }
   std::atomic<size_t> next{0};
@@ -111,42 +109,34 @@ void SessionManager::adopt(const SessionPtr& s) {
   NetworkMode mode = NetworkMode::kShared;
   int index = 0;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     index = s->index;
     paths = session_paths(settings_, s->key, s->index);
     net = net_of_locked(*s);
     mode = s->network;
   }
-  const pid_t pid = read_pidfile(paths.pidfile);
-  auto proc = pid > 0 && process_alive(pid) ? docker::ChildProcess::adopt(pid)
-                                            : Result<docker::ChildProcess>(make_error("no live pid"));
+  auto proc = dockerd_->adopt(paths);
   if (!proc) {
     release(s->key, index, net);  // its dockerd is gone: clean what it left
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     s->index_held = false;
-    set_state_locked(*s, SessionState::kExited, "dockerd was not running when hydrad started");
-    persist_locked();
-    adopted_cv_.notify_all();
+    table_.set_state_locked(*s, SessionState::kExited, "dockerd was not running when hydrad started");
+    table_.persist_locked();
+    table_.adopted_locked();
     return;
   }
+  const pid_t pid = proc->pid();
   std::string network_problem;
   if (net.isolated) {
-    // The dockerd's namespace is the session's, whatever is pinned: a lost
-    // pin (hydrad's mounts gone with its mount namespace) is put back.
-    const std::string own = "/proc/" + std::to_string(pid) + "/ns/net";
-    if (!netlink::same_netns(own, net.netns))
-      if (auto st = netlink::pin_netns(own, net.netns); !st) network_problem = st.error().text();
-    if (auto st = ensure_hydra_table(); !st) network_problem = st.error().text();
-    else if (auto up = open_uplink(net); !up) network_problem = up.error().text();
-    if (network_problem.empty() && !session_network_present(net))
-      network_problem = net.uplink + " is missing: the session has no way out";
+    if (auto st = ensure_firewall(); !st) network_problem = st.error().text();
+    else if (auto adopted = network_->adopt(net, pid); !adopted) network_problem = adopted.error().text();
   }
   // Alive: adopted whether it answers or not (a hung dockerd is reported
   // unresponsive, never cleaned away under its containers). Its limit first:
   // the ping below passes through hydrad's authorization plugin.
   int max_containers = 0;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     track_limit(*s, pid);
     max_containers = s->max_containers;
   }
@@ -155,12 +145,12 @@ void SessionManager::adopt(const SessionPtr& s) {
   {
     // The state before the watcher: an exit it sees at once then finds the
     // session running, marks it exited, and this op settles it.
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     s->pid = pid;
     if (n) s->container_count = *n;
     state = n ? SessionState::kRunning : SessionState::kUnresponsive;
-    set_state_locked(*s, state, n ? "adopted" : n.error().text());
-    persist_locked();
+    table_.set_state_locked(*s, state, n ? "adopted" : n.error().text());
+    table_.persist_locked();
   }
   s->supervisor = supervise(s, std::move(*proc));
   log_.emit("session_adopted", {{"session", s->key.text()}, {"pid", pid}, {"bridge", net.bridge},
@@ -169,8 +159,8 @@ void SessionManager::adopt(const SessionPtr& s) {
   if (!network_problem.empty())
     log_.emit("session_network_damaged", {{"session", s->key.text()}, {"error", network_problem}});
   relink_desktop(s);
-  std::lock_guard lock(mu_);
-  adopted_cv_.notify_all();
+  auto lock = table_.lock();
+  table_.adopted_locked();
 }
 
 void SessionManager::relink_desktop(const SessionPtr& s) {
@@ -180,13 +170,13 @@ void SessionManager::relink_desktop(const SessionPtr& s) {
   SessionNet net;
   pid_t desktop_pid = 0;
   {
-    std::lock_guard lock(mu_);
+    auto lock = table_.lock();
     if (!session_alive(s->state) || s->desktop_container.empty()) return;
     if (!s->desktop_resolv.empty()) original = s->desktop_resolv;
     net = net_of_locked(*s);
     desktop_pid = s->desktop_pid;
   }
-  if (!process_alive(desktop_pid) || !desktop_bridged(net)) return;
+  if (!process_alive(desktop_pid) || !network_->desktop_bridged(net)) return;
   if (auto st = link_desktop(s, original); !st)
     log_.emit("desktop_dns_failed", {{"session", s->key.text()}, {"error", st.error().text()}});
 }

@@ -27,8 +27,8 @@ Result<GcResult> SessionManager::reconcile(const std::set<SessionKey>& live, int
   std::vector<GcSession> all;
   std::map<SessionKey, int64_t> stopped;
   {
-    std::lock_guard lock(mu_);
-    for (const auto& [key, s] : sessions_) {
+    auto lock = table_.lock();
+    for (const auto& [key, s] : table_.all_locked()) {
       all.push_back({key, s->state, s->host_docker, s->stopped_unix});
       stopped[key] = s->stopped_unix;
     }
@@ -76,8 +76,8 @@ void SessionManager::brake(const std::function<uint64_t(const std::string&)>& si
   };
   std::vector<Running> running;
   {
-    std::lock_guard lock(mu_);
-    for (const auto& [key, s] : sessions_)
+    auto lock = table_.lock();
+    for (const auto& [key, s] : table_.all_locked())
       if (s->state == SessionState::kRunning && !s->host_docker) running.push_back({s, 0});
   }
   for (auto& r : running) r.bytes = size_of(data_root_of(settings_, r.session->key));
@@ -95,7 +95,7 @@ void SessionManager::brake(const std::function<uint64_t(const std::string&)>& si
     }
     std::string socket;
     {
-      std::lock_guard lock(mu_);
+      auto lock = table_.lock();
       if (r.session->removed || r.session->state != SessionState::kRunning) continue;
       socket = session_paths(settings_, key, r.session->index).socket;
     }

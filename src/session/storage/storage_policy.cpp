@@ -78,12 +78,4 @@ std::vector<SessionKey> gc_victims(const std::vector<GcSession>& sessions, const
   return out;
 }
 
-Result<SessionKey> parse_session_ref(const std::string& ref) {
-  auto slash = ref.find('/');
-  if (slash == std::string::npos) return make_error("\"" + ref + "\" is not type/id (e.g. session/s1)", EINVAL);
-  SessionKey key{ref.substr(0, slash), ref.substr(slash + 1)};
-  if (auto st = validate_key(key); !st) return make_error("\"" + ref + "\": " + st.error().message, EINVAL);
-  return key;
-}
-
 }  // namespace hydra::session

@@ -56,7 +56,4 @@ struct GcSession {
 std::vector<SessionKey> gc_victims(const std::vector<GcSession>& sessions, const std::set<SessionKey>& live,
                                    int64_t grace_s, int64_t now);
 
-// "type/id" as the GC request names sessions.
-Result<SessionKey> parse_session_ref(const std::string& ref);
-
 }  // namespace hydra::session

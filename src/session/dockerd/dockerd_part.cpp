@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "session/dockerd/dockerd_part.hpp"
+
+#include <unistd.h>
+
+#include "base/state_file.hpp"
+#include "session/core/run_files.hpp"
+#include "session/dockerd/dockerd_config.hpp"
+#include "session/dockerd/leftovers.hpp"
+
+namespace hydra::session {
+
+Result<docker::ChildProcess> DockerdLauncher::launch(const SessionNet& net, const SessionPaths& paths, int netns_fd,
+                                                     bool limited) {
+  unlink(paths.socket.c_str());
+  for (const auto& pidfile : {paths.pidfile, paths.exec_root + "/containerd/containerd.pid"})
+    if (auto st = clear_stale_pidfile(pidfile); !st) return st.error();
+  if (auto st = write_state_file(paths.config_file, daemon_json(net, settings_).dump(2) + "\n", 0644); !st)
+    return st.error();
+  return docker::ChildProcess::spawn(dockerd_argv(net, paths, settings_, limited), paths.log, netns_fd);
+}
+
+Result<docker::ChildProcess> DockerdLauncher::adopt(const SessionPaths& paths) {
+  const pid_t pid = read_pidfile(paths.pidfile);
+  if (pid <= 0 || !process_alive(pid)) return make_error("no live dockerd in " + paths.pidfile, ESRCH);
+  return docker::ChildProcess::adopt(pid);
+}
+
+DockerdLeftovers DockerdLauncher::release(const SessionPaths& paths) {
+  DockerdLeftovers out;
+  if (auto n = end_leftovers(paths.exec_root, settings_.stop_timeout_ms); n) out.processes = *n;
+  else out.errors.push_back(n.error().text());
+  if (auto n = unmount_below(paths.dir); n) out.mounts = *n;
+  else out.errors.push_back(n.error().text());
+  if (auto st = release_data_root_mount(paths.data_root); !st) out.errors.push_back(st.error().text());
+  return out;
+}
+
+}  // namespace hydra::session

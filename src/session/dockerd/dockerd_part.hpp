@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// The dockerd part of a session as the manager uses it: launch (acquire),
+// adopt after a restart, and release what a dead dockerd left behind. The
+// manager is given one (DockerdLauncher in hydrad; tests may give their own).
+//
+// THREADS: called from the thread that holds the session's op; several
+// sessions' calls run at once. LOCKS: none here (no shared state).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "docker/child_process.hpp"
+#include "session/core/session_spec.hpp"
+
+namespace hydra::session {
+
+// What a release found and ended.
+struct DockerdLeftovers {
+  size_t processes = 0;            // its containerd, shims, containers
+  size_t mounts = 0;               // under its run dir (exec/netns/default...)
+  std::vector<std::string> errors; // each piece is tried; one line per failure
+};
+
+class DockerdPart {
+ public:
+  virtual ~DockerdPart() = default;
+  // Writes its daemon.json, clears what a dead dockerd left in the run dir
+  // (socket, stale pidfiles) and starts it, in the namespace `netns_fd`
+  // (-1: hydrad's own). Does not wait for it to answer.
+  virtual Result<docker::ChildProcess> launch(const SessionNet& net, const SessionPaths& paths, int netns_fd,
+                                              bool limited) = 0;
+  // The live dockerd of the session's pidfile (a previous hydrad's child).
+  virtual Result<docker::ChildProcess> adopt(const SessionPaths& paths) = 0;
+  // The dockerd is gone: what it left running (ended while the session still
+  // holds its index, so surely its own), the mounts under its run dir (its
+  // bind mount of its namespace would keep that namespace alive), and the
+  // mounts in its data root (a killed dockerd's, its containers' roots).
+  virtual DockerdLeftovers release(const SessionPaths& paths) = 0;
+};
+
+// Runs `settings.dockerd` with dockerd_argv (dockerd_config.hpp).
+class DockerdLauncher final : public DockerdPart {
+ public:
+  explicit DockerdLauncher(const SessionSettings& settings) : settings_(settings) {}
+  Result<docker::ChildProcess> launch(const SessionNet& net, const SessionPaths& paths, int netns_fd,
+                                      bool limited) override;
+  Result<docker::ChildProcess> adopt(const SessionPaths& paths) override;
+  DockerdLeftovers release(const SessionPaths& paths) override;
+
+ private:
+  const SessionSettings& settings_;
+};
+
+}  // namespace hydra::session
