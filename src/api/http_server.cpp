@@ -13,6 +13,7 @@
 
 #include "api/schema.hpp"
 #include "base/clock.hpp"
+#include "base/guarded_thread.hpp"
 
 namespace hydra::api {
 
@@ -132,7 +133,11 @@ MHD_Result on_request(void* cls, MHD_Connection* conn, const char* url, const ch
   try {
     resp = server->handler()(req);
   } catch (const std::exception& e) {  // never let a handler bug take the server thread down
+    report_thread_escape("http " + server->path() + " " + method + " " + url, e.what(), "answered 500");
     resp = error_response(500, std::string("internal error: ") + e.what());
+  } catch (...) {
+    report_thread_escape("http " + server->path() + " " + method + " " + url, "not a std::exception", "answered 500");
+    resp = error_response(500, "internal error");
   }
   return send(conn, resp);
 }
@@ -171,7 +176,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(UniqueFd listener, std::st
   server->listener_ = std::move(listener);
   server->stop_ = UniqueFd(eventfd(0, EFD_CLOEXEC));
   if (!server->stop_.valid()) return errno_error("eventfd for the HTTP server");
-  server->acceptor_ = std::thread([s = server.get()] { s->accept_loop(); });
+  server->acceptor_ = guarded_thread("http acceptor " + server->path_, [s = server.get()] { s->accept_loop(); });
   return server;
 }
 

@@ -72,6 +72,7 @@ class HttpServer {
   [[nodiscard]] const HttpHandler& handler() const { return handler_; }
   [[nodiscard]] const HttpLimits& limits() const { return limits_; }
   [[nodiscard]] ConnectionTable& connections() { return table_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
 
  private:
   HttpServer(std::string path, HttpHandler handler, HttpLimits limits)

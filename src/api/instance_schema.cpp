@@ -99,12 +99,13 @@ Result<DockerInstance> decode_instance(const json& j) {
       return bad("docker instance desktop", st.error());
     if (auto names = it->find("names"); names != it->end() && names->is_array())
       for (const auto& n : *names)
-        if (n.is_object()) l.names.push_back({n.value("name", ""), n.value("address", "")});
+        if (n.is_object())
+          l.names.push_back({json_fields::string_or(n, "name"), json_fields::string_or(n, "address")});
     for (auto [key, out] : {std::pair{"forwarded_ports", &l.forwarded_ports}, std::pair{"skipped_ports", &l.skipped_ports}})
       if (auto ports = it->find(key); ports != it->end() && ports->is_array())
         for (const auto& p : *ports)
-          if (p.is_object() && p.value("port", 0) > 0)
-            out->push_back({p.value("proto", ""), p.value("port", 0), p.value("container", "")});
+          if (const int port = json_fields::int_or(p, "port", 0); p.is_object() && port > 0)
+            out->push_back({json_fields::string_or(p, "proto"), port, json_fields::string_or(p, "container")});
     d.desktop = l;
   }
   if (auto it = j.find("clone"); it != j.end() && it->is_object()) {
@@ -119,9 +120,9 @@ Result<DockerInstance> decode_instance(const json& j) {
 }
 
 Result<std::vector<DockerInstance>> decode_instances(const json& j) {
-  if (!j.is_object() || !j.contains("instances"))
-    return make_error("docker instances: not an object with \"instances\"", EINVAL);
-  return detail::decode_array<DockerInstance>(j["instances"], &decode_instance, "instances");
+  auto it = j.find("instances");
+  if (!j.is_object() || it == j.end()) return make_error("docker instances: not an object with \"instances\"", EINVAL);
+  return detail::decode_array<DockerInstance>(*it, &decode_instance, "instances");
 }
 
 json to_json(const StopResponse& r) {

@@ -2,11 +2,12 @@
 #include "base/file_writer.hpp"
 
 #include "base/state_file.hpp"
+#include "base/guarded_thread.hpp"
 
 namespace hydra {
 
 FileWriter::FileWriter(std::function<void(const std::string&, const Error&)> on_error)
-    : on_error_(std::move(on_error)), thread_([this] { run(); }) {}
+    : on_error_(std::move(on_error)), thread_(guarded_thread("state writer", [this] { run(); })) {}
 
 FileWriter::~FileWriter() {
   {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "base/json_fields.hpp"
 #include "docker/unix_http.hpp"
 #include "telemetry/event_log.hpp"
 
@@ -22,8 +23,8 @@ int run_events(const std::string& socket, bool json, std::ostream& out, std::ost
         out << line << "\n";
       } else {
         auto e = nlohmann::json::parse(line, nullptr, false);
-        if (e.is_discarded()) continue;
-        std::string ts = e.value("ts", ""), name = e.value("event", "");
+        if (!e.is_object()) continue;
+        std::string ts = json_fields::string_or(e, "ts"), name = json_fields::string_or(e, "event");
         e.erase("ts");
         e.erase("event");
         out << ts << " " << name << " " << telemetry::EventLog::text_fields(e) << "\n";

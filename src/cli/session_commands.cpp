@@ -197,7 +197,8 @@ int run_golden_create(const SessionArgs& a, std::ostream& out, std::ostream& err
 int run_golden_list(const SessionArgs& a, std::ostream& out, std::ostream& err) {
   return call(a, "GET", "/api/v1/goldens", nullptr, out, err, [&](const json& j) {
     Table t({"GOLDEN", "SOURCE", "BYTES", "FILES", "CREATED", "LAST_USED", "SESSIONS", "IN_USE"});
-    for (const auto& e : j.value("goldens", json::array())) {
+    const json* goldens = json_fields::array_field(j, "goldens");
+    for (const auto& e : goldens ? *goldens : json::array()) {
       auto g = api::decode_golden(e);
       if (!g) {
         err << "hydractl: unexpected answer: " << g.error().message << "\n";
@@ -212,7 +213,7 @@ int run_golden_list(const SessionArgs& a, std::ostream& out, std::ostream& err) 
 
 int run_golden_delete(const SessionArgs& a, std::ostream& out, std::ostream& err) {
   return call(a, "DELETE", "/api/v1/goldens/" + a.golden, nullptr, out, err, [&](const json& j) {
-    out << "removed golden " << a.golden << ": " << j.value("bytes_freed", uint64_t{0}) << " bytes\n";
+    out << "removed golden " << a.golden << ": " << json_fields::int_or(j, "bytes_freed", uint64_t{0}) << " bytes\n";
   });
 }
 

@@ -6,12 +6,14 @@
 #include <sched.h>
 #include <systemd/sd-daemon.h>
 
+#include <atomic>
 #include <iostream>
 
 #include "api/authz_plugin.hpp"
 #include "api/control_socket.hpp"
 #include "api/routes.hpp"
 #include "base/guarded_main.hpp"
+#include "base/guarded_thread.hpp"
 #include "daemon/command_line.hpp"
 #include "daemon/config.hpp"
 #include "daemon/disk_watch.hpp"
@@ -108,6 +110,25 @@ int raise_guard_priority(int priority, telemetry::EventLog& log) {
   return priority;
 }
 
+// What escapes a thread's body (base/guarded_thread.hpp) is an event.
+std::atomic<telemetry::EventLog*> g_escape_log{nullptr};
+
+void report_escape(const std::string& thread, const std::string& what, const std::string& action) {
+  if (auto* log = g_escape_log.load())
+    log->emit("thread_failed", {{"thread", thread}, {"error", what}, {"action", action}});
+}
+
+// From the log's making to its end: threads that fail say so in events.
+struct EscapesAsEvents {
+  explicit EscapesAsEvents(telemetry::EventLog& log) {
+    g_escape_log = &log;
+    set_thread_escape_reporter(&report_escape);
+  }
+  ~EscapesAsEvents() { g_escape_log = nullptr; }
+  EscapesAsEvents(const EscapesAsEvents&) = delete;
+  EscapesAsEvents& operator=(const EscapesAsEvents&) = delete;
+};
+
 int run(int argc, char** argv) {
   // glibc gives threads their own malloc arena only up to 8 per core, then
   // shares: an HTTP thread preempted inside malloc would then hold up the
@@ -130,6 +151,7 @@ int run(int argc, char** argv) {
                                                         : telemetry::LogFormat::kText,
                           STDERR_FILENO, static_cast<size_t>(cmd.event_queue));
   log.subscribe([&](const nlohmann::json& e) { event_stream.publish(e.dump() + "\n"); });
+  EscapesAsEvents escapes(log);
   guard::SnapshotStore store(config.state_dir);
   if (auto st = store.prepare(); !st) return fail(st.error().text());
   auto sock = netlink::RtnlSocket::open();

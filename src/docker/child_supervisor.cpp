@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include "base/guarded_thread.hpp"
 
 namespace hydra::docker {
 
@@ -13,7 +14,8 @@ ChildSupervisor::ChildSupervisor(docker::ChildProcess proc, int probe_interval_m
       pid_(proc_.pid()),
       hooks_(std::move(hooks)),
       stop_fd_(eventfd(0, EFD_CLOEXEC)),
-      thread_([this, probe_interval_ms] { watch(probe_interval_ms); }) {}
+      thread_(guarded_thread("supervisor of pid " + std::to_string(pid_),
+                             [this, probe_interval_ms] { watch(probe_interval_ms); })) {}
 
 ChildSupervisor::~ChildSupervisor() {
   uint64_t one = 1;

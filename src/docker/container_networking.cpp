@@ -3,16 +3,16 @@
 
 #include <charconv>
 
+#include "base/json_fields.hpp"
+
 namespace hydra::docker {
 
 using nlohmann::json;
 
 namespace {
 
-std::string text(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
+// Every read of a dockerd's answer: a field of another type is absent.
+std::string text(const json& j, const char* key) { return json_fields::string_or(j, key); }
 
 }  // namespace
 
@@ -23,7 +23,7 @@ Result<ContainerNetworking> decode_container_networking(const json& inspect) {
   c.name = text(inspect, "Name");
   if (!c.name.empty() && c.name[0] == '/') c.name.erase(0, 1);
   if (auto st = inspect.find("State"); st != inspect.end() && st->is_object())
-    c.running = st->value("Running", false);
+    c.running = json_fields::bool_or(*st, "Running", false);
   if (auto cfg = inspect.find("Config"); cfg != inspect.end() && cfg->is_object())
     if (auto labels = cfg->find("Labels"); labels != cfg->end() && labels->is_object())
       c.compose_service = text(*labels, "com.docker.compose.service");
@@ -38,7 +38,7 @@ Result<ContainerNetworking> decode_container_networking(const json& inspect) {
       a.ipv6 = text(n, "GlobalIPv6Address");
       if (auto al = n.find("Aliases"); al != n.end() && al->is_array())
         for (const auto& x : *al)
-          if (x.is_string()) a.aliases.push_back(x.get<std::string>());
+          if (auto alias = json_fields::as_string(x)) a.aliases.push_back(std::move(*alias));
       c.networks.push_back(std::move(a));
     }
   }

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "docker/engine_decode.hpp"
 #include "docker/unix_http.hpp"
 
 namespace hydra::docker {
@@ -12,8 +13,7 @@ using nlohmann::json;
 namespace {
 
 Error api_error(const std::string& what, const HttpReply& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  std::string msg = j.is_object() && j.contains("message") ? j["message"].get<std::string>() : r.body;
+  const std::string msg = decode_error_message(r.body);
   return make_error(what + ": HTTP " + std::to_string(r.status) + ": " + msg, r.status == 404 ? ENOENT : EIO);
 }
 
@@ -30,17 +30,10 @@ Result<std::vector<EngineClient::Container>> EngineClient::containers() const {
   auto r = unix_http(socket_, "GET", "/containers/json", "", timeout_s_);
   if (!r) return r.error();
   if (r->status != 200) return api_error("list containers", *r);
-  auto j = json::parse(r->body, nullptr, false);
-  if (!j.is_array()) return make_error("list containers: not a JSON array", EBADMSG);
+  auto list = decode_container_list(r->body);
+  if (!list) return list.error();
   std::vector<Container> out;
-  for (const auto& c : j) {
-    Container k;
-    k.id = c.value("Id", "");
-    if (c.contains("Names") && c["Names"].is_array() && !c["Names"].empty()) k.name = c["Names"][0];
-    if (!k.name.empty() && k.name[0] == '/') k.name.erase(0, 1);
-    if (k.name.empty()) k.name = k.id.substr(0, 12);
-    out.push_back(std::move(k));
-  }
+  for (auto& c : *list) out.push_back({std::move(c.id), std::move(c.name)});
   return out;
 }
 
@@ -48,11 +41,10 @@ Result<std::vector<std::string>> EngineClient::running_containers() const {
   auto r = unix_http(socket_, "GET", "/containers/json", "", timeout_s_);
   if (!r) return r.error();
   if (r->status != 200) return api_error("list containers", *r);
-  auto j = json::parse(r->body, nullptr, false);
-  if (!j.is_array()) return make_error("list containers: not a JSON array", EBADMSG);
+  auto list = decode_container_list(r->body);
+  if (!list) return list.error();
   std::vector<std::string> ids;
-  for (const auto& c : j)
-    if (c.contains("Id") && c["Id"].is_string()) ids.push_back(c["Id"]);
+  for (auto& c : *list) ids.push_back(std::move(c.id));
   return ids;
 }
 
@@ -60,9 +52,7 @@ Result<size_t> EngineClient::container_count() const {
   auto r = unix_http(socket_, "GET", "/containers/json?all=1", "", timeout_s_);
   if (!r) return r.error();
   if (r->status != 200) return api_error("list containers", *r);
-  auto j = json::parse(r->body, nullptr, false);
-  if (!j.is_array()) return make_error("list containers: not a JSON array", EBADMSG);
-  return j.size();
+  return decode_container_count(r->body);
 }
 
 Status EngineClient::stop_container(const std::string& id, int grace_s) const {
@@ -83,13 +73,9 @@ Result<pid_t> EngineClient::container_pid(const std::string& id) const {
   auto r = unix_http(socket_, "GET", "/containers/" + id + "/json", "", timeout_s_);
   if (!r) return r.error();
   if (r->status != 200) return api_error("inspect container " + id, *r);
-  auto j = json::parse(r->body, nullptr, false);
-  if (!j.is_object() || !j.contains("State")) return make_error("inspect container " + id + ": no State", EBADMSG);
-  const auto& st = j["State"];
-  if (!st.value("Running", false)) return make_error("container " + id + " is not running", ESRCH);
-  auto pid = st.value("Pid", 0);
-  if (pid <= 0) return make_error("container " + id + " has no pid", ESRCH);
-  return static_cast<pid_t>(pid);
+  auto pid = decode_container_pid(r->body);
+  if (!pid) return make_error("inspect container " + id + ": " + pid.error().message, pid.error().code);
+  return pid;
 }
 
 }  // namespace hydra::docker

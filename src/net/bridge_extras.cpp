@@ -246,8 +246,9 @@ Result<BridgeExtras> extras_from_json(const json& j) {
     for (const auto& [k, v] : sysctls->items()) {
       if (std::find(recorded_sysctls().begin(), recorded_sysctls().end(), k) == recorded_sysctls().end())
         return make_error("unknown sysctl \"" + k + "\"", EINVAL);
-      if (!v.is_string()) return make_error("sysctl \"" + k + "\" must be a string", EINVAL);
-      e.sysctls[k] = v.get<std::string>();
+      auto text = json_fields::as_string(v);
+      if (!text) return make_error("sysctl \"" + k + "\" must be a string", EINVAL);
+      e.sysctls[k] = std::move(*text);
     }
   }
   for (const char* name : {"neighbours", "fdb"}) {

@@ -24,8 +24,9 @@ Result<netlink::AttrValues> attrs_from_json(const json& j, std::span<const netli
   for (const auto& [name, v] : j.items()) {
     const auto* spec = netlink::find_spec(specs, name);
     if (!spec) return make_error("unknown attribute \"" + name + "\"", EINVAL);
-    if (!v.is_number_unsigned()) return make_error("attribute \"" + name + "\" is not an unsigned number", EINVAL);
-    out[spec->type] = v.get<uint64_t>();
+    auto n = json_fields::as_u64(v);
+    if (!n) return make_error("attribute \"" + name + "\" is not an unsigned number", EINVAL);
+    out[spec->type] = *n;
   }
   return out;
 }

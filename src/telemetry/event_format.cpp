@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "base/clock.hpp"
+#include "base/json_fields.hpp"
 #include "telemetry/event_log.hpp"
 
 namespace hydra::telemetry {
@@ -20,7 +21,7 @@ std::string EventLog::text_fields(const nlohmann::json& fields) {
   std::string out;
   for (const auto& [key, value] : fields.items()) {
     out += out.empty() ? "" : " ";
-    out += key + "=" + (value.is_string() ? value.get<std::string>() : value.dump());
+    out += key + "=" + json_fields::as_string(value).value_or(value.dump());
   }
   return out;
 }
@@ -43,7 +44,7 @@ bool stderr_is_journal() {
 
 std::vector<std::string> journal_fields(const nlohmann::json& event) {
   nlohmann::json rest = event;
-  std::string name = rest.value("event", "");
+  std::string name = json_fields::string_or(rest, "event");
   rest.erase("ts");
   rest.erase("event");
   std::vector<std::string> out;
@@ -58,7 +59,7 @@ std::vector<std::string> journal_fields(const nlohmann::json& event) {
     for (char c : key) k += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     // Journal convention: durations in microseconds end in _USEC.
     if (k.size() > 3 && k.compare(k.size() - 3, 3, "_US") == 0) k += "EC";
-    out.push_back(k + "=" + (value.is_string() ? value.get<std::string>() : value.dump()));
+    out.push_back(k + "=" + json_fields::as_string(value).value_or(value.dump()));
   }
   return out;
 }
@@ -68,7 +69,7 @@ std::string EventLog::format_line(LogFormat format, const nlohmann::json& event)
   nlohmann::json rest = event;
   rest.erase("ts");
   rest.erase("event");
-  return event.value("ts", "") + " " + event.value("event", "") + " " + text_fields(rest) + "\n";
+  return json_fields::string_or(event, "ts") + " " + json_fields::string_or(event, "event") + " " + text_fields(rest) + "\n";
 }
 
 }  // namespace hydra::telemetry

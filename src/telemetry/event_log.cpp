@@ -13,6 +13,7 @@
 
 #include "base/bounded_queue.hpp"
 #include "base/unique_fd.hpp"
+#include "base/guarded_thread.hpp"
 
 namespace hydra::telemetry {
 
@@ -106,7 +107,7 @@ void EventLog::Shared::run() {
 
 EventLog::EventLog(LogFormat format, int fd, size_t capacity)
     : shared_(std::make_shared<Shared>(format, fd, capacity)) {
-  std::thread([s = shared_] { s->run(); }).detach();
+  guarded_thread("event-log writer", [s = shared_] { s->run(); }).detach();
 }
 
 EventLog::~EventLog() {

@@ -14,6 +14,12 @@
 //                    The log says when a stop begins, and says OVERLAP when a
 //                    stop begins while another is still in flight (two parts
 //                    of hydrad acting on the session at once).
+//   odd-answers      every answer hydrad decodes comes in the shapes the
+//                    fuzzers found (wrong types, wrong nesting, not JSON): the
+//                    container list (its first answer is [] so a desktop can
+//                    be bridged), inspects, error bodies, and an event stream
+//                    of odd lines that ends after a few, so the desktop link
+//                    syncs again and again. The log counts the inspects.
 // Requests are served each on a thread of its own, so they can overlap.
 #include <fcntl.h>
 #include <signal.h>
@@ -27,6 +33,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 
@@ -62,11 +69,52 @@ std::string read_request(int fd) {
   return in;
 }
 
+std::atomic<int> g_lists{0}, g_inspects{0};
+
+// odd-answers: the shapes, in turn.
+const char* const kOddLists[] = {R"([{"Id":"x","Names":["/web"]}])", "{}", R"([1,"x",null])",
+                                 R"([{"Id":"x","Names":"web"},{"Id":5}])", "not json", R"([{"Id":"x","Names":[7]}])"};
+const char* const kOddInspects[] = {
+    R"({"Id":"x","Name":"/web","State":{"Running":{}}})",
+    R"({"Id":7,"Name":[],"State":[],"Config":{"Labels":[]},"NetworkSettings":{"Networks":{"n":{"Aliases":{},"IPAddress":5}},"Ports":{"80/tcp":[1,{"HostPort":80}]}}})",
+    "[]", R"({"message":{}})", R"({"Id":"x","Name":"/web","State":{"Running":true,"Pid":"12"},"NetworkSettings":[]})"};
+const char* const kOddEvents[] = {R"({"Type":"container","Action":"start","timeNano":"x"})", "[]", "not json",
+                                  R"({"Type":"container","Action":"start","timeNano":5})", R"({"timeNano":{}})"};
+
+// A stream of odd event lines, then its end (the follower reconnects).
+void odd_events(int fd) {
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nApi-Version: 1.41\r\nConnection: close\r\n\r\n";
+  (void)!write(fd, head.data(), head.size());
+  for (const char* line : kOddEvents) {
+    const std::string l = std::string(line) + "\n";
+    if (write(fd, l.data(), l.size()) < 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 void answer(int fd, const std::string& request) {
   const std::string line = request.substr(0, request.find("\r\n"));
   std::string status = "200 OK", body = "OK", type = "text/plain";
   const bool slow_stop = g_mode == "slow-stop";
-  if (line.find("/_ping") != std::string::npos) {
+  const bool odd = g_mode == "odd-answers";
+  if (odd && line.find("/events") != std::string::npos) {
+    odd_events(fd);
+    return;
+  }
+  if (odd && line.find("/containers/json") != std::string::npos && line.find("all=1") == std::string::npos) {
+    const int n = g_lists++;
+    body = n == 0 ? "[]" : kOddLists[(n - 1) % std::size(kOddLists)];
+    type = "application/json";
+  } else if (odd && line.find("/containers/") != std::string::npos && line.find("/json") != std::string::npos) {
+    const int n = g_inspects++;
+    std::fprintf(stderr, "fake-dockerd: inspect %d answered\n", n + 1);
+    body = kOddInspects[n % std::size(kOddInspects)];
+    type = "application/json";
+  } else if (odd && line.find("/stop") != std::string::npos) {
+    status = "500 Internal Server Error";
+    body = R"({"message":{"not":"a string"}})";
+    type = "application/json";
+  } else if (line.find("/_ping") != std::string::npos) {
   } else if (line.find("/containers/json") != std::string::npos) {
     body = slow_stop ? R"([{"Id":"c1","Names":["/c1"],"State":"running"}])" : "[]";
     type = "application/json";

@@ -187,7 +187,7 @@ TEST(SessionManagerUnit, EveryEndReleasesTheNetworkOnceAfterTheDockerd) {
   ASSERT_TRUE(created->first.pid);
   ASSERT_EQ(kill(*created->first.pid, SIGKILL), 0);
   EXPECT_TRUE(manager_test_wait([&] { return b.network->live() == 0; }, 10000)) << "released by the exit hook";
-  EXPECT_EQ(b.count("session_exited", "session", "session/s1"), 1u);
+  EXPECT_TRUE(manager_test_wait([&] { return b.count("session_exited", "session", "session/s1") == 1; }, 5000));
 
   created = m->create(manager_test_key("s1"), {});
   ASSERT_TRUE(created) << created.error().text();

@@ -16,9 +16,11 @@
 #include "base/whole_file.hpp"
 #include "base/clock.hpp"
 #include "docker/engine_client.hpp"
+#include "docker/engine_decode.hpp"
 #include "netlink/netns.hpp"
 #include "session/core/run_files.hpp"
 #include "session/network/nft_runner.hpp"
+#include "base/guarded_thread.hpp"
 
 namespace hydra::session {
 
@@ -178,7 +180,7 @@ Status DesktopLink::start() {
   }
   resolv_changed_ = true;
   sync(0);
-  thread_ = std::thread([this] { follow(); });
+  thread_ = guarded_thread("desktop link of " + setup_.session, [this] { follow(); });
   return {};
 }
 
@@ -205,9 +207,9 @@ void DesktopLink::follow() {
     auto r = docker::unix_http_stream(setup_.docker_socket, kEvents, [&](std::string_view data) {
       pending.append(data);
       for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
-        auto ev = nlohmann::json::parse(pending.substr(0, nl), nullptr, false);
+        auto when = docker::decode_event_time(std::string_view(pending).substr(0, nl));
         pending.erase(0, nl + 1);
-        if (ev.is_object()) sync(ev.value("timeNano", int64_t{0}));
+        if (when) sync(*when);
       }
       return !stopping_;
     }, &cancel);

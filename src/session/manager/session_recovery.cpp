@@ -11,6 +11,7 @@
 #include "docker/engine_client.hpp"
 #include "session/core/run_files.hpp"
 #include "session/manager/session_manager.hpp"
+#include "base/guarded_thread.hpp"
 
 namespace hydra::session {
 
@@ -93,9 +94,9 @@ void SessionManager::adopt_all() {
   std::atomic<size_t> next{0};
   std::vector<std::thread> workers;
   for (size_t i = 0; i < std::min(pending.size(), kAdoptionThreads); ++i)
-    workers.emplace_back([&] {
+    workers.push_back(guarded_thread("adoption", [&] {
       for (size_t k = next++; k < pending.size(); k = next++) adopt(pending[k]);
-    });
+    }));
   for (auto& w : workers) w.join();
   limiter_.set_ready();
 }

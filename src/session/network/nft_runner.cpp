@@ -3,8 +3,11 @@
 
 #include <nftables/libnftables.h>
 
-#include <nlohmann/json.hpp>
 #include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "base/json_fields.hpp"
 
 namespace hydra::session {
 
@@ -25,6 +28,20 @@ Result<std::string> NftRunner::run(const std::string& commands) {
   return std::string(nft_ctx_get_output_buffer(ctx_));
 }
 
+Result<std::vector<int64_t>> decode_tagged_rules(std::string_view listing, const std::string& comment) {
+  namespace jf = json_fields;
+  auto j = nlohmann::json::parse(listing, nullptr, false);
+  const nlohmann::json* items = jf::array_field(j, "nftables");
+  if (!items) return make_error("nftables: unreadable DOCKER-USER listing", EIO);
+  std::vector<int64_t> handles;
+  for (const auto& item : *items) {
+    const nlohmann::json* rule = jf::object_field(item, "rule");
+    if (!rule || jf::string_or(*rule, "comment") != comment) continue;
+    if (const auto handle = jf::int_or(*rule, "handle", int64_t{0}); handle > 0) handles.push_back(handle);
+  }
+  return handles;
+}
+
 namespace {
 
 constexpr const char* kChain = "ip filter DOCKER-USER";
@@ -35,13 +52,9 @@ bool chain_exists() { return NftRunner().run(std::string("list chain ") + kChain
 Result<std::optional<std::vector<int64_t>>> tagged_rules(NftRunner& nft, const std::string& comment) {
   auto listing = nft.run(std::string("list chain ") + kChain);
   if (!listing) return std::optional<std::vector<int64_t>>();
-  auto j = nlohmann::json::parse(*listing, nullptr, false);
-  if (!j.is_object() || !j.contains("nftables")) return make_error("nftables: unreadable DOCKER-USER listing", EIO);
-  std::vector<int64_t> handles;
-  for (const auto& item : j["nftables"])
-    if (item.contains("rule") && item["rule"].value("comment", "") == comment)
-      handles.push_back(item["rule"].value("handle", int64_t{0}));
-  return std::optional(std::move(handles));
+  auto handles = decode_tagged_rules(*listing, comment);
+  if (!handles) return handles.error();
+  return std::optional(std::move(*handles));
 }
 
 }  // namespace

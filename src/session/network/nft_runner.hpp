@@ -4,7 +4,9 @@
 // that makes it: make one inside a NetnsSwitch to act on that namespace.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -37,5 +39,8 @@ Status remove_docker_user_rules(const std::string& comment);
 // True when the chain exists but holds no rule with `comment` (someone
 // flushed it): put_docker_user_rules() again.
 bool docker_user_rules_missing(const std::string& comment);
+// libnftables' JSON listing of a chain: the handles of the rules tagged
+// `comment`. Pure, never throws (fuzz/fuzz_outside_answers.cpp).
+Result<std::vector<int64_t>> decode_tagged_rules(std::string_view listing, const std::string& comment);
 
 }  // namespace hydra::session

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/unique_fd.hpp"
+#include "base/guarded_thread.hpp"
 
 namespace hydra::session {
 
@@ -126,7 +127,7 @@ Result<TreeSize> remove_tree(const std::string& root) {
 }
 
 DataUsage::DataUsage(std::string data_dir, int interval_ms)
-    : data_dir_(std::move(data_dir)), interval_ms_(interval_ms), thread_([this] { run(); }) {}
+    : data_dir_(std::move(data_dir)), interval_ms_(interval_ms), thread_(guarded_thread("data usage", [this] { run(); })) {}
 
 DataUsage::~DataUsage() {
   {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.hpp"
+#include "base/json_fields.hpp"
 #include "base/state_file.hpp"
 #include "session/storage/btrfs_subvolume.hpp"
 #include "session/storage/data_usage.hpp"
@@ -78,17 +79,14 @@ Result<GoldenInfo> parse_golden_json(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object()) return make_error("golden.json is not a JSON object", EINVAL);
   GoldenInfo g;
-  try {
-    g.name = j.at("name").get<std::string>();
-    g.source = j.value("source", "");
-    g.created_unix = j.at("created_unix").get<int64_t>();
-    g.last_used_unix = j.value("last_used_unix", g.created_unix);
-    g.bytes = j.value("bytes", uint64_t{0});
-    g.files = j.value("files", uint64_t{0});
-    g.method = j.value("method", "");
-  } catch (const nlohmann::json::exception& e) {
-    return make_error(std::string("golden.json: ") + e.what(), EINVAL);
-  }
+  using json_fields::read;
+  if (auto st = json_fields::first_error({read(j, "name", g.name, true), read(j, "source", g.source),
+                                          read(j, "created_unix", g.created_unix, true), read(j, "bytes", g.bytes),
+                                          read(j, "files", g.files), read(j, "method", g.method)});
+      !st)
+    return make_error("golden.json: " + st.error().message, EINVAL);
+  g.last_used_unix = g.created_unix;
+  if (auto st = read(j, "last_used_unix", g.last_used_unix); !st) return make_error("golden.json: " + st.error().message, EINVAL);
   if (auto st = validate_golden_name(g.name); !st) return st.error();
   return g;
 }

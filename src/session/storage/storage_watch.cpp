@@ -4,6 +4,7 @@
 #include <sys/statvfs.h>
 
 #include <chrono>
+#include "base/guarded_thread.hpp"
 
 namespace hydra::session {
 
@@ -28,7 +29,7 @@ FsReading read_fs(const std::string& path) {
 
 StorageWatch::StorageWatch(std::vector<std::string> paths, FreeThreshold critical_free, int interval_ms, Hooks hooks)
     : paths_(std::move(paths)), critical_(critical_free), interval_ms_(interval_ms), hooks_(std::move(hooks)) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = guarded_thread("storage watch", [this] { run(); });
 }
 
 StorageWatch::~StorageWatch() {
