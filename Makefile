@@ -5,8 +5,9 @@
 #   make bench — benchmark programs; rewrites BENCHMARKS.md
 BUILD ?= build
 JOBS  ?= $(shell nproc)
-# The sanitizer and fuzzing builds compile sources in batches (unity builds):
-# about twice as fast, and the main build still compiles each file alone.
+# Every build compiles sources in batches (unity builds): about twice as fast.
+# Each file is still compiled alone by clang-tidy (scripts/tidy), from the
+# per-file commands of a configure of its own.
 UNITY = -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16
 
 .PHONY: all deps build sanitize-build tsan-build fuzz-build test fuzz tidy demo bench install package image clean
@@ -17,7 +18,7 @@ deps:
 	@scripts/install-deps
 
 $(BUILD)/CMakeCache.txt:
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(UNITY) >/dev/null
 
 build: deps $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
