@@ -118,7 +118,14 @@ TEST(Guard, TwoHundredDeletionsBackToBack) {
   // A restore cut short by the next deletion is retried with backoff (up to
   // 5 s): on a loaded machine under ASan the last one can take a while.
   ASSERT_TRUE(wait_until([&] { return g.world.ports_of("docker0") == ports && g.world.addresses("docker0") == addrs; },
-                         30000));
+                         30000))
+      << "ports " << json(g.world.ports_of("docker0")).dump() << " (before " << json(ports).dump() << "), addresses "
+      << json(g.world.addresses("docker0")).dump() << "; the guard's last events:\n" << [&] {
+           auto evs = g.hydrad.events();
+           std::string out;
+           for (size_t i = evs.size() > 12 ? evs.size() - 12 : 0; i < evs.size(); ++i) out += "  " + evs[i].dump() + "\n";
+           return out;
+         }();
   expect_same_identity(g.before_docker0, g.world.link("docker0"));
   EXPECT_EQ(g.world.ports_of("docker0"), ports);
   EXPECT_EQ(g.world.addresses("docker0"), addrs);

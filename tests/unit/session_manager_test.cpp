@@ -98,6 +98,9 @@ class RecordingNetwork final : public NetworkPart {
 
 // A directory, the manager's dependencies, and the events it emitted.
 struct ManagerBench {
+  // Declared before the log: its thread delivers into them until it stops.
+  mutable std::mutex events_mu;
+  std::vector<json> events;
   std::string dir;
   SessionSettings settings;
   telemetry::EventLog log{telemetry::LogFormat::kJson, open("/dev/null", O_WRONLY | O_CLOEXEC)};
@@ -106,8 +109,6 @@ struct ManagerBench {
   FileWriter writer{[](const std::string&, const Error&) {}};
   ContainerLimiter limiter{[](const std::string&) { return Result<size_t>(size_t{0}); }};
   std::unique_ptr<RecordingNetwork> network;
-  mutable std::mutex events_mu;
-  std::vector<json> events;
 
   ManagerBench() {
     char tmpl[] = "/tmp/hydra-manager-XXXXXX";
