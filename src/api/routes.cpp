@@ -79,48 +79,64 @@ HttpResponse event_stream(ApiContext& ctx) {
   return r;
 }
 
+// "{name}" in a route's pattern stands for one path segment.
+std::string segment_regex(const std::string& pattern) {
+  std::string out;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '{') {
+      out += pattern[i];
+      continue;
+    }
+    out += "([^/]+)";
+    i = pattern.find('}', i);
+    if (i == std::string::npos) break;
+  }
+  return out;
+}
+
 // Paths and the methods they take; a known path with another method is 405.
+// The pattern names the route in hydra_api_requests_total.
 struct Route {
-  std::regex path;
+  std::string pattern;
   std::string method;
   HttpResponse (*handle)(ApiContext&, const HttpRequest&, const std::smatch&);
+  std::regex path = std::regex(segment_regex(pattern));
 };
 
 const std::vector<Route>& route_table() {
   // Built once: a regex costs more to compile than most requests take.
-  static const std::string kKey = "([^/]+)/([^/]+)";
   static const std::vector<Route> routes = {
-      {std::regex("/health"), "GET", [](ApiContext& c, const HttpRequest&, const std::smatch&) { return health(c); }},
-      {std::regex("/metrics"), "GET", [](ApiContext& c, const HttpRequest&, const std::smatch&) { return metrics(c); }},
-      {std::regex("/api/v1/events"), "GET",
+      {"/health", "GET", [](ApiContext& c, const HttpRequest&, const std::smatch&) { return health(c); }},
+      {"/metrics", "GET", [](ApiContext& c, const HttpRequest&, const std::smatch&) { return metrics(c); }},
+      {"/api/v1/events", "GET",
        [](ApiContext& c, const HttpRequest&, const std::smatch&) { return event_stream(c); }},
-      {std::regex("/api/v1/bridges"), "GET", [](ApiContext& c, const HttpRequest&, const std::smatch&) { return bridges(c); }},
-      {std::regex("/api/v1/docker-instances"), "POST",
+      {"/api/v1/bridges", "GET", [](ApiContext& c, const HttpRequest&, const std::smatch&) { return bridges(c); }},
+      {"/api/v1/docker-instances", "POST",
        [](ApiContext& c, const HttpRequest& r, const std::smatch&) { return create_instance(c, r); }},
-      {std::regex("/api/v1/docker-instances"), "GET",
+      {"/api/v1/docker-instances", "GET",
        [](ApiContext& c, const HttpRequest&, const std::smatch&) { return list_instances(c); }},
-      {std::regex("/api/v1/docker-instances/" + kKey), "GET",
+      {"/api/v1/docker-instances/{type}/{id}", "GET",
        [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return inspect_instance(c, m[1], m[2]); }},
-      {std::regex("/api/v1/docker-instances/" + kKey), "DELETE",
+      {"/api/v1/docker-instances/{type}/{id}", "DELETE",
        [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return delete_instance(c, m[1], m[2]); }},
-      {std::regex("/api/v1/docker-instances/" + kKey + "/data"), "DELETE",
+      {"/api/v1/docker-instances/{type}/{id}/data", "DELETE",
        [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return purge_instance(c, m[1], m[2]); }},
-      {std::regex("/api/v1/gc/reconcile"), "POST",
+      {"/api/v1/gc/reconcile", "POST",
        [](ApiContext& c, const HttpRequest& r, const std::smatch&) { return gc_reconcile(c, r); }},
-      {std::regex("/api/v1/goldens"), "POST",
+      {"/api/v1/goldens", "POST",
        [](ApiContext& c, const HttpRequest& r, const std::smatch&) { return create_golden(c, r); }},
-      {std::regex("/api/v1/goldens"), "GET", [](ApiContext& c, const HttpRequest&, const std::smatch&) { return list_goldens(c); }},
-      {std::regex("/api/v1/goldens/([^/]+)"), "GET",
+      {"/api/v1/goldens", "GET", [](ApiContext& c, const HttpRequest&, const std::smatch&) { return list_goldens(c); }},
+      {"/api/v1/goldens/{name}", "GET",
        [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return get_golden(c, m[1]); }},
-      {std::regex("/api/v1/goldens/([^/]+)"), "DELETE",
+      {"/api/v1/goldens/{name}", "DELETE",
        [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return delete_golden(c, m[1]); }},
-      {std::regex("/api/v1/privileged-mode/status"), "GET",
+      {"/api/v1/privileged-mode/status", "GET",
        [](ApiContext& c, const HttpRequest&, const std::smatch&) { return privileged_mode(c); }},
-      {std::regex("/api/v1/bridge-desktop"), "POST",
+      {"/api/v1/bridge-desktop", "POST",
        [](ApiContext& c, const HttpRequest& r, const std::smatch&) { return bridge_desktop(c, r); }},
-      {std::regex("/api/v1/bridge-desktop"), "DELETE",
+      {"/api/v1/bridge-desktop", "DELETE",
        [](ApiContext& c, const HttpRequest& r, const std::smatch&) { return unbridge_desktop(c, r); }},
-      {std::regex("/api/v1/bridge-desktop/" + kKey), "DELETE",
+      {"/api/v1/bridge-desktop/{type}/{id}", "DELETE",
        [](ApiContext& c, const HttpRequest&, const std::smatch& m) { return unbridge_desktop_key(c, m[1], m[2]); }},
   };
   return routes;
@@ -128,16 +144,31 @@ const std::vector<Route>& route_table() {
 
 }  // namespace
 
-HttpResponse route(ApiContext& ctx, const HttpRequest& req) {
+namespace {
+
+HttpResponse answer(ApiContext& ctx, const HttpRequest& req, std::string& pattern) {
   bool path_known = false;
   for (const auto& r : route_table()) {
     std::smatch m;
     if (!std::regex_match(req.path, m, r.path)) continue;
     path_known = true;
+    pattern = r.pattern;
     if (r.method == req.method) return r.handle(ctx, req, m);
   }
   if (path_known) return error_response(405, req.method + " is not allowed on " + req.path);
   return error_response(404, "no such endpoint: " + req.path);
+}
+
+}  // namespace
+
+HttpResponse route(ApiContext& ctx, const HttpRequest& req) {
+  // Unknown paths share one series: a scanner must not grow the metrics.
+  std::string pattern = "unknown";
+  HttpResponse resp = answer(ctx, req, pattern);
+  const bool known_method = req.method == "GET" || req.method == "POST" || req.method == "DELETE" ||
+                            req.method == "PUT" || req.method == "HEAD";
+  ctx.metrics.api_request(known_method ? req.method : "other", pattern, resp.status);
+  return resp;
 }
 
 }  // namespace hydra::api

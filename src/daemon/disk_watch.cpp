@@ -12,13 +12,20 @@ std::unique_ptr<session::StorageWatch> watch_disk(const DaemonConfig& config, se
                                                   telemetry::EventLog& log) {
   const auto parsed = session::FreeThreshold::parse(config.sessions.critical_free);  // checked with the config
   const session::FreeThreshold critical_free = parsed ? *parsed : session::FreeThreshold{};
+  const auto parsed_min = session::FreeThreshold::parse(config.sessions.min_free);
+  const session::FreeThreshold min_free = parsed_min ? *parsed_min : session::FreeThreshold{};
   const std::string data_dir = config.sessions.data_dir;
   auto critical = std::make_shared<bool>(false);  // the watcher thread's alone
   session::StorageWatch::Hooks hooks;
-  hooks.measured = [&sessions, &usage, &metrics, &log, critical_free, data_dir,
+  hooks.measured = [&sessions, &usage, &metrics, &log, critical_free, min_free, data_dir,
                     critical](const std::vector<session::FsReading>& readings) {
-    for (const auto& r : readings)
-      if (r.error.empty()) metrics.filesystem_free(r.path, r.free);
+    for (size_t i = 0; i < readings.size(); ++i) {
+      const auto& r = readings[i];
+      if (!r.error.empty()) continue;
+      metrics.filesystem_free(r.path, r.free);
+      // readings[0] is data_dir's: the brake watches it alone.
+      metrics.filesystem_floors(r.path, min_free.bytes_for(r.total), i == 0 ? critical_free.bytes_for(r.total) : 0);
+    }
     for (const auto& v : sessions.list())
       if (auto f = usage.of(v.paths.data_root); f && !v.host_docker) metrics.session_data_bytes(v.key.text(), f->bytes);
     std::map<std::string, uint64_t> goldens;

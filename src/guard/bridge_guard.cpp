@@ -467,8 +467,9 @@ void BridgeGuard::publish(const Bridge& b) {
   st.degraded = b.last_degraded;
   const bool up = st.up;
   const size_t ports = st.ports.size();
+  const bool degraded = !st.degraded.empty();
   board_.publish_bridge(std::move(st));
-  metrics_.bridge_state(b.name, up, ports);
+  metrics_.bridge_state(b.name, up, ports, degraded);
 }
 
 }  // namespace hydra::guard

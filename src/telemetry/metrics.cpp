@@ -18,68 +18,61 @@ const Histogram::BucketBoundaries kSessionBuckets = {0.1, 0.25, 0.5, 1, 2.5, 5, 
 
 Metrics::Metrics(const std::string& version)
     : registry_(std::make_shared<Registry>()),
-      restores_(BuildCounter()
-                    .Name("hydra_bridge_restores_total")
-                    .Help("Protected bridges put back after a deletion")
-                    .Register(*registry_)),
-      restore_duration_(BuildHistogram()
-                            .Name("hydra_bridge_restore_duration_seconds")
-                            .Help("From reading a bridge's deletion to its verified restore")
-                            .Register(*registry_)
+      restores_(family(BuildCounter(), "hydra_bridge_restores_total", "Protected bridges put back after a deletion",
+                       "counter")),
+      restore_duration_(family(BuildHistogram(), "hydra_bridge_restore_duration_seconds",
+                               "From reading a bridge's deletion to its verified restore", "histogram")
                             .Add({}, kRestoreBuckets)),
-      bridge_up_(BuildGauge().Name("hydra_bridge_up").Help("1 when the protected bridge exists and is up").Register(*registry_)),
-      bridge_ports_(BuildGauge().Name("hydra_bridge_ports").Help("Ports recorded on the protected bridge").Register(*registry_)),
-      resyncs_(BuildCounter()
-                   .Name("hydra_resyncs_total")
-                   .Help("Full re-reads of the link table after a netlink overrun")
-                   .Register(*registry_)
+      bridge_up_(family(BuildGauge(), "hydra_bridge_up", "1 when the protected bridge exists and is up", "gauge")),
+      bridge_ports_(family(BuildGauge(), "hydra_bridge_ports", "Ports recorded on the protected bridge", "gauge")),
+      bridge_degraded_(family(BuildGauge(), "hydra_bridge_degraded",
+                              "1 when the bridge's last restore left something out (retried until complete)", "gauge")),
+      resyncs_(family(BuildCounter(), "hydra_resyncs_total", "Full re-reads of the link table after a netlink overrun",
+                      "counter")
                    .Add({})),
-      netlink_errors_(BuildCounter()
-                          .Name("hydra_netlink_errors_total")
-                          .Help("Netlink requests the kernel refused, and monitor errors")
-                          .Register(*registry_)
+      netlink_errors_(family(BuildCounter(), "hydra_netlink_errors_total",
+                             "Netlink requests the kernel refused, and monitor errors", "counter")
                           .Add({})),
-      sessions_(BuildGauge().Name("hydra_sessions").Help("Session dockerds by state").Register(*registry_)),
-      sessions_network_(BuildGauge()
-                            .Name("hydra_sessions_by_network")
-                            .Help("Session dockerds not exited, by network mode (shared: the sandbox's namespace; "
-                                  "isolated: one of their own)")
-                            .Register(*registry_)),
-      session_start_(BuildHistogram()
-                         .Name("hydra_session_start_duration_seconds")
-                         .Help("From a create request to the session dockerd answering /_ping")
-                         .Register(*registry_)
+      sessions_(family(BuildGauge(), "hydra_sessions", "Session dockerds by state", "gauge")),
+      sessions_network_(family(BuildGauge(), "hydra_sessions_by_network",
+                               "Session dockerds not exited, by network mode (shared: the sandbox's namespace; "
+                               "isolated: one of their own)",
+                               "gauge")),
+      session_start_(family(BuildHistogram(), "hydra_session_start_duration_seconds",
+                            "From a create request to the session dockerd answering /_ping", "histogram")
                          .Add({}, kSessionBuckets)),
-      events_dropped_(BuildCounter()
-                          .Name("hydra_events_dropped_total")
-                          .Help("Events dropped because the output was not read fast enough (queue full)")
-                          .Register(*registry_)
+      session_failures_(family(BuildCounter(), "hydra_session_failures_total",
+                               "Sessions that ended unasked: start_failed (never answered, or exited as it did), "
+                               "exited (the dockerd died while running)",
+                               "counter")),
+      disk_brakes_(family(BuildCounter(), "hydra_disk_brakes_total",
+                          "Times the disk-pressure brake stopped a session's containers", "counter")),
+      api_requests_(family(BuildCounter(), "hydra_api_requests_total",
+                           "API requests answered, by method, route pattern and status", "counter")),
+      events_dropped_(family(BuildCounter(), "hydra_events_dropped_total",
+                             "Events dropped because the output was not read fast enough (queue full)", "counter")
                           .Add({})),
-      event_clients_(BuildGauge()
-                         .Name("hydra_event_stream_clients")
-                         .Help("Clients following GET /api/v1/events")
-                         .Register(*registry_)
-                         .Add({})),
-      fs_free_(BuildGauge()
-                   .Name("hydra_filesystem_free_bytes")
-                   .Help("Free bytes (for unprivileged users) of the filesystem under a path hydrad writes")
-                   .Register(*registry_)),
-      data_bytes_(BuildGauge()
-                      .Name("hydra_session_data_bytes")
-                      .Help("A session's data root, allocated bytes as the background sizing last measured them")
-                      .Register(*registry_)),
-      golden_bytes_(BuildGauge()
-                        .Name("hydra_golden_bytes")
-                        .Help("A golden data root, allocated bytes as measured when it was made")
-                        .Register(*registry_)) {
-  BuildGauge()
-      .Name("hydra_build_info")
-      .Help("hydrad's version, as a label")
-      .Register(*registry_)
-      .Add({{"version", version}})
-      .Set(1);
+      event_clients_(
+          family(BuildGauge(), "hydra_event_stream_clients", "Clients following GET /api/v1/events", "gauge").Add({})),
+      fs_free_(family(BuildGauge(), "hydra_filesystem_free_bytes",
+                      "Free bytes (for unprivileged users) of the filesystem under a path hydrad writes", "gauge")),
+      fs_min_free_(family(BuildGauge(), "hydra_filesystem_min_free_bytes",
+                          "[storage] min_free in bytes of the path's filesystem: below it, creates are refused",
+                          "gauge")),
+      fs_critical_free_(family(BuildGauge(), "hydra_filesystem_critical_free_bytes",
+                               "[storage] critical_free in bytes of the path's filesystem: below it, the brake "
+                               "stops running sessions' containers, largest data root first (data_dir only)",
+                               "gauge")),
+      data_bytes_(family(BuildGauge(), "hydra_session_data_bytes",
+                         "A session's data root, allocated bytes as the background sizing last measured them",
+                         "gauge")),
+      golden_bytes_(family(BuildGauge(), "hydra_golden_bytes",
+                           "A golden data root, allocated bytes as measured when it was made", "gauge")) {
+  family(BuildGauge(), "hydra_build_info", "hydrad's version, as a label", "gauge").Add({{"version", version}}).Set(1);
   sessions(0, 0, 0, 0, 0);
   sessions_by_network(0, 0);
+  // Shown as 0 from the start, so that increase() sees the first one.
+  for (const char* kind : {"start_failed", "exited"}) session_failures_.Add({{"kind", kind}});
 }
 
 void Metrics::restored(const std::string& bridge, double seconds) {
@@ -87,8 +80,9 @@ void Metrics::restored(const std::string& bridge, double seconds) {
   restore_duration_.Observe(seconds);
 }
 
-void Metrics::bridge_state(const std::string& bridge, bool up, size_t ports) {
+void Metrics::bridge_state(const std::string& bridge, bool up, size_t ports, bool degraded) {
   bridge_up_.Add({{"bridge", bridge}}).Set(up ? 1 : 0);
+  bridge_degraded_.Add({{"bridge", bridge}}).Set(degraded ? 1 : 0);
   bridge_ports_.Add({{"bridge", bridge}}).Set(static_cast<double>(ports));
   restores_.Add({{"bridge", bridge}});  // shown as 0 before the first restore
 }
@@ -106,6 +100,10 @@ void Metrics::sessions(size_t starting, size_t running, size_t unresponsive, siz
   sessions_.Add({{"state", "exited"}}).Set(static_cast<double>(exited));
 }
 
+void Metrics::api_request(const std::string& method, const std::string& route, int status) {
+  api_requests_.Add({{"method", method}, {"route", route}, {"status", std::to_string(status)}}).Increment();
+}
+
 std::string Metrics::text() {
   if (dropped_source_) {
     std::lock_guard lock(dropped_mu_);
@@ -113,7 +111,16 @@ std::string Metrics::text() {
     if (now > dropped_seen_) events_dropped_.Increment(static_cast<double>(now - dropped_seen_));
     dropped_seen_ = now;
   }
-  return TextSerializer().Serialize(registry_->Collect());
+  const auto families = registry_->Collect();
+  std::string text = TextSerializer().Serialize(families);
+  // A family with no series yet (no session braked, no golden made) is left
+  // out by prometheus-cpp; it still says what it is here, so that an
+  // operator's rule or dashboard names a metric hydrad is seen to export.
+  std::set<std::string> shown;
+  for (const auto& f : families) shown.insert(f.name);
+  for (const auto& d : declared_)
+    if (!shown.count(d.name)) text += "# HELP " + d.name + " " + d.help + "\n# TYPE " + d.name + " " + d.type + "\n";
+  return text;
 }
 
 }  // namespace hydra::telemetry

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace hydra::telemetry {
 
@@ -24,7 +25,8 @@ class Metrics {
   explicit Metrics(const std::string& version);
 
   void restored(const std::string& bridge, double seconds);
-  void bridge_state(const std::string& bridge, bool up, size_t ports);
+  // degraded: the last restore left something out (it is retried).
+  void bridge_state(const std::string& bridge, bool up, size_t ports, bool degraded);
   void resync() { resyncs_.Increment(); }
   void netlink_errors(size_t n) { netlink_errors_.Increment(static_cast<double>(n)); }
   void sessions(size_t starting, size_t running, size_t unresponsive, size_t exited, size_t recovering);
@@ -33,10 +35,24 @@ class Metrics {
   // Read at every scrape: events the log dropped (hydra_events_dropped_total).
   void count_dropped_events(std::function<uint64_t()> source) { dropped_source_ = std::move(source); }
   void session_started(double seconds) { session_start_.Observe(seconds); }
+  // A session that ended without being asked: kind "start_failed" (it never
+  // answered, or exited as it did) or "exited" (its dockerd died running).
+  void session_failed(const std::string& kind) { session_failures_.Add({{"kind", kind}}).Increment(); }
+  // The disk-pressure brake stopped a session's containers.
+  void disk_brake(const std::string& session) { disk_brakes_.Add({{"session", session}}).Increment(); }
+  // An API request answered: route is the path's pattern, never the path.
+  void api_request(const std::string& method, const std::string& route, int status);
   void event_stream_clients(size_t n) { event_clients_.Set(static_cast<double>(n)); }
   // Free bytes of the filesystem under a path (data_dir, run_dir).
   void filesystem_free(const std::string& path, uint64_t bytes) {
     fs_free_.Add({{"path", path}}).Set(static_cast<double>(bytes));
+  }
+  // The configured floors beside a path's free bytes, in bytes of that
+  // filesystem: [storage] min_free (creates refused below it) and
+  // critical_free (the brake engages below it; data_dir only: 0 elsewhere).
+  void filesystem_floors(const std::string& path, uint64_t min_free, uint64_t critical_free) {
+    fs_min_free_.Add({{"path", path}}).Set(static_cast<double>(min_free));
+    fs_critical_free_.Add({{"path", path}}).Set(static_cast<double>(critical_free));
   }
   // A session's data root, as the background sizing last measured it.
   void session_data_bytes(const std::string& session, uint64_t bytes) {
@@ -51,20 +67,37 @@ class Metrics {
   [[nodiscard]] std::string text();
 
  private:
+  struct Declared {
+    std::string name, help, type;
+  };
+  // Registers a family and remembers what it is (see text()).
+  template <typename Builder>
+  auto& family(Builder builder, const char* name, const char* help, const char* type) {
+    declared_.push_back({name, help, type});
+    return builder.Name(name).Help(help).Register(*registry_);
+  }
+
+  std::vector<Declared> declared_;  // written by the constructor only
   std::shared_ptr<prometheus::Registry> registry_;
   std::set<std::string> golden_series_;  // touched only from the storage watcher's thread
   prometheus::Family<prometheus::Counter>& restores_;
   prometheus::Histogram& restore_duration_;
   prometheus::Family<prometheus::Gauge>& bridge_up_;
   prometheus::Family<prometheus::Gauge>& bridge_ports_;
+  prometheus::Family<prometheus::Gauge>& bridge_degraded_;
   prometheus::Counter& resyncs_;
   prometheus::Counter& netlink_errors_;
   prometheus::Family<prometheus::Gauge>& sessions_;
   prometheus::Family<prometheus::Gauge>& sessions_network_;
   prometheus::Histogram& session_start_;
+  prometheus::Family<prometheus::Counter>& session_failures_;
+  prometheus::Family<prometheus::Counter>& disk_brakes_;
+  prometheus::Family<prometheus::Counter>& api_requests_;
   prometheus::Counter& events_dropped_;
   prometheus::Gauge& event_clients_;
   prometheus::Family<prometheus::Gauge>& fs_free_;
+  prometheus::Family<prometheus::Gauge>& fs_min_free_;
+  prometheus::Family<prometheus::Gauge>& fs_critical_free_;
   prometheus::Family<prometheus::Gauge>& data_bytes_;
   prometheus::Family<prometheus::Gauge>& golden_bytes_;
   std::function<uint64_t()> dropped_source_;

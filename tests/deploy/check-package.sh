@@ -65,7 +65,8 @@ for b in hydrad hydractl; do
   readelf -S "$sym" 2>/dev/null | grep -q '\.debug_info' || fail "$b's .debug file has no debug info"
 done
 for f in usr/share/man/man1/hydrad.1.gz usr/share/man/man1/hydractl.1.gz usr/share/doc/hydra/copyright \
-         usr/share/doc/hydra/changelog.gz etc/hydra/hydra.toml usr/lib/systemd/system/hydrad.service; do
+         usr/share/doc/hydra/changelog.gz etc/hydra/hydra.toml usr/lib/systemd/system/hydrad.service \
+         usr/share/hydra/monitoring/hydra-alerts.yaml usr/share/hydra/monitoring/hydra-dashboard.json; do
   [[ -s "$tmp/root/$f" ]] || fail "the package lacks /$f"
 done
 zcat "$tmp/root/usr/share/man/man1/hydrad.1.gz" | grep -q '^\.TH HYDRAD' || fail "hydrad(1) is not a man page"

@@ -50,6 +50,7 @@ void SessionManager::on_exit(const SessionPtr& s, int code) {
   }
   log_.emit(expected ? "session_stopped" : "session_exited",
             {{"session", s->key.text()}, {"exit_code", code}, {"bridge", bridge}});
+  if (!expected) metrics_.session_failed("exited");
 }
 
 // Every probe interval: the container count answers "is it alive" too.

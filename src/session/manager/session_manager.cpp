@@ -260,6 +260,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
       table_.persist_locked();
     }
     log_.emit("session_start_failed", {{"session", key.text()}, {"error", e.text()}});
+    metrics_.session_failed("start_failed");
     return e;
   };
   if (net.isolated)
@@ -289,6 +290,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
     // It exited as soon as it answered: its exit hook has said so, and
     // releasing op (the caller's) releases its network.
     log_.emit("session_start_failed", {{"session", key.text()}, {"error", s->reason}});
+    metrics_.session_failed("start_failed");
     return make_error("session " + key.text() + ": " + s->reason + " right after it answered /_ping", EIO);
   }
   table_.set_state_locked(*s, SessionState::kRunning, "dockerd answers /_ping");

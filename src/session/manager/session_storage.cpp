@@ -107,6 +107,7 @@ void SessionManager::brake(const std::function<uint64_t(const std::string&)>& si
       if (engine.stop_container(id, settings_.stop_timeout_ms / 1000)) ++stopped;
     log_.emit("disk_brake", {{"session", key.text()}, {"data_bytes", r.bytes}, {"containers_stopped", stopped},
                              {"reason", reason}, {"action", "containers stopped, nothing removed"}});
+    metrics_.disk_brake(key.text());
   }
 }
 
