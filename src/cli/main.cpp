@@ -8,6 +8,7 @@
 #include "cli/events_command.hpp"
 #include "cli/links_command.hpp"
 #include "cli/session_commands.hpp"
+#include "cli/session_ref.hpp"
 #include "cli/status_command.hpp"
 #include "cli/topology_command.hpp"
 
@@ -46,8 +47,9 @@ int run(int argc, char** argv) {
   auto* session = app.add_subcommand("session", "Session dockerds: create, list, inspect, delete, purge");
   session->require_subcommand(1);
   auto add_key = [&](CLI::App* cmd) {
-    cmd->add_option("id", sa.scope_id, "Scope id, [A-Za-z0-9_.-]{1,64}")->required();
-    cmd->add_option("--type", sa.scope_type, "Scope type: session, spectask or exploratory")->capture_default_str();
+    cmd->add_option("id", sa.scope_id, "TYPE/ID as `session list` prints it, or an ID ([A-Za-z0-9_.-]{1,64})")
+        ->required();
+    cmd->add_option("--type", sa.scope_type, "Scope type of a bare ID: session (default), spectask or exploratory");
     cmd->add_flag("--json", sa.json, "Print the API's JSON");
   };
   auto* s_create = session->add_subcommand("create", "Start (or find) the session's dockerd on its own hydraN bridge");
@@ -86,6 +88,22 @@ int run(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   sa.socket = socket_path;
   using namespace hydra::cli;
+  // A malformed id is refused here, naming the rule, before any request.
+  for (auto* cmd : {s_create, s_inspect, s_delete, s_purge, bridge}) {
+    if (!cmd->parsed()) continue;
+    auto key = session_from_args(sa.scope_id, sa.scope_type);
+    if (!key) {
+      std::cerr << "hydractl: " << key.error().message << "\n";
+      return 2;
+    }
+    sa.scope_type = key->scope_type;
+    sa.scope_id = key->scope_id;
+  }
+  if (g_create->parsed())
+    if (auto from = hydra::session::parse_session_ref(sa.from); !from) {
+      std::cerr << "hydractl: --from: " << from.error().message << "\n";
+      return 2;
+    }
   ta.socket = socket_path;
   if (topology->parsed()) return run_topology(ta, std::cout, std::cerr);
   if (events->parsed()) return run_events(socket_path, events_json, std::cout, std::cerr);

@@ -9,7 +9,7 @@ namespace hydra::cli {
 
 struct SessionArgs {
   std::string socket;
-  std::string scope_type = "session";
+  std::string scope_type;  // "" until --type or a TYPE/ID sets it (then session)
   std::string scope_id;
   std::string user_id;
   int max_containers = 0;
