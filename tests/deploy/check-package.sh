@@ -66,7 +66,8 @@ for b in hydrad hydractl; do
 done
 for f in usr/share/man/man1/hydrad.1.gz usr/share/man/man1/hydractl.1.gz usr/share/doc/hydra/copyright \
          usr/share/doc/hydra/changelog.gz etc/hydra/hydra.toml usr/lib/systemd/system/hydrad.service \
-         usr/share/hydra/monitoring/hydra-alerts.yaml usr/share/hydra/monitoring/hydra-dashboard.json; do
+         usr/share/hydra/monitoring/hydra-alerts.yaml usr/share/hydra/monitoring/hydra-dashboard.json \
+         usr/share/bash-completion/completions/hydractl; do
   [[ -s "$tmp/root/$f" ]] || fail "the package lacks /$f"
 done
 zcat "$tmp/root/usr/share/man/man1/hydrad.1.gz" | grep -q '^\.TH HYDRAD' || fail "hydrad(1) is not a man page"
