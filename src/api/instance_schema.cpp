@@ -29,6 +29,7 @@ json to_json(const DockerInstance& d) {
          {"max_containers", d.max_containers},
          {"host_docker", d.host_docker},
          {"data_size_at", opt(d.data_size_at)},
+         {"container_count_at", opt(d.container_count_at)},
          {"pid", opt(d.pid)}};
   // omitempty in Hydra's types:
   if (!d.error.empty()) j["error"] = d.error;
@@ -83,7 +84,8 @@ Result<DockerInstance> decode_instance(const json& j) {
            read(j, "uptime_seconds", d.uptime_seconds), read(j, "data_size_bytes", d.data_size_bytes),
            read(j, "created_at", d.created_at), read(j, "state", d.state), read(j, "address_pool", d.address_pool),
            read(j, "index", d.index), read(j, "max_containers", d.max_containers), read(j, "host_docker", d.host_docker),
-           read(j, "data_size_at", d.data_size_at), read(j, "pid", d.pid), read(j, "exit_code", d.exit_code),
+           read(j, "data_size_at", d.data_size_at),
+           read(j, "container_count_at", d.container_count_at), read(j, "pid", d.pid), read(j, "exit_code", d.exit_code),
            read(j, "network", d.network), read(j, "netns", d.netns), read(j, "uplink", d.uplink),
            read(j, "uplink_address", d.uplink_address), read(j, "uplink_gateway", d.uplink_gateway),
            read(j, "golden", d.golden)});

@@ -69,6 +69,7 @@ struct DockerInstance {
   int max_containers = 0;
   bool host_docker = false;
   std::optional<std::string> data_size_at;  // when data_size_bytes was measured
+  std::optional<std::string> container_count_at;  // when container_count was taken
   std::optional<pid_t> pid;
   std::optional<int> exit_code;
   std::optional<DesktopLink> desktop;

@@ -57,6 +57,7 @@ DockerInstance instance_of(const session::SessionView& v, std::optional<session:
   d.subnet = v.net.subnet;
   d.gateway = v.net.gateway;
   d.container_count = static_cast<int64_t>(v.container_count.value_or(0));
+  if (v.counted_unix > 0) d.container_count_at = rfc3339(v.counted_unix);
   d.uptime_seconds = v.uptime_seconds.value_or(0);
   d.created_at = rfc3339(v.created_unix);
   if (size) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string>
 
 namespace hydra {
@@ -45,6 +46,14 @@ inline std::string rfc3339(int64_t unix_seconds) {
   char buf[32];
   if (strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc) == 0) return "";
   return buf;
+}
+
+// The seconds since the epoch of rfc3339()'s form; nothing for another.
+inline std::optional<int64_t> from_rfc3339(const std::string& text) {
+  tm utc{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  return static_cast<int64_t>(timegm(&utc));
 }
 
 }  // namespace hydra

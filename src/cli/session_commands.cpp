@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/session_commands.hpp"
 
+#include <algorithm>
+#include <ctime>
 #include <map>
 
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "api/schema.hpp"
+#include "base/clock.hpp"
 #include "base/json_fields.hpp"
 #include "cli/api_client.hpp"
 #include "cli/table.hpp"
@@ -117,6 +120,10 @@ int run_session_list(const SessionArgs& a, std::ostream& out, std::ostream& err)
     for (const auto& s : *list) {
       std::string containers = std::to_string(s.container_count);
       if (s.max_containers) containers += "/" + std::to_string(s.max_containers);
+      // The list shows the last probe's count: say how old it is (inspect
+      // asks the session's dockerd now).
+      if (auto at = s.container_count_at ? from_rfc3339(*s.container_count_at) : std::nullopt)
+        containers += " (" + std::to_string(std::max<int64_t>(0, time(nullptr) - *at)) + "s ago)";
       t.add({s.scope_type + "/" + s.scope_id, s.state, cell(s.bridge_name), cell(s.subnet), cell(s.address_pool),
              containers, s.docker_host, s.desktop ? s.desktop->container_id.substr(0, 12) : "-"});
     }

@@ -82,6 +82,9 @@ TEST(SessionsE2E, SessionDesktopAndPreventedDeletion) {
   EXPECT_EQ(shown["desktop"]["ip"], "10.200.1.254");
   EXPECT_NE(capture(ctl + " session inspect s1").find("10.112.0.0/20"), std::string::npos);
   EXPECT_NE(sh(ctl + " session inspect nope"), 0) << "unknown session: non-zero exit";
+  // The list's count is the last one taken (inspect took one now): it says how old.
+  const std::string relisted = capture(ctl + " session list");
+  EXPECT_NE(relisted.find("s ago)"), std::string::npos) << relisted;
   // The list's own form is accepted; a malformed id is refused by hydractl (2).
   auto by_ref = json::parse(capture(ctl + " session inspect session/s1 --json"), nullptr, false);
   EXPECT_EQ(by_ref.is_object() ? by_ref.value("scope_id", "") : "", "s1") << by_ref;

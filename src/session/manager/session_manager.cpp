@@ -79,6 +79,7 @@ SessionView SessionManager::view_locked(const Session& s) const {
   if (s.pid > 0 && session_alive(s.state)) v.pid = s.pid;
   if (session_alive(s.state)) v.uptime_seconds = time(nullptr) - s.started_unix;
   v.container_count = s.container_count;
+  v.counted_unix = s.counted_unix;
   v.exit_code = s.exit_code;
   v.golden = s.golden;
   v.clone = s.clone;
@@ -208,6 +209,7 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         s->want_golden = want_golden;
         s->exit_code.reset();
         s->container_count.reset();
+        s->counted_unix = 0;
         table_.set_state_locked(*s, SessionState::kStarting, "create requested");
         table_.persist_locked();
       }
@@ -332,6 +334,7 @@ Result<SessionView> SessionManager::inspect(const SessionKey& key) {
   if (!session_alive(s->state)) return view_locked(*s);
   if (n) {
     s->container_count = *n;
+    s->counted_unix = time(nullptr);
     if (s->state == SessionState::kUnresponsive) table_.set_state_locked(*s, SessionState::kRunning, "answers again");
   } else if (s->state == SessionState::kRunning) {
     table_.set_state_locked(*s, SessionState::kUnresponsive, n.error().text());

@@ -85,6 +85,7 @@ struct SessionView {
   // Containers in every state: the last count (probe), or a fresh one from
   // inspect(); none before the first.
   std::optional<size_t> container_count;
+  time_t counted_unix = 0;  // when it was taken (lists show the probe's)
   std::optional<int> exit_code;
   std::string golden;                   // its data root came from this golden
   std::optional<CloneProgress> clone;  // while it is being cloned

@@ -65,6 +65,7 @@ struct Session {
   bool host_docker = false;
   NetworkMode network = NetworkMode::kShared;  // where its dockerd runs (kept for adoption)
   std::optional<size_t> container_count;
+  time_t counted_unix = 0;  // when container_count was taken
   std::string desktop_container;
   pid_t desktop_pid = 0;
   std::string desktop_resolv;  // the desktop's resolv.conf before the link changed it
