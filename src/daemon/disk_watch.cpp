@@ -10,10 +10,9 @@ namespace hydra::daemon {
 std::unique_ptr<session::StorageWatch> watch_disk(const DaemonConfig& config, session::SessionManager& sessions,
                                                   session::DataUsage& usage, telemetry::Metrics& metrics,
                                                   telemetry::EventLog& log) {
-  const auto parsed = session::FreeThreshold::parse(config.sessions.critical_free);  // checked with the config
-  const session::FreeThreshold critical_free = parsed ? *parsed : session::FreeThreshold{};
-  const auto parsed_min = session::FreeThreshold::parse(config.sessions.min_free);
-  const session::FreeThreshold min_free = parsed_min ? *parsed_min : session::FreeThreshold{};
+  // Both checked with the config; unset is no threshold.
+  const auto critical_free = session::FreeThreshold::parse(config.sessions.critical_free).value_or({});
+  const auto min_free = session::FreeThreshold::parse(config.sessions.min_free).value_or({});
   const std::string data_dir = config.sessions.data_dir;
   auto critical = std::make_shared<bool>(false);  // the watcher thread's alone
   session::StorageWatch::Hooks hooks;

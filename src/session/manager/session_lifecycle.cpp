@@ -65,10 +65,7 @@ void SessionManager::on_probe(const SessionPtr& s) {
   repair_uplink(s);
   auto lock = table_.lock();
   if (!session_alive(s->state)) return;
-  if (n) {
-    s->container_count = *n;
-    s->counted_unix = time(nullptr);
-  }
+  if (n) s->count_containers(*n);
   if (n && s->state == SessionState::kUnresponsive) {
     table_.set_state_locked(*s, SessionState::kRunning, "answers again");
     table_.persist_locked();

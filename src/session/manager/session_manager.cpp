@@ -333,8 +333,7 @@ Result<SessionView> SessionManager::inspect(const SessionKey& key) {
   auto lock = table_.lock();
   if (!session_alive(s->state)) return view_locked(*s);
   if (n) {
-    s->container_count = *n;
-    s->counted_unix = time(nullptr);
+    s->count_containers(*n);
     if (s->state == SessionState::kUnresponsive) table_.set_state_locked(*s, SessionState::kRunning, "answers again");
   } else if (s->state == SessionState::kRunning) {
     table_.set_state_locked(*s, SessionState::kUnresponsive, n.error().text());

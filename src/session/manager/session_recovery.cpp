@@ -148,10 +148,7 @@ void SessionManager::adopt(const SessionPtr& s) {
     // session running, marks it exited, and this op settles it.
     auto lock = table_.lock();
     s->pid = pid;
-    if (n) {
-      s->container_count = *n;
-      s->counted_unix = time(nullptr);
-    }
+    if (n) s->count_containers(*n);
     state = n ? SessionState::kRunning : SessionState::kUnresponsive;
     table_.set_state_locked(*s, state, n ? "adopted" : n.error().text());
     table_.persist_locked();

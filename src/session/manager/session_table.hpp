@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <condition_variable>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -66,6 +67,10 @@ struct Session {
   NetworkMode network = NetworkMode::kShared;  // where its dockerd runs (kept for adoption)
   std::optional<size_t> container_count;
   time_t counted_unix = 0;  // when container_count was taken
+  void count_containers(size_t n) {
+    container_count = n;
+    counted_unix = time(nullptr);
+  }
   std::string desktop_container;
   pid_t desktop_pid = 0;
   std::string desktop_resolv;  // the desktop's resolv.conf before the link changed it
