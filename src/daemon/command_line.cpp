@@ -58,6 +58,10 @@ std::optional<int> parse_command_line(int argc, char** argv, const char* hydra_v
   app.add_option("--event-queue", event_queue,
                  "Events held for a slow log reader before they are dropped and counted (default 4096)")
       ->check(CLI::Range(2, 1 << 20));
+  app.add_option("--settle-ms", out.settle_ms,
+                 "Quiet time before the guard acts on a released port, a removed address or the bridge set down\n"
+                 "(default 100 ms; 0 in tests makes every deletion race it)")
+      ->check(CLI::Range(0, 10000));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

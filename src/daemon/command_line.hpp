@@ -19,6 +19,7 @@ struct CommandLine {
   std::vector<std::string> guard_cli;   // --guard, kept over the file on reload
   int monitor_buffer = 0;
   int event_queue = 0;
+  int settle_ms = 100;  // --settle-ms: the guard's quiet time (GuardConfig::settle_us)
 };
 
 // The configuration to run with, or the exit code when hydrad should stop

@@ -184,6 +184,7 @@ int run(int argc, char** argv) {
   if (!announcer) return fail(announcer.error().text());
   guard::GuardConfig guard_config;
   guard_config.bridges = config.guard_bridges;
+  guard_config.settle_us = int64_t{cmd.settle_ms} * 1000;
   guard::BridgeGuard guard(guard_config, *sock, *announcer, store, state_writer, log, board, metrics);
   daemon::GuardLoop loop(*monitor, guard, log);
   if (auto st = loop.setup([&] { reload(cmd, guard, log); }); !st) return fail(st.error().text());

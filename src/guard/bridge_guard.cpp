@@ -2,8 +2,10 @@
 #include "guard/bridge_guard.hpp"
 
 #include <algorithm>
+#include <cerrno>
 
 #include "base/clock.hpp"
+#include "netlink/link_requests.hpp"
 #include "guard/restorer.hpp"
 #include "net/restore_plan.hpp"
 
@@ -283,6 +285,17 @@ void BridgeGuard::resync(int64_t now_us) {
                            [&](const auto& x) { return net::same_address(x, a); }))
             b.snap->addresses.push_back(a);
         b.released.clear();
+        // A dump does not wait for a deletion under way: ports it shows off
+        // the bridge may be leaving with it. They stay in the record as
+        // released, and settle() decides once any such change has finished.
+        for (const auto& p : before.ports) {
+          if (b.snap->port(p.ifindex) || !table_.find(p.ifindex)) continue;
+          auto& ports = b.snap->ports;
+          ports.insert(std::upper_bound(ports.begin(), ports.end(), p,
+                                        [](const auto& a, const auto& c) { return a.ifindex < c.ifindex; }),
+                       p);
+          b.released.insert(p.ifindex);
+        }
         b.settle_us = now_us;
       }
     }
@@ -370,9 +383,31 @@ void BridgeGuard::recover(Bridge& b, int64_t now_us) {
   set_state(b, BridgeState::kGuarded, "restored");
 }
 
+bool BridgeGuard::settled_view(Bridge& b, int64_t now_us) {
+  // Ports leaving, addresses going and the bridge going down are also the
+  // first half of the bridge's own deletion, and on a busy machine the second
+  // half (the bridge gone) can come well after the quiet time. A request the
+  // kernel serialises after any link change in flight, then a fresh read,
+  // tell a daemon's decision from a deletion: then the bridge is gone, and
+  // its deletion is already on its way to on_link().
+  const netlink::Request barrier = netlink::link_barrier(b.snap->ifindex, b.name);
+  auto ack = sock_.execute(std::span<const netlink::Request>(&barrier, 1));
+  if (ack && !ack->front().ok() && ack->front().error == ENODEV) return false;
+  Status st = ack ? Status{} : Status(ack.error());
+  if (st && !ack->front().ok()) st = netlink::ack_error("wait for link changes on " + b.name, ack->front());
+  if (st) st = refresh_table(sock_, table_);
+  if (!st) {
+    metrics_.netlink_errors(1);
+    log_.emit("restore_retry", {{"bridge", b.name}, {"settle", true}, {"problems", {st.error().text()}}});
+    b.settle_us = now_us + config_.retry_backoff_us.back();
+    return false;
+  }
+  return alive(b);
+}
+
 void BridgeGuard::settle(Bridge& b, int64_t now_us) {
   b.settle_us.reset();
-  if (!alive(b)) return;
+  if (!alive(b) || !settled_view(b, now_us)) return;
   auto& ports = b.snap->ports;
   for (int idx : b.released) {
     const net::LinkInfo* dev = table_.find(idx);

@@ -104,6 +104,9 @@ class BridgeGuard {
   void resync(int64_t now_us);
   void recover(Bridge& b, int64_t now_us);
   void settle(Bridge& b, int64_t now_us);
+  // The table as the kernel holds it once link changes in flight are done;
+  // false when the bridge is gone (or the read failed: settle is retried).
+  bool settled_view(Bridge& b, int64_t now_us);
   void adopt(Bridge& b, const net::LinkInfo& link);
   void report_conflict(Bridge& b, const net::LinkInfo& link);
   void persist(Bridge& b);

@@ -75,6 +75,12 @@ Result<Request> create_bridge(const BridgeSpec& spec) {
   return r;
 }
 
+Request link_barrier(int ifindex, const std::string& name) {
+  Request r(RTM_NEWLINK, 0, "wait for link changes in flight on " + name);
+  link_header(r, ifindex);
+  return r;
+}
+
 Request set_group(int ifindex, const std::string& name, uint32_t group) {
   Request r(RTM_NEWLINK, 0, "set group of " + name + " to " + std::to_string(group));
   link_header(r, ifindex);

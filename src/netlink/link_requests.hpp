@@ -42,6 +42,11 @@ Request delete_link(int ifindex, const std::string& name);
 Request set_master(int ifindex, const std::string& name, int master, const std::string& master_name);
 Request set_mtu(int ifindex, const std::string& name, uint32_t mtu);
 Request set_admin_up(int ifindex, const std::string& name, bool up);
+// A change that changes nothing: the kernel applies it under RTNL, so its
+// ack comes only after any link change in flight (a bridge's deletion, whose
+// ports leave well before the bridge itself on a busy machine) has finished.
+// ENODEV when the ifindex is gone by then.
+Request link_barrier(int ifindex, const std::string& name);
 // IFLA_GROUP: the device group.
 Request set_group(int ifindex, const std::string& name, uint32_t group);
 // IFLA_BRPORT_* flags of a port, through the bridge's slave data.
