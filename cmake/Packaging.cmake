@@ -32,6 +32,14 @@ if(HELP2MAN)
 else()
   message(STATUS "help2man not found: no man pages (make deps installs it)")
 endif()
+# hydra.toml(5) from the config key table itself (hydrad --config-manual).
+add_custom_command(OUTPUT ${doc_out}/hydra.toml.5.gz
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${doc_out}
+  COMMAND $<TARGET_FILE:hydrad> --config-manual > ${doc_out}/hydra.toml.5
+  COMMAND ${GZIP} -9nf ${doc_out}/hydra.toml.5
+  DEPENDS hydrad)
+list(APPEND generated_docs ${doc_out}/hydra.toml.5.gz)
+install(FILES ${doc_out}/hydra.toml.5.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
 add_custom_target(docs ALL DEPENDS ${generated_docs})
 
 install(TARGETS hydrad hydractl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

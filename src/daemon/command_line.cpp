@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "daemon/config_manual.hpp"
 #include "netlink/monitor.hpp"
 #include "session/network/plan_check.hpp"
 #include "telemetry/event_log.hpp"
@@ -35,14 +36,7 @@ std::optional<int> parse_command_line(int argc, char** argv, const char* hydra_v
   int& event_queue = out.event_queue;
   monitor_buffer = netlink::Monitor::kDefaultRecvBuf;
   event_queue = static_cast<int>(telemetry::EventLog::kQueueCapacity);
-  app.add_option("--config", config_file,
-                 "TOML config file: state_dir, socket, log_format, [guard] bridges, [docker] main_socket,\n"
-                 "[api] request_timeout, max_connections, connections_per_peer,\n"
-                 "[sessions] dockerd, data_dir, run_dir, storage_driver, live_restore, stop_on_exit, start_timeout,\n"
-                 "stop_timeout, api_timeout, probe_interval, recovery_wait, size_interval, privileged_mode, authz_plugin,\n"
-                 "network (isolated|shared), bridge_subnets, address_pools, uplink_subnet, egress_deny, egress_allow,\n"
-                 "dnsmasq, resolv_conf, default_golden, cp, [storage] min_free, critical_free, check_interval,\n"
-                 "[gc] stale_after, golden_unused_days");
+  app.add_option("--config", config_file, "TOML config file; every key is in hydra.toml(5) (--config-manual)");
   app.add_option("--guard", guard_cli, "Bridge to guard; repeatable (default: docker0)");
   app.add_option("--state-dir", state_dir, "Where snapshots are kept (default: /var/lib/hydra)");
   app.add_option("--socket", socket_path, "Control socket, mode 0660 (default: /run/hydra/hydra.sock)");
@@ -52,6 +46,8 @@ std::optional<int> parse_command_line(int argc, char** argv, const char* hydra_v
   app.add_option("--check-config", check_file,
                  "Check a config file (with any flags given), print the configuration in effect, and exit");
   app.add_flag("--version", version, "Print the version and exit");
+  bool manual = false;
+  app.add_flag("--config-manual", manual, "Print hydra.toml(5), the manual of every config key, as roff, and exit");
   app.add_option("--monitor-buffer", monitor_buffer,
                  "Netlink monitor receive buffer in bytes (default 32 MiB; small values force overruns in tests)")
       ->check(CLI::Range(1024, 1 << 30));
@@ -69,6 +65,10 @@ std::optional<int> parse_command_line(int argc, char** argv, const char* hydra_v
   }
   if (version) {
     std::cout << "hydrad " << hydra_version << "\n";
+    return 0;
+  }
+  if (manual) {
+    std::cout << config_manual(hydra_version);
     return 0;
   }
 

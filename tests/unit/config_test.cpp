@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "daemon/config.hpp"
+#include "daemon/config_keys.hpp"
+#include "daemon/config_manual.hpp"
 
 using hydra::daemon::apply_config_text;
 using hydra::daemon::DaemonConfig;
@@ -124,4 +128,37 @@ TEST(Config, ErrorsNameFileAndLineAndChangeNothing) {
     EXPECT_EQ(cfg.state_dir, DaemonConfig().state_dir);
     EXPECT_EQ(cfg.guard_bridges, DaemonConfig().guard_bridges);
   }
+}
+
+// The one table behind the parser, --check-config and hydra.toml(5).
+TEST(ConfigKeys, EachKeyReadsBackWhatItPrintsAndIsDocumented) {
+  using hydra::daemon::config_keys;
+  const DaemonConfig defaults;
+  std::set<std::string> seen;
+  for (const auto& k : config_keys()) {
+    std::string full = (k.section.empty() ? "" : std::string(k.section) + ".") + std::string(k.name);
+    EXPECT_TRUE(seen.insert(full).second) << full << " is in the table twice";
+    EXPECT_GT(k.doc.size(), 20u) << full;
+    EXPECT_FALSE(k.type.empty()) << full;
+    std::string text = (k.section.empty() ? "" : "[" + std::string(k.section) + "]\n") + std::string(k.name) +
+                       " = " + k.show(defaults) + "\n";
+    DaemonConfig c;
+    auto st = apply_config_text(text, "hydra.toml", c);
+    ASSERT_TRUE(st) << text << st.error().text();
+    EXPECT_EQ(hydra::daemon::describe_config(c), hydra::daemon::describe_config(defaults)) << text;
+  }
+  EXPECT_GE(seen.size(), 40u);
+  EXPECT_EQ(hydra::daemon::find_config_key("sessions", "nope"), nullptr);
+  EXPECT_NE(hydra::daemon::find_config_key("guard", "bridges"), nullptr);
+}
+
+TEST(ConfigKeys, TheManualDescribesEveryKeyOnce) {
+  std::string page = hydra::daemon::config_manual("1.2.3");
+  EXPECT_EQ(page.find(".TH HYDRA.TOML 5 "), page.find('\n') + 1) << page.substr(0, 200);
+  for (const auto& k : hydra::daemon::config_keys()) {
+    std::string entry = ".TP\n.B " + std::string(k.name) + "\n";
+    EXPECT_NE(page.find(entry), std::string::npos) << k.name;
+  }
+  EXPECT_NE(page.find("On SIGHUP: applied at once."), std::string::npos);
+  EXPECT_NE(page.find("Default: \\fB\"/var/lib/hydra\"\\fR"), std::string::npos);
 }

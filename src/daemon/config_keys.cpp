@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "daemon/config_keys.hpp"
+
+#include <algorithm>
+#include <functional>
+
+#include "netlink/ifname.hpp"
+#include "session/network/uplink_firewall.hpp"
+#include "session/storage/golden_store.hpp"
+#include "session/storage/storage_policy.hpp"
+
+namespace hydra::daemon {
+
+std::string config_where(const std::string& origin, const toml::source_region& src) {
+  return origin + ":" + std::to_string(src.begin.line);
+}
+
+std::string_view on_reload_text(OnReload r) {
+  return r == OnReload::kApplied ? "applied at once" : "kept until hydrad restarts";
+}
+
+namespace {
+
+Error key_error(const KeyInput& in, const std::string& what) {
+  return make_error(config_where(in.origin, in.node.source()) + ": " + in.key + " " + what, EINVAL);
+}
+
+std::string quoted(const std::string& v) { return "\"" + v + "\""; }
+
+std::string quoted_list(const std::vector<std::string>& v) {
+  std::string l;
+  for (const auto& e : v) l += (l.empty() ? "" : ", ") + quoted(e);
+  return "[" + l + "]";
+}
+
+// Each codec reads one kind of value into its field and prints it back.
+struct Text {
+  static Status read(const KeyInput& in, std::string& out) {
+    auto v = in.node.value<std::string>();
+    if (!in.node.is_string() || !v) return key_error(in, "must be a string");
+    out = *v;
+    return {};
+  }
+  static std::string show(const std::string& v) { return quoted(v); }
+};
+
+struct Flag {
+  static Status read(const KeyInput& in, bool& out) {
+    auto v = in.node.value<bool>();
+    if (!in.node.is_boolean() || !v) return key_error(in, "must be true or false");
+    out = *v;
+    return {};
+  }
+  static std::string show(bool v) { return v ? "true" : "false"; }
+};
+
+struct Seconds {  // held in milliseconds
+  static Status read(const KeyInput& in, int& out_ms) {
+    auto v = in.node.value<int64_t>();
+    if (!in.node.is_integer() || !v || *v < 1 || *v > 3600) return key_error(in, "must be a whole number of seconds, 1 to 3600");
+    out_ms = static_cast<int>(*v * 1000);
+    return {};
+  }
+  static std::string show(int ms) { return std::to_string(ms / 1000); }
+};
+
+template <unsigned kMin>
+struct Count {
+  static Status read(const KeyInput& in, unsigned& out) {
+    auto v = in.node.value<int64_t>();
+    if (!in.node.is_integer() || !v || *v < kMin || *v > 65536)
+      return key_error(in, "must be a whole number, " + std::to_string(kMin) + " to 65536");
+    out = static_cast<unsigned>(*v);
+    return {};
+  }
+  static std::string show(unsigned v) { return std::to_string(v); }
+};
+
+struct Priority {
+  static Status read(const KeyInput& in, int& out) {
+    auto v = in.node.value<int64_t>();
+    if (!in.node.is_integer() || !v || *v < 0 || *v > 99) return key_error(in, "must be 0 (off) to 99");
+    out = static_cast<int>(*v);
+    return {};
+  }
+  static std::string show(int v) { return std::to_string(v); }
+};
+
+struct Days {  // held in seconds
+  static Status read(const KeyInput& in, int64_t& out_s) {
+    unsigned days = 0;
+    if (auto st = Count<0>::read(in, days); !st) return st;
+    out_s = int64_t{days} * 86400;
+    return {};
+  }
+  static std::string show(int64_t s) { return std::to_string(s / 86400); }
+};
+
+// Whole seconds, or a string with s, m, h or d ("72h", "7d"); 0 is off.
+struct Duration {
+  static Status read(const KeyInput& in, int64_t& out_s) {
+    std::string text;
+    if (in.node.is_integer()) text = std::to_string(*in.node.value<int64_t>());
+    else if (auto st = Text::read(in, text); !st) return st;
+    int64_t unit = 1;
+    if (!text.empty() && std::string("smhd").find(text.back()) != std::string::npos) {
+      unit = text.back() == 's' ? 1 : text.back() == 'm' ? 60 : text.back() == 'h' ? 3600 : 86400;
+      text.pop_back();
+    }
+    if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
+      return key_error(in, "must be seconds or a number with s, m, h or d (7d)");
+    out_s = std::stoll(text) * unit;
+    return {};
+  }
+  static std::string show(int64_t s) { return std::to_string(s); }
+};
+
+struct Threshold {
+  static Status read(const KeyInput& in, std::string& out) {
+    std::string text;
+    if (in.node.is_integer()) text = std::to_string(*in.node.value<int64_t>());
+    else if (auto st = Text::read(in, text); !st) return st;
+    if (auto t = session::FreeThreshold::parse(text); !t) return make_error(config_where(in.origin, in.node.source()) + ": " + in.key + ": " + t.error().message, EINVAL);
+    out = text;
+    return {};
+  }
+  static std::string show(const std::string& v) { return quoted(v); }
+};
+
+struct Network {
+  static Status read(const KeyInput& in, session::Ipv4Net& out) {
+    std::string text;
+    if (auto st = Text::read(in, text); !st) return st;
+    auto net = session::Ipv4Net::parse(text);
+    if (!net) return make_error(config_where(in.origin, in.node.source()) + ": " + in.key + ": " + net.error().message, EINVAL);
+    out = *net;
+    return {};
+  }
+  static std::string show(const session::Ipv4Net& v) { return quoted(v.text()); }
+};
+
+struct Mode {
+  static Status read(const KeyInput& in, session::NetworkMode& out) {
+    std::string text;
+    if (auto st = Text::read(in, text); !st) return st;
+    auto mode = session::network_mode_from(text);
+    if (!mode) return key_error(in, "must be \"isolated\" or \"shared\", not \"" + text + "\"");
+    out = *mode;
+    return {};
+  }
+  static std::string show(session::NetworkMode v) { return quoted(session::network_mode_name(v)); }
+};
+
+struct Golden {
+  static Status read(const KeyInput& in, std::string& out) {
+    std::string name;
+    if (auto st = Text::read(in, name); !st) return st;
+    if (!name.empty())
+      if (auto v = session::validate_golden_name(name); !v)
+        return make_error(config_where(in.origin, in.node.source()) + ": " + in.key + ": " + v.error().text(), EINVAL);
+    out = name;
+    return {};
+  }
+  static std::string show(const std::string& v) { return quoted(v); }
+};
+
+// An array of strings, each checked by `check` (its error names the entry).
+Status read_strings(const KeyInput& in, std::vector<std::string>& out,
+                    const std::function<Status(const std::string&)>& check) {
+  const toml::array* arr = in.node.as_array();
+  if (!arr) return key_error(in, "must be an array of strings");
+  std::vector<std::string> items;
+  for (const auto& item : *arr) {
+    auto v = item.value<std::string>();
+    if (!item.is_string() || !v) return make_error(config_where(in.origin, item.source()) + ": " + in.key + " must hold strings", EINVAL);
+    if (auto st = check(*v); !st) return make_error(config_where(in.origin, item.source()) + ": " + st.error().message, EINVAL);
+    items.push_back(*v);
+  }
+  out = std::move(items);
+  return {};
+}
+
+template <bool kDeny>
+struct Egress {
+  static Status read(const KeyInput& in, std::vector<std::string>& out) {
+    return read_strings(in, out, [](const std::string& entry) -> Status {
+      if (kDeny && entry == "sandbox") return {};
+      auto p = kDeny ? session::parse_egress({entry}, {}) : session::parse_egress({}, {entry});
+      if (!p) return make_error("sessions." + p.error().message + (kDeny ? " (or \"sandbox\")" : ""), EINVAL);
+      return {};
+    });
+  }
+  static std::string show(const std::vector<std::string>& v) { return quoted_list(v); }
+};
+
+struct Bridges {
+  static Status read(const KeyInput& in, std::vector<std::string>& out) {
+    return read_strings(in, out, [](const std::string& name) { return netlink::validate_ifname(name); });
+  }
+  static std::string show(const std::vector<std::string>& v) { return quoted_list(v); }
+};
+
+// One row: FIELD is an expression on `c`, the DaemonConfig.
+#define HYDRA_KEY(SECTION, NAME, CODEC, FIELD, TYPE, RELOAD, DOC)                                   \
+  ConfigKey {                                                                                       \
+    SECTION, NAME, TYPE, OnReload::RELOAD, DOC,                                                     \
+        [](const KeyInput& in, DaemonConfig& c) -> Status { return CODEC::read(in, c.FIELD); },     \
+        [](const DaemonConfig& c) -> std::string { return CODEC::show(c.FIELD); }                   \
+  }
+
+constexpr std::string_view kPath = "absolute path";
+constexpr std::string_view kSecs = "whole seconds, 1 to 3600";
+
+#include "daemon/config_key_table.inc"
+
+#undef HYDRA_KEY
+
+}  // namespace
+
+std::span<const ConfigKey> config_keys() { return kConfigKeys; }
+
+const ConfigKey* find_config_key(std::string_view section, std::string_view name) {
+  for (const auto& k : kConfigKeys)
+    if (k.section == section && k.name == name) return &k;
+  return nullptr;
+}
+
+bool is_config_section(std::string_view name) {
+  return !name.empty() &&
+         std::any_of(std::begin(kConfigKeys), std::end(kConfigKeys), [&](const ConfigKey& k) { return k.section == name; });
+}
+
+}  // namespace hydra::daemon
