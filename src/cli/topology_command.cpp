@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/topology_command.hpp"
 
+#include <sys/stat.h>
+
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -156,15 +159,50 @@ void draw_dot(const NamespaceView& v, std::ostream& out) {
   if (cluster) out << "  }\n";
 }
 
+std::string netns_id(const std::string& proc_path) {
+  struct stat st {};
+  if (stat(proc_path.c_str(), &st) != 0) return "?";
+  return "net:[" + std::to_string(st.st_ino) + "]";
+}
+
+// The namespace to draw is hydrad's, wherever hydractl runs: entered through
+// hydrad's pid when it is not this one. The title says which was drawn.
+struct DrawnNamespace {
+  std::string title;
+  std::optional<netlink::NetnsSwitch> in;
+};
+
+DrawnNamespace choose_namespace(const std::string& socket, std::ostream& err) {
+  const std::string here = netns_id("/proc/self/ns/net");
+  auto pid = api_server_pid(socket);
+  if (!pid) return {"this network namespace (" + here + "; hydrad not reachable: no guard or session labels)", {}};
+  if (*pid <= 0)
+    return {"this network namespace (" + here + "; hydrad's pid is not visible from here, so it may not be hydrad's)", {}};
+  const std::string path = "/proc/" + std::to_string(*pid) + "/ns/net";
+  const std::string theirs = netns_id(path);
+  if (theirs == here) return {"hydrad's network namespace (" + here + ", this one)", {}};
+  auto in = netlink::NetnsSwitch::enter(path);
+  if (!in) {
+    err << "hydractl: cannot enter hydrad's network namespace " << theirs << " (pid " << *pid
+        << "): " << in.error().text() << "\n";
+    return {"this network namespace (" + here + "), NOT hydrad's (" + theirs + ", pid " + std::to_string(*pid) +
+                "): hydrad's labels may name links that are not here",
+            {}};
+  }
+  return {"hydrad's network namespace (" + theirs + ", hydrad pid " + std::to_string(*pid) + "; not this shell's)",
+          std::move(*in)};
+}
+
 }  // namespace
 
 int run_topology(const TopologyArgs& a, std::ostream& out, std::ostream& err) {
+  DrawnNamespace drawn = choose_namespace(a.socket, err);
   auto table = read_links();
   if (!table) {
-    err << "hydractl: cannot read the links of this namespace: " << table.error().text() << "\n";
+    err << "hydractl: cannot read the links of " << drawn.title << ": " << table.error().text() << "\n";
     return 1;
   }
-  NamespaceView sandbox{"sandbox network namespace", "", std::move(*table), {}, {}};
+  NamespaceView sandbox{drawn.title, "", std::move(*table), {}, {}};
 
   // hydrad's view: guarded bridges and sessions (optional).
   std::vector<std::pair<std::string, std::string>> session_sockets;  // owner, socket (shared sessions)
@@ -199,7 +237,8 @@ int run_topology(const TopologyArgs& a, std::ostream& out, std::ostream& err) {
       }
     }
   }
-  if (!hydrad_up) sandbox.title += "  (hydrad not reachable: no guard or session labels)";
+  if (!hydrad_up && drawn.title.find("not reachable") == std::string::npos)
+    sandbox.title += "  (hydrad did not answer: no guard or session labels)";
   sandbox.labels.insert(desktop_notes.begin(), desktop_notes.end());
   find_peers(a.docker_socket, "", sandbox);
   for (const auto& [owner, socket] : session_sockets) find_peers(socket, owner, sandbox);

@@ -96,6 +96,12 @@ TEST(SessionsE2E, SessionDesktopAndPreventedDeletion) {
                            "vethb-h1 → container desktop (eth1)", "[desktop link]", "→ container api (eth0, session/s1)",
                            "network of session session/s1", "eth0  veth  192.0.2.2/24"})
     EXPECT_NE(topo.find(want), std::string::npos) << "missing \"" << want << "\" in:\n" << topo;
+  EXPECT_NE(topo.find("hydrad's network namespace (net:["), std::string::npos) << topo;
+  // From this machine's own namespace it draws hydrad's all the same, and says so.
+  std::string outside = capture(ctl + " topology --docker-socket " + w.main_socket());
+  for (const char* want : {"hydrad's network namespace (net:[", "not this shell's", "docker0  bridge  10.213.0.1/24",
+                           "guarded by hydrad: guarded", "→ container buildkit (eth0)"})
+    EXPECT_NE(outside.find(want), std::string::npos) << "missing \"" << want << "\" in:\n" << outside;
   std::string dot = capture(w.in_sbx(ctl + " topology --dot --docker-socket " + w.main_socket()));
   EXPECT_EQ(dot.rfind("digraph sandbox {", 0), 0u) << dot;
   EXPECT_NE(dot.find("\"docker0\" -> \"container buildkit\""), std::string::npos) << dot;
