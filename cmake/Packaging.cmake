@@ -52,6 +52,8 @@ install(FILES deploy/monitoring/hydra-alerts.yaml deploy/monitoring/hydra-dashbo
         DESTINATION ${CMAKE_INSTALL_DATADIR}/hydra/monitoring)
 install(FILES README.md BENCHMARKS.md deploy/debian/copyright ${doc_out}/changelog.gz
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The reference the README links to, at the same relative place.
+install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs FILES_MATCHING PATTERN "*.md")
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME hydra)

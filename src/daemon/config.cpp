@@ -55,7 +55,8 @@ std::string describe_config(const DaemonConfig& c) {
   for (const ConfigKey& k : config_keys()) {
     if (k.section != section) {
       section = k.section;
-      out.append("\n[").append(section).append("]\n");
+      out += "\n";  // a blank line before each table
+      out += "[" + std::string(section) + "]\n";
     }
     out.append(k.name).append(" = ").append(k.show(c)).append("\n");
   }

@@ -12,7 +12,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 DESTDIR="$tmp/root" cmake --install "$build" >/dev/null
 for f in usr/bin/hydrad usr/bin/hydractl usr/lib/systemd/system/hydrad.service etc/hydra/hydra.toml \
          usr/share/doc/hydra/README.md usr/share/doc/hydra/copyright usr/share/man/man1/hydrad.1.gz \
-         usr/share/man/man5/hydra.toml.5.gz; do
+         usr/share/man/man5/hydra.toml.5.gz usr/share/doc/hydra/docs/hydrad.md usr/share/doc/hydra/docs/api.md; do
   [[ -e "$tmp/root/$f" ]] || fail "make install did not install /$f"
 done
 grep -q '^ExecStart=/usr/bin/hydrad ' "$src/deploy/systemd/hydrad.service" || fail "unit does not run /usr/bin/hydrad"

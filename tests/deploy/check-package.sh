@@ -67,11 +67,13 @@ done
 for f in usr/share/man/man1/hydrad.1.gz usr/share/man/man1/hydractl.1.gz usr/share/doc/hydra/copyright \
          usr/share/doc/hydra/changelog.gz etc/hydra/hydra.toml usr/lib/systemd/system/hydrad.service \
          usr/share/hydra/monitoring/hydra-alerts.yaml usr/share/hydra/monitoring/hydra-dashboard.json \
-         usr/share/bash-completion/completions/hydractl; do
+         usr/share/bash-completion/completions/hydractl usr/share/man/man5/hydra.toml.5.gz \
+         usr/share/doc/hydra/docs/operating.md; do
   [[ -s "$tmp/root/$f" ]] || fail "the package lacks /$f"
 done
 zcat "$tmp/root/usr/share/man/man1/hydrad.1.gz" | grep -q '^\.TH HYDRAD' || fail "hydrad(1) is not a man page"
-zcat "$tmp/root/usr/share/man/man1/hydrad.1.gz" | grep -q 'max_containers\|authz_plugin' || fail "hydrad(1) lacks the config keys"
+zcat "$tmp/root/usr/share/man/man1/hydrad.1.gz" | grep -q 'hydra\.toml(5)' || fail "hydrad(1) does not point to hydra.toml(5)"
+zcat "$tmp/root/usr/share/man/man5/hydra.toml.5.gz" | grep -q '^\.B authz_plugin$' || fail "hydra.toml(5) lacks the config keys"
 ok
 
 # The maintainer scripts, in a private mount namespace with stubbed helpers.
