@@ -47,6 +47,7 @@ install(FILES deploy/systemd/hydrad.service DESTINATION lib/systemd/system)
 install(FILES deploy/hydra.toml DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/hydra)
 install(FILES deploy/completion/hydractl.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
         RENAME hydractl)
+install(FILES deploy/completion/_hydractl DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
 # Prometheus alert rules and a Grafana dashboard, for operators to load.
 install(FILES deploy/monitoring/hydra-alerts.yaml deploy/monitoring/hydra-dashboard.json
         DESTINATION ${CMAKE_INSTALL_DATADIR}/hydra/monitoring)

@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# hydractl's bash completion (deploy/completion/hydractl.bash) against the
-# hydractl of this build: what a TAB offers after each of these lines.
+# hydractl's bash and zsh completions (deploy/completion/) against the
+# hydractl of this build: what a TAB offers after each line of
+# completion-cases.txt.
 set -uo pipefail
 src=$1 build=$2
 export PATH="$build/bin:$PATH"
 # shellcheck source=/dev/null
 source "$src/deploy/completion/hydractl.bash"
 failed=0
-# expect "LINE" "WORDS": LINE ends where TAB is pressed (a trailing space: a
-# new word); WORDS is what must be offered, sorted, space-separated.
 expect() {
   local line=$1 want=$2
   read -r -a COMP_WORDS <<<"$line"
@@ -24,15 +23,11 @@ expect() {
     failed=1
   fi
 }
-expect "hydractl ses" "session"
-expect "hydractl " "bridge-desktop events golden links session status topology"
-expect "hydractl session " "create delete inspect list purge"
-expect "hydractl --socket /x.sock golden " "create delete list"
-expect "hydractl session create --ty" "--type"
-expect "hydractl session inspect --type " "exploratory session spectask"
-expect "hydractl session inspect --type spectask --js" "--json"
-expect "hydractl topology --d" "--docker-socket --dot"
-# No hydrad on this socket: a session argument offers nothing, and says nothing.
-expect "hydractl --socket /nonexistent.sock session inspect " ""
-((failed == 0)) && echo "check-completion: every line completed as expected"
+while IFS='|' read -r line want; do
+  [[ -z $line || $line == \#* ]] && continue
+  expect "$line" "$want"
+done <"$src/tests/deploy/completion-cases.txt"
+((failed == 0)) && echo "check-completion (bash): every line completed as expected"
+# The same cases for zsh.
+zsh -f "$src/tests/deploy/check-completion.zsh" "$src" "$build" || failed=1
 exit $failed

@@ -67,7 +67,8 @@ done
 for f in usr/share/man/man1/hydrad.1.gz usr/share/man/man1/hydractl.1.gz usr/share/doc/hydra/copyright \
          usr/share/doc/hydra/changelog.gz etc/hydra/hydra.toml usr/lib/systemd/system/hydrad.service \
          usr/share/hydra/monitoring/hydra-alerts.yaml usr/share/hydra/monitoring/hydra-dashboard.json \
-         usr/share/bash-completion/completions/hydractl usr/share/man/man5/hydra.toml.5.gz \
+         usr/share/bash-completion/completions/hydractl usr/share/zsh/vendor-completions/_hydractl \
+         usr/share/man/man5/hydra.toml.5.gz \
          usr/share/doc/hydra/docs/operating.md; do
   [[ -s "$tmp/root/$f" ]] || fail "the package lacks /$f"
 done
