@@ -5,6 +5,10 @@
 // Debian's real dockerd and dnsmasq, inside the test's namespaces.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+
 #include "docker_world.hpp"
 
 using namespace hydra::test;
@@ -162,6 +166,70 @@ TEST_P(DesktopE2E, NamesResolveAndPublishedPortsAnswerOnLocalhost) {
   EXPECT_EQ(w.docker(w.main_socket(), "exec desktop cat /etc/resolv.conf"), resolv_before);
   EXPECT_EQ(desktop_nft(w), nft_before);
   EXPECT_TRUE(capture("pgrep -f '^/usr/sbin/dnsmasq .*" + w.dir + "/run/dns'").empty()) << "the session's dnsmasq stopped";
+}
+
+// Every name the session's resolver serves is answered by it alone, for every
+// query type, over UDP and TCP: an upstream that never answers (and counts
+// what reaches it) sees none of them, and a working one still answers the rest.
+TEST_P(DesktopE2E, OwnedNamesAreNeverAskedUpstream) {
+  HYDRA_REQUIRE_DOCKERD_AND_DNSMASQ();
+  if (access("/usr/bin/dig", X_OK) != 0) {
+    if (std::getenv("CI")) FAIL() << "dig missing: make test installs bind9-dnsutils";
+    GTEST_SKIP() << "needs dig (bind9-dnsutils); skipped on this machine";
+  }
+  DockerWorld w(true, std::string("network = \"") + GetParam() + "\"\n");
+  ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
+  // 192.0.2.3 drops every DNS query and counts it; it comes first in the
+  // sandbox's resolv.conf, before the upstream that knows outside.test.
+  ASSERT_EQ(w.up.ip("addr add 192.0.2.3/24 dev uplink"), 0);
+  const std::string in_up = "nsenter --net=" + w.up.path() + " ";
+  std::ofstream(w.dir + "/blackhole.nft") << "table inet blackhole {\n chain input {\n  type filter hook input priority 0;\n"
+                                              "  ip daddr 192.0.2.3 udp dport 53 counter drop\n"
+                                              "  ip daddr 192.0.2.3 tcp dport 53 counter drop\n }\n}\n";
+  ASSERT_EQ(sh(in_up + "nft -f " + w.dir + "/blackhole.nft"), 0);
+  auto asked_upstream = [&] {  // the packets its two counters saw
+    std::string rules = capture(in_up + "nft list table inet blackhole");
+    long total = 0;
+    for (size_t at = rules.find("packets "); at != std::string::npos; at = rules.find("packets ", at + 8))
+      total += std::atol(rules.c_str() + at + 8);
+    return total;
+  };
+  std::ofstream(w.dir + "/resolv.conf") << "nameserver 192.0.2.3\nnameserver 192.0.2.1\n";
+
+  auto [status, body] = w.api("POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"s1"})");
+  ASSERT_EQ(status, 201) << body;
+  const std::string sock = json::parse(body)["docker_socket"];
+  ASSERT_TRUE(w.import_busybox(sock));
+  ASSERT_EQ(w.docker_rc(sock, "network create app"), 0);
+  ASSERT_EQ(w.docker_rc(sock, "run -d --init --name web --network app --network-alias api.internal "
+                              "--network-alias cache busybox:hydra sleep 100000"),
+            0);
+  auto [bstatus, bbody] = w.api("POST", "/api/v1/bridge-desktop", R"({"session_id":"s1","desktop_container_id":"desktop"})");
+  ASSERT_EQ(bstatus, 200) << bbody;
+  const std::string dig = "nsenter --net=/proc/" + desktop_pid(w) + "/ns/net dig @10.200.1.1 +time=1 +tries=1 ";
+  ASSERT_TRUE(wait_until([&] { return capture(dig + "+short web.app").find('.') != std::string::npos; }, 10000, 50))
+      << capture(dig + "web.app");
+  ASSERT_EQ(asked_upstream(), 0) << "before any query";
+  int slowest_ms = 0;
+
+  for (const char* name : {"web", "web.app", "cache", "cache.app", "api.internal", "api.internal.app"})
+    for (const char* type : {"A", "AAAA", "MX", "TXT", "ANY"})
+      for (const char* transport : {"+notcp", "+tcp"}) {
+        std::string out = capture(dig + transport + " -t " + type + " " + name);
+        EXPECT_NE(out.find("status: NOERROR"), std::string::npos) << type << " " << name << " " << transport << ":\n" << out;
+        // dig waits 1 s: an answer that had to wait for the upstream never comes.
+        auto t = out.find(";; Query time: ");
+        if (t != std::string::npos) slowest_ms = std::max(slowest_ms, std::atoi(out.c_str() + t + 15));
+      }
+  EXPECT_EQ(asked_upstream(), 0) << "the blackhole upstream was asked about a name the session owns";
+  std::cout << "owned names: 60 queries, the slowest answered in " << slowest_ms << " ms\n";
+  // A name of nobody's: NXDOMAIN at once, not forwarded.
+  EXPECT_NE(capture(dig + "-t MX nosuchcontainer").find("status: NXDOMAIN"), std::string::npos);
+  EXPECT_EQ(asked_upstream(), 0);
+  // Other names still go upstream, and the working one answers.
+  EXPECT_TRUE(wait_until([&] { return capture(dig + "+time=3 +short outside.test").find("192.0.2.77") != std::string::npos; },
+                         15000, 100))
+      << capture(dig + "outside.test");
 }
 
 INSTANTIATE_TEST_SUITE_P(BothSessionNetworks, DesktopE2E, ::testing::Values("isolated", "shared"),

@@ -79,6 +79,12 @@ TEST(DesktopView, EveryNameOnEveryNetworkAndEachPortOnce) {
   std::string hosts = hosts_file(v);
   EXPECT_NE(hosts.find("\n10.112.0.3 database database.appnet db db.appnet\n"), std::string::npos) << hosts;
   EXPECT_NE(hosts.find("\nfd00::2 "), std::string::npos) << hosts;
+  // Dotted names are answered by the session's resolver alone; bare ones are all local anyway.
+  std::string local = local_names_file(v);
+  for (const char* want : {"\nserver=/web.appnet/\n", "\nserver=/database.appnet/\n", "\nserver=/db.bridge/\n"})
+    EXPECT_NE(local.find(want), std::string::npos) << want << " in " << local;
+  EXPECT_EQ(local.find("server=/web/"), std::string::npos) << local;
+  EXPECT_EQ(local.find("server=/database/"), std::string::npos) << local;
   EXPECT_EQ(desktop_view({web, db}), desktop_view({web, db})) << "deterministic: unchanged views compare equal";
 }
 
@@ -119,7 +125,8 @@ TEST(SessionDns, UpstreamsArgvAndResolvConf) {
   auto argv = dnsmasq_argv("/usr/sbin/dnsmasq", session_net(3), paths, {"192.0.2.1"});
   for (const char* want : {"--listen-address=10.200.3.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
                            "--conf-file=/dev/null", "--addn-hosts=/run/hydra/sessions/dns/h3/containers",
-                           "--server=192.0.2.1", "--keep-in-foreground"})
+                           "--server=192.0.2.1", "--keep-in-foreground", "--local=//",
+                           "--servers-file=/run/hydra/sessions/dns/h3/local-names"})
     EXPECT_NE(std::find(argv.begin(), argv.end(), want), argv.end()) << want;
   const std::string original = "search corp\nnameserver 10.0.0.2\nnameserver 10.200.3.1\noptions ndots:0\n";
   EXPECT_EQ(resolv_with_gateway(original, "10.200.3.1"),

@@ -46,16 +46,23 @@ Status write_in_place(const std::string& path, const std::string& text) {
   return {};
 }
 
-// The hosts file replaced in one rename: dnsmasq never reads half of it.
-Status write_hosts(const DnsPaths& p, const std::string& text) {
-  std::string tmp = p.dir + "/containers.tmp";
+// A file dnsmasq reads, replaced in one rename: it never reads half of it.
+Status replace_dns_file(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << text;
     if (!out) return make_error("write " + tmp, EIO);
   }
-  if (::rename(tmp.c_str(), p.hosts_file.c_str()) != 0) return errno_error("rename " + tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return errno_error("rename " + tmp);
   return {};
+}
+
+// What the session's resolver knows: its names, and which of them it answers
+// alone. Both are read again on the SIGHUP that follows.
+Status write_names(const DnsPaths& p, const DesktopView& view) {
+  if (auto st = replace_dns_file(p.local_names_file, local_names_file(view)); !st) return st;
+  return replace_dns_file(p.hosts_file, hosts_file(view));
 }
 
 // Is `address`:53 bound (UDP) in the namespace of `pid`?
@@ -121,7 +128,7 @@ Status DesktopLink::start_dns() {
                                            read_file("/proc/" + std::to_string(old) + "/cmdline").find(p.pidfile) !=
                                                std::string::npos)
     if (auto proc = docker::ChildProcess::adopt(old)) proc->stop(2000);
-  if (auto st = write_hosts(p, hosts_file({})); !st) return st;
+  if (auto st = write_names(p, {}); !st) return st;
   UniqueFd ns;
   if (setup_.net.isolated) {
     auto fd = netlink::open_netns(setup_.net.netns);
@@ -234,7 +241,7 @@ void DesktopLink::sync(int64_t event_ns) {
   for (const auto& id : *running)
     if (auto c = engine.networking(id)) containers.push_back(std::move(*c));
   DesktopView view = desktop_view(containers);
-  if (auto st = write_hosts(setup_.dns, hosts_file(view)); !st)
+  if (auto st = write_names(setup_.dns, view); !st)
     log_.emit("desktop_dns_failed", {{"session", setup_.session}, {"error", st.error().text()}});
   else if (dns_ && !dns_exited_)
     dns_->signal(SIGHUP);  // re-read the hosts file (and forget what it cached)

@@ -53,6 +53,15 @@ std::string hosts_file(const DesktopView& view) {
   return out;
 }
 
+std::string local_names_file(const DesktopView& view) {
+  std::set<std::string> dotted;
+  for (const auto& r : view.names)
+    if (r.name.find('.') != std::string::npos) dotted.insert(r.name);
+  std::string out = "# written by hydrad: names the session's resolver answers alone\n";
+  for (const auto& n : dotted) out += "server=/" + n + "/\n";
+  return out;
+}
+
 std::set<uint16_t> listening_ports(const std::string& text, const std::string& proto) {
   // "  sl  local_address rem_address   st ..." then "0: 0100007F:0BB8 00000000:0000 0A ..."
   const std::string listen_state = proto == "tcp" ? "0A" : "07";

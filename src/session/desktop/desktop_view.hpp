@@ -43,6 +43,10 @@ struct DesktopView {
 DesktopView desktop_view(const std::vector<docker::ContainerNetworking>& containers);
 // "ADDRESS NAME..." lines, as dnsmasq's --addn-hosts reads them.
 std::string hosts_file(const DesktopView& view);
+// "server=/NAME/" for each name with a dot (NAME.NETWORK, a dotted alias), as
+// dnsmasq's --servers-file reads them: those names are answered locally only,
+// for every query type. (Bare names are all local: --local=//.)
+std::string local_names_file(const DesktopView& view);
 
 // The desktop's own listeners, from /proc/PID/net/{tcp,tcp6,udp,udp6}: the
 // ports bound on a wildcard or loopback address (a forward would shadow

@@ -32,6 +32,7 @@ DnsPaths dns_paths(const std::string& run_dir, int index) {
   DnsPaths p;
   p.dir = run_dir + "/dns/h" + std::to_string(index);
   p.hosts_file = p.dir + "/containers";
+  p.local_names_file = p.dir + "/local-names";
   p.pidfile = p.dir + "/dnsmasq.pid";
   p.log = p.dir + "/dnsmasq.log";
   return p;
@@ -48,7 +49,11 @@ std::vector<std::string> dnsmasq_argv(const std::string& dnsmasq, const SessionN
                                 "--listen-address=" + net.gateway,
                                 "--bind-interfaces",  // only that address: sessions' dnsmasqs side by side
                                 "--port=53",
-                                "--domain-needed",  // a bare name is a container's or nobody's
+                                "--domain-needed",
+                                // A bare name is a container's or nobody's, for every query type (domain-needed
+                                // alone keeps back only A and AAAA); dotted names of the session: the file.
+                                "--local=//",
+                                "--servers-file=" + paths.local_names_file,
                                 "--pid-file=" + paths.pidfile,
                                 "--log-facility=-"};
   for (const auto& u : upstreams) argv.push_back("--server=" + u);

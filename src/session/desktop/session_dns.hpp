@@ -4,7 +4,9 @@
 // hydraN lives. It answers the names of a hosts file hydrad replaces
 // atomically and then signals it to re-read (SIGHUP, as libvirt does; its
 // inotify on a hosts directory was seen to miss a quick second rename), and
-// forwards every other name to the sandbox's own resolvers. dnsmasq is the
+// forwards every other name to the sandbox's own resolvers. Names it owns —
+// every unqualified name, and each dotted name of the hosts file — are never
+// forwarded, whatever the query type. dnsmasq is the
 // component libvirt runs per virtual network for the same job: a maintained
 // DNS server, not packet code of hydra's.
 #pragma once
@@ -25,6 +27,10 @@ std::vector<std::string> upstream_resolvers(const std::string& resolv_conf);
 struct DnsPaths {
   std::string dir;        // run_dir/dns/hN (readable by dnsmasq's unprivileged user)
   std::string hosts_file;  // dir/containers
+  // dir/local-names: "server=/NAME/" for each dotted name the hosts file
+  // holds, re-read on SIGHUP with it: dnsmasq then answers every query type
+  // for those names itself (NODATA for a type it lacks) and forwards none.
+  std::string local_names_file;
   std::string pidfile;
   std::string log;
 };
