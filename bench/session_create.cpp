@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
       sh("ip -n " + sbx.name() + " addr add 10.200.1.1/24 dev hydra1");
       sh("ip -n " + sbx.name() + " link set hydra1 up");
       sh("mkdir -p " + paths.dir + " " + paths.data_root);
-      std::ofstream(paths.config_file) << session::daemon_json(net, settings).dump();
+      std::ofstream(paths.config_file) << session::daemon_json(net, settings, settings.storage_driver).dump();
       auto t0 = std::chrono::steady_clock::now();
       auto proc = docker::ChildProcess::spawn(session::dockerd_argv(net, paths, settings), paths.log);
       if (!proc) return 1;

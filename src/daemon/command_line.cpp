@@ -7,6 +7,7 @@
 #include "daemon/config_manual.hpp"
 #include "netlink/monitor.hpp"
 #include "session/network/plan_check.hpp"
+#include "session/storage/btrfs_subvolume.hpp"
 #include "telemetry/event_log.hpp"
 
 namespace hydra::daemon {
@@ -86,6 +87,9 @@ std::optional<int> parse_command_line(int argc, char** argv, const char* hydra_v
   if (auto st = session::check_plan_against_sandbox(config.sessions.plan); !st) return print_error(config_text(st.error()));
   if (!check_file.empty()) {
     std::cout << describe_config(config);
+    if (config.sessions.storage_driver.empty() && session::will_be_on_btrfs(config.sessions.data_dir))
+      std::cout << "# sessions.data_dir is on btrfs: new sessions get storage_driver \"overlay2\" (goldens are\n"
+                   "# snapshots); a data root made with another driver keeps it. Set it to choose.\n";
     return 0;
   }
 

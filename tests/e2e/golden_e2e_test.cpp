@@ -96,9 +96,10 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
   std::ofstream(slow_cp) << "#!/bin/sh\n[ -e " << gate << ".hold ] && { touch " << gate
                          << ".held; while [ -e " << gate << ".hold ]; do sleep 0.05; done; }\nexec /bin/cp \"$@\"\n";
   chmod(slow_cp.c_str(), 0755);
-  // overlay2 on btrfs too: dockerd's btrfs driver keeps layers as subvolumes,
-  // which a golden does not copy (hydra refuses those, naming the setting).
-  DockerWorld w(true, "cp = \"" + slow_cp + "\"\nstorage_driver = \"overlay2\"\n[storage]\ncheck_interval = 1\n", true, lfs.mnt);
+  // No storage_driver: on btrfs hydra gives sessions overlay2 by itself
+  // (dockerd's own choice there, its btrfs driver, keeps layers a golden
+  // cannot carry); elsewhere dockerd picks overlay2.
+  DockerWorld w(true, "cp = \"" + slow_cp + "\"\n[storage]\ncheck_interval = 1\n", true, lfs.mnt);
   ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
 
   auto [st1, b1] = w.api("POST", "/api/v1/docker-instances", create_body("s1"));
@@ -261,6 +262,56 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
     EXPECT_GT(purged["data_deleted_bytes"].get<uint64_t>(), 4u << 20) << purged;
     EXPECT_NE(access(root1.c_str(), F_OK), 0);
   }
+}
+
+// On btrfs with the defaults: a new session gets overlay2 (said in its event)
+// and makes a golden; a data root made with dockerd's btrfs driver keeps it
+// (never switched under its data), and a golden of it is refused, naming the
+// setting; --check-config says what new sessions get.
+TEST(GoldenBtrfsE2E, NewSessionsGetOverlay2AndOldDataRootsKeepTheirDriver) {
+  HYDRA_REQUIRE_DOCKERD();
+  if (!kernel_has_fs("btrfs")) GTEST_SKIP() << "this kernel has no btrfs (/proc/filesystems)";
+  LoopFs lfs(400, "btrfs");
+  ASSERT_TRUE(lfs.ok) << "could not make a loop-mounted btrfs in " << lfs.dir;
+  // A data root an older hydrad started with dockerd's btrfs driver.
+  ASSERT_EQ(mkdir((lfs.mnt + "/session-old").c_str(), 0710), 0);
+  ASSERT_EQ(mkdir((lfs.mnt + "/session-old/btrfs").c_str(), 0700), 0);
+  DockerWorld w(true, "", true, lfs.mnt);
+  ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
+  const std::string checked = capture(std::string(HYDRA_BIN_DIR) + "/hydrad --check-config " + w.dir + "/hydra.toml");
+  EXPECT_NE(checked.find("storage_driver = \"\""), std::string::npos) << checked;
+  EXPECT_NE(checked.find("# sessions.data_dir is on btrfs: new sessions get storage_driver \"overlay2\""),
+            std::string::npos)
+      << checked;
+
+  auto driver_of = [&](const std::string& sock) { return w.docker(sock, "info --format '{{.Driver}}'"); };
+  auto started = [&](const std::string& id) {
+    json found;
+    for (const auto& e : w.hydrad->events())
+      if (e["event"] == "session_started" && e["session"] == "session/" + id) found = e;
+    return found;
+  };
+  auto [st_new, b_new] = w.api("POST", "/api/v1/docker-instances", create_body("new"));
+  ASSERT_EQ(st_new, 201) << b_new;
+  EXPECT_EQ(driver_of(json::parse(b_new)["docker_socket"]), "overlay2");
+  ASSERT_TRUE(w.hydrad->wait_for([&](const json&) { return !started("new").is_null(); }, 5000));
+  EXPECT_EQ(started("new")["storage_driver"], "overlay2") << started("new");
+  EXPECT_NE(started("new")["storage_driver_reason"].get<std::string>().find("btrfs"), std::string::npos);
+
+  auto [st_old, b_old] = w.api("POST", "/api/v1/docker-instances", create_body("old"));
+  ASSERT_EQ(st_old, 201) << b_old;
+  EXPECT_EQ(driver_of(json::parse(b_old)["docker_socket"]), "btrfs") << "a data root keeps the driver it was made with";
+  ASSERT_TRUE(w.hydrad->wait_for([&](const json&) { return !started("old").is_null(); }, 5000));
+  EXPECT_EQ(started("old")["storage_driver"], "btrfs") << started("old");
+
+  for (const char* id : {"new", "old"})
+    ASSERT_EQ(w.api("DELETE", std::string("/api/v1/docker-instances/session/") + id).first, 200);
+  auto [g_new, g_new_body] = w.api("POST", "/api/v1/goldens", R"({"name":"fresh","from":"session/new"})");
+  EXPECT_EQ(g_new, 201) << g_new_body;
+  auto [g_old, g_old_body] = w.api("POST", "/api/v1/goldens", R"({"name":"legacy","from":"session/old"})");
+  EXPECT_EQ(g_old, 400) << g_old_body;
+  EXPECT_NE(g_old_body.find("btrfs storage driver"), std::string::npos) << g_old_body;
+  EXPECT_NE(g_old_body.find("storage driver overlay2"), std::string::npos) << g_old_body;
 }
 
 INSTANTIATE_TEST_SUITE_P(Filesystems, GoldenE2E, ::testing::Values("btrfs", "xfs", "ext4"),

@@ -6,6 +6,7 @@
 #include "daemon/config.hpp"
 #include "session/network/desktop_firewall.hpp"
 #include "session/core/session_spec.hpp"
+#include "session/core/storage_driver.hpp"
 #include "session/dockerd/dockerd_config.hpp"
 
 using namespace hydra;
@@ -34,17 +35,16 @@ TEST(SessionSpec, DaemonJsonAndArgv) {
   auto paths = session_paths(s, key, 3);
   EXPECT_EQ(paths.data_root, "/var/lib/hydra/sessions/spectask-t-42");
   EXPECT_EQ(paths.socket, "/run/hydra/sessions/h3/docker.sock");
-  auto j = daemon_json(net, s);
+  auto j = daemon_json(net, s, "");
   EXPECT_EQ(j["fixed-cidr"], "10.200.3.0/24");
   EXPECT_EQ(j["default-address-pools"][0]["base"], "10.112.32.0/20");
   EXPECT_EQ(j["default-address-pools"][0]["size"], 24);
   EXPECT_EQ(j["live-restore"], true) << "prevention: a restarted dockerd never deletes docker0";
   EXPECT_EQ(j["dns"][0], "10.200.3.1");
   EXPECT_FALSE(j.contains("storage-driver"));
-  s.storage_driver = "vfs";
   s.live_restore = false;
-  EXPECT_EQ(daemon_json(net, s)["storage-driver"], "vfs");
-  EXPECT_EQ(daemon_json(net, s)["live-restore"], false);
+  EXPECT_EQ(daemon_json(net, s, "vfs")["storage-driver"], "vfs");
+  EXPECT_EQ(daemon_json(net, s, "vfs")["live-restore"], false);
   auto argv = dockerd_argv(net, paths, s);
   std::vector<std::string> expected = {"/usr/sbin/dockerd",
                                        "--host=unix:///run/hydra/sessions/h3/docker.sock",
@@ -162,4 +162,25 @@ probe_interval = 7
     EXPECT_NE(bad.error().message.find(expect), std::string::npos) << bad.error().message;
     EXPECT_TRUE(d.sessions.live_restore);
   }
+}
+
+// A data root keeps the driver it was made with; on btrfs a new one gets
+// overlay2 unless one is configured; elsewhere dockerd chooses.
+TEST(StorageDriver, ChosenFromTheDataRootThenTheConfigThenTheFilesystem) {
+  using hydra::session::choose_storage_driver;
+  EXPECT_EQ(choose_storage_driver("", {}, false).driver, "");
+  EXPECT_EQ(choose_storage_driver("", {}, false).reason, "");
+  auto btrfs_default = choose_storage_driver("", {}, true);
+  EXPECT_EQ(btrfs_default.driver, "overlay2");
+  EXPECT_NE(btrfs_default.reason.find("btrfs"), std::string::npos) << btrfs_default.reason;
+  EXPECT_EQ(choose_storage_driver("btrfs", {}, true).driver, "btrfs") << "an explicit choice is kept";
+  EXPECT_EQ(choose_storage_driver("btrfs", {}, true).reason, "");
+  EXPECT_EQ(choose_storage_driver("vfs", {}, false).driver, "vfs");
+  // Existing sessions never switch under their data.
+  auto kept = choose_storage_driver("", {"btrfs"}, true);
+  EXPECT_EQ(kept.driver, "btrfs");
+  EXPECT_NE(kept.reason.find("made with btrfs"), std::string::npos) << kept.reason;
+  EXPECT_EQ(choose_storage_driver("overlay2", {"btrfs"}, true).driver, "btrfs");
+  EXPECT_EQ(choose_storage_driver("vfs", {"overlay2", "vfs"}, false).driver, "vfs");
+  EXPECT_EQ(choose_storage_driver("", {"overlay2", "vfs"}, false).driver, "overlay2");
 }

@@ -3,12 +3,12 @@
 
 namespace hydra::session {
 
-nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s) {
+nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s, const std::string& storage_driver) {
   nlohmann::json j{{"fixed-cidr", net.subnet},
                    {"default-address-pools", {{{"base", net.address_pool}, {"size", 24}}}},
                    {"live-restore", s.live_restore},
                    {"dns", {net.gateway}}};
-  if (!s.storage_driver.empty()) j["storage-driver"] = s.storage_driver;
+  if (!storage_driver.empty()) j["storage-driver"] = storage_driver;
   return j;
 }
 

@@ -15,7 +15,8 @@
 
 namespace hydra::session {
 
-nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s);
+// `storage_driver`: choose_storage_driver's choice ("" leaves it to dockerd).
+nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s, const std::string& storage_driver);
 // `limited`: the session has a max_containers limit, so its dockerd asks
 // hydrad's authorization plugin before it creates a container.
 std::vector<std::string> dockerd_argv(const SessionNet& net, const SessionPaths& paths, const SessionSettings& s,

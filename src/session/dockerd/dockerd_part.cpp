@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session/dockerd/dockerd_part.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/state_file.hpp"
@@ -10,12 +11,21 @@
 
 namespace hydra::session {
 
+std::vector<std::string> data_root_drivers(const std::string& data_root) {
+  std::vector<std::string> out;
+  for (const char* driver : {"overlay2", "btrfs", "fuse-overlayfs", "vfs", "zfs", "devicemapper", "overlay", "aufs"}) {
+    struct stat st {};
+    if (stat((data_root + "/" + driver).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) out.emplace_back(driver);
+  }
+  return out;
+}
+
 Result<docker::ChildProcess> DockerdLauncher::launch(const SessionNet& net, const SessionPaths& paths, int netns_fd,
-                                                     bool limited) {
+                                                     bool limited, const std::string& storage_driver) {
   unlink(paths.socket.c_str());
   for (const auto& pidfile : {paths.pidfile, paths.exec_root + "/containerd/containerd.pid"})
     if (auto st = clear_stale_pidfile(pidfile); !st) return st.error();
-  if (auto st = write_state_file(paths.config_file, daemon_json(net, settings_).dump(2) + "\n", 0644); !st)
+  if (auto st = write_state_file(paths.config_file, daemon_json(net, settings_, storage_driver).dump(2) + "\n", 0644); !st)
     return st.error();
   return docker::ChildProcess::spawn(dockerd_argv(net, paths, settings_, limited), paths.log, netns_fd);
 }

@@ -28,9 +28,10 @@ class DockerdPart {
   virtual ~DockerdPart() = default;
   // Writes its daemon.json, clears what a dead dockerd left in the run dir
   // (socket, stale pidfiles) and starts it, in the namespace `netns_fd`
-  // (-1: hydrad's own). Does not wait for it to answer.
+  // (-1: hydrad's own), with `storage_driver` ("": dockerd's choice). Does
+  // not wait for it to answer.
   virtual Result<docker::ChildProcess> launch(const SessionNet& net, const SessionPaths& paths, int netns_fd,
-                                              bool limited) = 0;
+                                              bool limited, const std::string& storage_driver) = 0;
   // The live dockerd of the session's pidfile (a previous hydrad's child).
   virtual Result<docker::ChildProcess> adopt(const SessionPaths& paths) = 0;
   // The dockerd is gone: what it left running (ended while the session still
@@ -40,12 +41,17 @@ class DockerdPart {
   virtual DockerdLeftovers release(const SessionPaths& paths) = 0;
 };
 
+// The storage drivers whose stores a data root holds (dockerd keeps each in a
+// directory of the driver's name: overlay2/, btrfs/, vfs/ ...); empty for a
+// new data root.
+std::vector<std::string> data_root_drivers(const std::string& data_root);
+
 // Runs `settings.dockerd` with dockerd_argv (dockerd_config.hpp).
 class DockerdLauncher final : public DockerdPart {
  public:
   explicit DockerdLauncher(const SessionSettings& settings) : settings_(settings) {}
-  Result<docker::ChildProcess> launch(const SessionNet& net, const SessionPaths& paths, int netns_fd,
-                                      bool limited) override;
+  Result<docker::ChildProcess> launch(const SessionNet& net, const SessionPaths& paths, int netns_fd, bool limited,
+                                      const std::string& storage_driver) override;
   Result<docker::ChildProcess> adopt(const SessionPaths& paths) override;
   DockerdLeftovers release(const SessionPaths& paths) override;
 

@@ -10,6 +10,8 @@
 #include "base/clock.hpp"
 #include "docker/engine_client.hpp"
 #include "session/core/run_files.hpp"
+#include "session/core/storage_driver.hpp"
+#include "session/storage/btrfs_subvolume.hpp"
 #include "session/network/uplink_firewall.hpp"
 
 namespace hydra::session {
@@ -272,7 +274,9 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   if (auto st = make_dirs(paths.dir, 0700); !st) return fail(st.error());
   if (auto st = make_data_root(s, paths.data_root); !st) return fail(st.error());
   if (auto st = make_dirs(paths.data_root, 0710); !st) return fail(st.error());
-  auto spawned = dockerd_->launch(net, paths, netns->valid() ? netns->get() : -1, limit > 0);
+  const StorageDriverChoice driver =
+      choose_storage_driver(settings_.storage_driver, data_root_drivers(paths.data_root), on_btrfs(settings_.data_dir));
+  auto spawned = dockerd_->launch(net, paths, netns->valid() ? netns->get() : -1, limit > 0, driver.driver);
   if (!spawned) return fail(spawned.error());
   proc.emplace(std::move(*spawned));
   {
@@ -304,6 +308,8 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
                                 {"netns", net.netns}, {"uplink", net.isolated ? net.uplink : ""},
                                 {"start_us", t1 - t0}, {"live_restore", settings_.live_restore},
                                 {"max_containers", limit}, {"golden", s->golden},
+                                {"storage_driver", driver.driver.empty() ? "dockerd's choice" : driver.driver},
+                                {"storage_driver_reason", driver.reason},
                                 {"protected_bridges_touched", touched > 0},
                                 {"protected_restores", touched}});
   return std::make_pair(view_locked(*s), true);

@@ -6,6 +6,7 @@
 #include <linux/magic.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sys/statfs.h>
 
 #include <cstring>
@@ -35,6 +36,15 @@ Result<std::pair<UniqueFd, std::string>> parent_of(const std::string& path) {
 bool on_btrfs(const std::string& path) {
   struct statfs fs {};
   return statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == BTRFS_SUPER_MAGIC;
+}
+
+bool will_be_on_btrfs(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && access(p.c_str(), F_OK) != 0) {
+    auto slash = p.rfind('/');
+    p = slash == 0 || slash == std::string::npos ? "/" : p.substr(0, slash);
+  }
+  return on_btrfs(p);
 }
 
 bool is_subvolume(const std::string& path) {

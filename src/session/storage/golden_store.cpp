@@ -165,8 +165,10 @@ Result<GoldenInfo> GoldenStore::create(const std::string& name, const std::strin
   // dockerd's btrfs driver keeps each layer as a subvolume and snapshots
   // them; a copy would make them plain directories it cannot snapshot.
   if (stat((source_root + "/btrfs").c_str(), &st) == 0)
-    return make_error(source_label + " uses dockerd's btrfs storage driver, whose layers are subvolumes a golden "
-                                     "cannot copy: set [sessions] storage_driver = \"overlay2\"",
+    return make_error(source_label + "'s data root was made with dockerd's btrfs storage driver, whose layers are "
+                                     "subvolumes a golden cannot copy: make it from a session started with "
+                                     "storage driver overlay2 (new sessions on btrfs get it unless [sessions] "
+                                     "storage_driver says otherwise)",
                       EINVAL);
   if (auto s = make_dirs(dir_, 0700); !s) return s.error();
   const std::string tmp = dir_ + "/" + kTmpPrefix + name;
