@@ -6,6 +6,7 @@
 
 #include "daemon/config_manual.hpp"
 #include "netlink/monitor.hpp"
+#include "session/core/helper_programs.hpp"
 #include "session/network/plan_check.hpp"
 #include "session/storage/btrfs_subvolume.hpp"
 #include "telemetry/event_log.hpp"
@@ -90,6 +91,8 @@ std::optional<int> parse_command_line(int argc, char** argv, const char* hydra_v
     if (config.sessions.storage_driver.empty() && session::will_be_on_btrfs(config.sessions.data_dir))
       std::cout << "# sessions.data_dir is on btrfs: new sessions get storage_driver \"overlay2\" (goldens are\n"
                    "# snapshots); a data root made with another driver keeps it. Set it to choose.\n";
+    for (const auto& h : session::helper_programs(config.sessions))
+      if (auto st = session::require_helper(h); !st) std::cout << "# missing: " << st.error().message << "\n";
     return 0;
   }
 

@@ -22,6 +22,7 @@
 #include "docker/engine_client.hpp"
 #include "guard/bridge_guard.hpp"
 #include "guard/restorer.hpp"
+#include "session/core/helper_programs.hpp"
 #include "session/manager/session_manager.hpp"
 #include "session/storage/data_usage.hpp"
 
@@ -152,6 +153,11 @@ int run(int argc, char** argv) {
                           STDERR_FILENO, static_cast<size_t>(cmd.event_queue));
   log.subscribe([&](const nlohmann::json& e) { event_stream.publish(e.dump() + "\n"); });
   EscapesAsEvents escapes(log);
+  // A feature whose program is not here is said now; its requests get 503.
+  for (const auto& h : session::helper_programs(config.sessions))
+    if (auto st = session::require_helper(h); !st)
+      log.emit("helper_missing", {{"key", std::string(h.key)}, {"path", h.path}, {"error", st.error().message},
+                                  {"action", "requests that need it get 503 until it is there"}});
   guard::SnapshotStore store(config.state_dir);
   if (auto st = store.prepare(); !st) return fail(st.error().text());
   auto sock = netlink::RtnlSocket::open();

@@ -61,6 +61,20 @@ TEST(ImageE2E, TheImageGuardsDocker0AsTheDaemonSetRunsIt) {
   EXPECT_NE(status.find("guarded"), std::string::npos) << status;
   for (const char* c : {"buildkit", "desktop"})
     EXPECT_EQ(w.docker_rc(w.main_socket(), std::string("exec ") + c + " ping -c1 -W2 10.213.0.1"), 0) << c;
+  // The helpers its default config runs are in it and run; dockerd is not,
+  // and hydrad says so at start and in a create's answer (503, the key named).
+  EXPECT_EQ(w.docker_rc(w.main_socket(), "exec hydrad /usr/sbin/dnsmasq --version"), 0);
+  EXPECT_NE(w.docker(w.main_socket(), "exec hydrad /bin/cp --version").find("GNU coreutils"), std::string::npos);
+  const std::string logs = w.docker(w.main_socket(), "logs hydrad");
+  EXPECT_NE(logs.find("helper_missing"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("sessions.dockerd: /usr/sbin/dockerd is not an executable here"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find("sessions.dnsmasq:"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find("sessions.cp:"), std::string::npos) << logs;
+  const std::string create = capture("curl -s -w ' HTTP %{http_code}' --unix-socket " + w.dir +
+                                     "/hostrun/hydra.sock -X POST -d '{\"scope_type\":\"session\",\"scope_id\":\"s1\"}' "
+                                     "http://localhost/api/v1/docker-instances");
+  EXPECT_NE(create.find(" HTTP 503"), std::string::npos) << create;
+  EXPECT_NE(create.find("sessions.dockerd"), std::string::npos) << create;
   // STOPSIGNAL: docker stop ends it cleanly.
   EXPECT_EQ(w.docker_rc(w.main_socket(), "stop -t 10 hydrad"), 0);
   EXPECT_EQ(w.docker(w.main_socket(), "inspect -f '{{.State.ExitCode}}' hydrad"), "0");

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Session layout, daemon.json, dockerd's argument vector, request decoding.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
 
 #include "api/session_routes.hpp"
 #include "daemon/config.hpp"
 #include "session/network/desktop_firewall.hpp"
 #include "session/core/session_spec.hpp"
+#include "session/core/helper_programs.hpp"
 #include "session/core/storage_driver.hpp"
 #include "session/dockerd/dockerd_config.hpp"
 
@@ -183,4 +187,28 @@ TEST(StorageDriver, ChosenFromTheDataRootThenTheConfigThenTheFilesystem) {
   EXPECT_EQ(choose_storage_driver("overlay2", {"btrfs"}, true).driver, "btrfs");
   EXPECT_EQ(choose_storage_driver("vfs", {"overlay2", "vfs"}, false).driver, "vfs");
   EXPECT_EQ(choose_storage_driver("", {"overlay2", "vfs"}, false).driver, "overlay2");
+}
+
+// A helper program is there only as an executable file; otherwise the error
+// names the key, the path and the package (503: ENOTSUP).
+TEST(HelperPrograms, MissingOnesAreNamedWithTheirKey) {
+  using hydra::session::require_helper;
+  SessionSettings s;
+  s.cp = "/bin/sh";
+  EXPECT_TRUE(require_helper(s, "sessions.cp"));
+  const std::string plain = testing::TempDir() + "hydra-not-executable";
+  std::ofstream(plain) << "not a program\n";
+  ASSERT_EQ(chmod(plain.c_str(), 0644), 0);
+  for (const std::string& bad : {std::string("/nonexistent/cp"), std::string("/tmp"), plain}) {
+    s.cp = bad;
+    auto st = require_helper(s, "sessions.cp");
+    ASSERT_FALSE(st) << bad;
+    EXPECT_EQ(st.error().code, ENOTSUP);
+    EXPECT_NE(st.error().message.find("sessions.cp: " + bad + " is not an executable here"),
+              std::string::npos)
+        << st.error().message;
+    EXPECT_NE(st.error().message.find("coreutils"), std::string::npos);
+  }
+  EXPECT_EQ(hydra::session::helper_programs(s).size(), 3u);
+  EXPECT_FALSE(require_helper(s, "sessions.nothing"));
 }

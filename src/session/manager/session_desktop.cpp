@@ -8,6 +8,7 @@
 
 #include "base/whole_file.hpp"
 #include "docker/engine_client.hpp"
+#include "session/core/helper_programs.hpp"
 #include "session/manager/session_manager.hpp"
 
 namespace hydra::session {
@@ -28,10 +29,7 @@ Status SessionManager::link_desktop(const SessionPtr& s, std::optional<std::stri
                                        {"problem", "no nameserver a session can reach: only container names resolve"}});
   setup.dnsmasq_argv = dnsmasq_argv(settings_.dnsmasq, setup.net, setup.dns, upstreams);
   setup.resolv_original = std::move(resolv_original);
-  if (access(settings_.dnsmasq.c_str(), X_OK) != 0)
-    return make_error("the desktop's resolver needs dnsmasq at " + settings_.dnsmasq +
-                          " (Debian: dnsmasq-base; or set [sessions] dnsmasq)",
-                      ENOTSUP);
+  if (auto st = require_helper(settings_, "sessions.dnsmasq"); !st) return st.error();
   auto link = std::make_unique<DesktopLink>(std::move(setup), log_);
   if (auto st = link->start(); !st) return st;
   auto lock = table_.lock();

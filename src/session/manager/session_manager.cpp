@@ -9,6 +9,7 @@
 
 #include "base/clock.hpp"
 #include "docker/engine_client.hpp"
+#include "session/core/helper_programs.hpp"
 #include "session/core/run_files.hpp"
 #include "session/core/storage_driver.hpp"
 #include "session/storage/btrfs_subvolume.hpp"
@@ -153,6 +154,8 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
     return make_error("use_host_docker needs privileged mode, which is off on this hydrad "
                       "([sessions] privileged_mode = true enables it)",
                       EPERM);
+  if (!options.use_host_docker)
+    if (auto st = require_helper(settings_, "sessions.dockerd"); !st) return st.error();
   if (!options.use_host_docker)
     if (auto st = storage_allows_create(); !st) return st.error();
   if (options.golden && !options.use_host_docker)

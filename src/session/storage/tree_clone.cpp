@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "session/core/helper_programs.hpp"
 #include "base/clock.hpp"
 #include "base/unique_fd.hpp"
 #include "docker/child_process.hpp"
@@ -137,6 +138,7 @@ std::vector<std::string> copier_argv(const std::string& cp, const std::string& s
 }
 
 Status clone_tree(const std::string& source, const std::string& target, const CloneSettings& settings) {
+  if (auto st = require_helper(copier_program(settings.cp)); !st) return st;
   auto top = directory_entries(source);
   if (!top) return top.error();
   std::vector<std::string> layers;
