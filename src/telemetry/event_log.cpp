@@ -94,8 +94,9 @@ void EventLog::Shared::run() {
       reported = lost;
     }
     if (stopping.load() && written >= emitted.load()) break;
+    // Every push, drop and stop wakes it: no periodic wakeup while idle.
     pollfd p{wake.get(), POLLIN, 0};
-    if (::poll(&p, 1, 1000) > 0) {
+    if (::poll(&p, 1, -1) > 0) {
       uint64_t n = 0;
       (void)!::read(wake.get(), &n, sizeof n);
     }
@@ -129,6 +130,7 @@ void EventLog::emit(const std::string& event, json fields) {
   for (auto& [k, v] : fields.items()) line[k] = std::move(v);
   if (!shared_->queue.try_push(line)) {
     shared_->dropped.fetch_add(1, std::memory_order_relaxed);
+    shared_->notify();  // a drop the writer missed while draining is reported without waiting for the next event
     return;
   }
   shared_->emitted.fetch_add(1);
