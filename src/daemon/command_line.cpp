@@ -8,7 +8,7 @@
 #include "netlink/monitor.hpp"
 #include "session/core/helper_programs.hpp"
 #include "session/network/plan_check.hpp"
-#include "session/storage/btrfs_subvolume.hpp"
+#include "session/storage/storage_watch.hpp"
 #include "telemetry/event_log.hpp"
 
 namespace hydra::daemon {
@@ -88,7 +88,7 @@ std::optional<int> parse_command_line(int argc, char** argv, const char* hydra_v
   if (auto st = session::check_plan_against_sandbox(config.sessions.plan); !st) return print_error(config_text(st.error()));
   if (!check_file.empty()) {
     std::cout << describe_config(config);
-    if (config.sessions.storage_driver.empty() && session::will_be_on_btrfs(config.sessions.data_dir))
+    if (config.sessions.storage_driver.empty() && session::read_fs(config.sessions.data_dir).btrfs)
       std::cout << "# sessions.data_dir is on btrfs: new sessions get storage_driver \"overlay2\" (goldens are\n"
                    "# snapshots); a data root made with another driver keeps it. Set it to choose.\n";
     for (const auto& h : session::helper_programs(config.sessions))

@@ -21,8 +21,14 @@ std::string_view on_reload_text(OnReload r) {
 
 namespace {
 
+// "FILE:LINE: KEY must be ..."
 Error key_error(const KeyInput& in, const std::string& what) {
   return make_error(config_where(in.origin, in.node.source()) + ": " + in.key + " " + what, EINVAL);
+}
+
+// "FILE:LINE: KEY: why", for a value its own parser refused.
+Error key_refused(const KeyInput& in, const std::string& why) {
+  return make_error(config_where(in.origin, in.node.source()) + ": " + in.key + ": " + why, EINVAL);
 }
 
 std::string quoted(const std::string& v) { return "\"" + v + "\""; }
@@ -120,7 +126,7 @@ struct Threshold {
     std::string text;
     if (in.node.is_integer()) text = std::to_string(*in.node.value<int64_t>());
     else if (auto st = Text::read(in, text); !st) return st;
-    if (auto t = session::FreeThreshold::parse(text); !t) return make_error(config_where(in.origin, in.node.source()) + ": " + in.key + ": " + t.error().message, EINVAL);
+    if (auto t = session::FreeThreshold::parse(text); !t) return key_refused(in, t.error().message);
     out = text;
     return {};
   }
@@ -132,7 +138,7 @@ struct Network {
     std::string text;
     if (auto st = Text::read(in, text); !st) return st;
     auto net = session::Ipv4Net::parse(text);
-    if (!net) return make_error(config_where(in.origin, in.node.source()) + ": " + in.key + ": " + net.error().message, EINVAL);
+    if (!net) return key_refused(in, net.error().message);
     out = *net;
     return {};
   }
@@ -156,8 +162,7 @@ struct Golden {
     std::string name;
     if (auto st = Text::read(in, name); !st) return st;
     if (!name.empty())
-      if (auto v = session::validate_golden_name(name); !v)
-        return make_error(config_where(in.origin, in.node.source()) + ": " + in.key + ": " + v.error().text(), EINVAL);
+      if (auto v = session::validate_golden_name(name); !v) return key_refused(in, v.error().text());
     out = name;
     return {};
   }

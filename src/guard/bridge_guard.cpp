@@ -13,6 +13,17 @@ namespace hydra::guard {
 
 using nlohmann::json;
 
+namespace {
+
+// A record's ports stay sorted by ifindex.
+void insert_port(std::vector<net::PortRecord>& ports, const net::PortRecord& rec) {
+  ports.insert(std::upper_bound(ports.begin(), ports.end(), rec,
+                                [](const auto& a, const auto& c) { return a.ifindex < c.ifindex; }),
+               rec);
+}
+
+}  // namespace
+
 BridgeGuard::BridgeGuard(GuardConfig config, netlink::RtnlSocket& sock, Announcer& announcer,
                          const SnapshotStore& store, FileWriter& writer, telemetry::EventLog& log,
                          telemetry::StatusBoard& board, telemetry::Metrics& metrics)
@@ -217,9 +228,7 @@ void BridgeGuard::on_link(const netlink::LinkEvent& ev, int64_t read_us) {
     if (l.master == b.snap->ifindex) {
       net::PortRecord now = net::record_port(l);
       if (rec == ports.end()) {
-        ports.insert(std::upper_bound(ports.begin(), ports.end(), now,
-                                      [](const auto& a, const auto& c) { return a.ifindex < c.ifindex; }),
-                     now);
+        insert_port(ports, now);
         b.dirty = true;
       } else if (!(*rec == now)) {
         *rec = now;
@@ -290,10 +299,7 @@ void BridgeGuard::resync(int64_t now_us) {
         // released, and settle() decides once any such change has finished.
         for (const auto& p : before.ports) {
           if (b.snap->port(p.ifindex) || !table_.find(p.ifindex)) continue;
-          auto& ports = b.snap->ports;
-          ports.insert(std::upper_bound(ports.begin(), ports.end(), p,
-                                        [](const auto& a, const auto& c) { return a.ifindex < c.ifindex; }),
-                       p);
+          insert_port(b.snap->ports, p);
           b.released.insert(p.ifindex);
         }
         b.settle_us = now_us;

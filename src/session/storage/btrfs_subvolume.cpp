@@ -38,15 +38,6 @@ bool on_btrfs(const std::string& path) {
   return statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == BTRFS_SUPER_MAGIC;
 }
 
-bool will_be_on_btrfs(const std::string& path) {
-  std::string p = path;
-  while (p.size() > 1 && access(p.c_str(), F_OK) != 0) {
-    auto slash = p.rfind('/');
-    p = slash == 0 || slash == std::string::npos ? "/" : p.substr(0, slash);
-  }
-  return on_btrfs(p);
-}
-
 bool is_subvolume(const std::string& path) {
   struct stat st {};
   return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_ino == kSubvolumeRootInode && on_btrfs(path);

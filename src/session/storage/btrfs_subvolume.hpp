@@ -13,8 +13,6 @@
 namespace hydra::session {
 
 bool on_btrfs(const std::string& path);
-// The same for a path that may not exist yet: its nearest existing parent.
-bool will_be_on_btrfs(const std::string& path);
 // The root of a subvolume (inode 256 on btrfs).
 bool is_subvolume(const std::string& path);
 Status create_subvolume(const std::string& path);

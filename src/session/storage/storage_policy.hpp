@@ -34,6 +34,7 @@ struct FsReading {
   uint64_t free = 0;   // available to unprivileged users (f_bavail)
   uint64_t total = 0;
   std::string error;
+  bool btrfs = false;  // the filesystem is btrfs (f_type)
 };
 
 // "1.5 GiB"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session/storage/storage_watch.hpp"
 
-#include <sys/statvfs.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 
 #include <chrono>
 #include "base/guarded_thread.hpp"
@@ -12,9 +13,9 @@ FsReading read_fs(const std::string& path) {
   FsReading r;
   r.path = path;
   std::string p = path;
-  struct statvfs st {};
+  struct statfs st {};
   for (;;) {
-    if (statvfs(p.c_str(), &st) == 0) break;
+    if (statfs(p.c_str(), &st) == 0) break;
     if (errno != ENOENT || p.size() <= 1) {
       r.error = Error::errno_text(errno);
       return r;
@@ -24,6 +25,7 @@ FsReading read_fs(const std::string& path) {
   }
   r.free = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   r.total = static_cast<uint64_t>(st.f_blocks) * st.f_frsize;
+  r.btrfs = static_cast<unsigned long>(st.f_type) == BTRFS_SUPER_MAGIC;
   return r;
 }
 
