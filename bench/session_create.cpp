@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   std::string dir = "/tmp/hydra-bench-s-" + std::to_string(getpid());
   sh("mkdir -p " + dir);
   std::ofstream(dir + "/hydra.toml") << "[sessions]\ndata_dir = \"" << dir << "/data\"\nrun_dir = \"" << dir
-                                     << "/run\"\n";
+                                     << "/run\"\nlimits.cgroup = \"/hydra-bench/" << getpid() << "\"\n";
   std::vector<double> via_hydrad, by_hand;
   {
     Hydrad hydrad(sbx.path(), dir + "/state", {"--config", dir + "/hydra.toml"});
@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
       sh("ip -n " + sbx.name() + " link del hydra1");
     }
   }
-  sh("for m in $(grep ' " + dir + "' /proc/mounts | cut -d' ' -f2 | sort -r); do umount -l $m; done; rm -rf " + dir);
+  sh("for m in $(grep ' " + dir + "' /proc/mounts | cut -d' ' -f2 | sort -r); do umount -l $m; done; rm -rf " + dir +
+     "; for h in /sys/fs/cgroup/*/hydra-bench/" + std::to_string(getpid()) + "; do rmdir $h; done");
   std::printf("| session create (ms) | median | p99 | min | max |\n|---|---:|---:|---:|---:|\n");
   std::printf("| hydrad POST /api/v1/docker-instances | %s |\n", stat_cells(via_hydrad, "%.0f").c_str());
   std::printf("| dockerd by hand, same arguments, until /_ping | %s |\n", stat_cells(by_hand, "%.0f").c_str());

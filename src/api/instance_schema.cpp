@@ -46,6 +46,12 @@ json to_json(const DockerInstance& d) {
     j["uplink_gateway"] = d.uplink_gateway;
   }
   if (!d.golden.empty()) j["golden"] = d.golden;
+  if (!d.host_docker) j["limits"] = session::limits_json(d.limits);
+  if (!d.cgroup.empty()) j["cgroup"] = d.cgroup;
+  if (d.usage)
+    j["usage"] = {{"cpu_seconds", d.usage->cpu_seconds}, {"memory_bytes", d.usage->memory_bytes},
+                  {"memory_peak_bytes", d.usage->memory_peak_bytes}, {"pids", d.usage->pids},
+                  {"oom_kills", d.usage->oom_kills}};
   if (d.clone)
     j["clone"] = {{"golden", d.clone->golden}, {"method", d.clone->method}, {"bytes_done", d.clone->bytes_done},
                   {"bytes_total", d.clone->bytes_total}};
@@ -109,6 +115,24 @@ Result<DockerInstance> decode_instance(const json& j) {
           if (const int port = json_fields::int_or(p, "port", 0); p.is_object() && port > 0)
             out->push_back({json_fields::string_or(p, "proto"), port, json_fields::string_or(p, "container")});
     d.desktop = l;
+  }
+  if (auto it = j.find("limits"); it != j.end() && !it->is_null()) {
+    auto limits = session::limits_from_json(*it);
+    if (!limits) return bad("docker instance limits", limits.error());
+    d.limits = *limits;
+  }
+  if (auto st = read(j, "cgroup", d.cgroup); !st) return bad("docker instance", st.error());
+  if (auto it = j.find("usage"); it != j.end() && it->is_object()) {
+    SessionUsage u;
+    if (auto st = first_error({read(*it, "memory_bytes", u.memory_bytes), read(*it, "memory_peak_bytes", u.memory_peak_bytes),
+                               read(*it, "pids", u.pids), read(*it, "oom_kills", u.oom_kills)});
+        !st)
+      return bad("docker instance usage", st.error());
+    if (auto cpu = it->find("cpu_seconds"); cpu != it->end()) {
+      if (!cpu->is_number()) return make_error("docker instance usage: field \"cpu_seconds\" must be a number", EINVAL);
+      u.cpu_seconds = cpu->get<double>();
+    }
+    d.usage = u;
   }
   if (auto it = j.find("clone"); it != j.end() && it->is_object()) {
     DockerInstance::Clone c;

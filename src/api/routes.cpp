@@ -17,6 +17,7 @@ int status_for(const Error& e) {
     case ENOTSUP:
     case EAGAIN: return 503;
     case ENOSPC: return 507;
+    case session::kLimitUnavailable: return 422;  // a limit this sandbox cannot enforce
     case EBUSY:
     case EEXIST: return 409;
     default: return 500;

@@ -126,8 +126,53 @@ Result<std::vector<telemetry::BridgeStatus>> decode_bridges(const json& j) {
   return detail::decode_array<telemetry::BridgeStatus>(j, &decode_bridge, "bridges");
 }
 
+namespace {
+
+// A size field: bytes as a whole number, or a string as docker --memory
+// takes it. 0, "" and null leave it to the default.
+Status read_size_field(const json& j, const char* key, std::optional<uint64_t>& out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (it->is_number_integer()) {
+    if (!it->is_number_unsigned() && it->get<int64_t>() < 0)
+      return make_error(std::string("field \"") + key + "\" must not be negative", EINVAL);
+    if (const uint64_t v = it->get<uint64_t>(); v > 0) out = v;
+    return {};
+  }
+  if (!it->is_string())
+    return make_error(std::string("field \"") + key + "\" must be bytes or a size such as \"64MiB\"", EINVAL);
+  const auto& text = it->get_ref<const std::string&>();
+  if (text.empty()) return {};
+  auto v = session::parse_memory_size(text);
+  if (!v) return make_error(std::string("field \"") + key + "\": " + v.error().message, EINVAL);
+  if (*v > 0) out = *v;
+  return {};
+}
+
+Status decode_request_limits(const json& j, session::ResourceLimits& l) {
+  if (auto st = read_size_field(j, "memory_limit", l.memory); !st) return st;
+  if (auto st = read_size_field(j, "memory_high", l.memory_high); !st) return st;
+  if (auto it = j.find("cpu_limit"); it != j.end() && !it->is_null()) {
+    if (!it->is_number()) return make_error("field \"cpu_limit\" must be a number of CPUs (1.5)", EINVAL);
+    const double cpus = it->get<double>();
+    if (cpus < 0) return make_error("field \"cpu_limit\" must not be negative", EINVAL);
+    if (cpus > 0) l.cpus = cpus;
+  }
+  int64_t weight = 0, pids = 0;
+  if (auto st = first_error({read(j, "cpu_weight", weight), read(j, "pids_limit", pids)}); !st) return st;
+  if (weight < 0) return make_error("field \"cpu_weight\" must be 1 to 10000", EINVAL);
+  if (pids < 0) return make_error("field \"pids_limit\" must not be negative", EINVAL);
+  if (weight > 10000) return make_error("field \"cpu_weight\" must be 1 to 10000", EINVAL);
+  if (weight > 0) l.cpu_weight = static_cast<uint32_t>(weight);
+  if (pids > 0) l.pids = static_cast<uint64_t>(pids);
+  return {};
+}
+
+}  // namespace
+
 Result<CreateInstanceRequest> decode_create_request(const std::string& body) {
-  auto j = request_object(body, {"scope_type", "scope_id", "user_id", "max_containers", "use_host_docker", "golden"});
+  auto j = request_object(body, {"scope_type", "scope_id", "user_id", "max_containers", "use_host_docker", "golden",
+                                  "memory_limit", "memory_high", "cpu_limit", "cpu_weight", "pids_limit"});
   if (!j) return j.error();
   CreateInstanceRequest r;
   if (auto st = first_error({read(*j, "scope_type", r.scope_type, true), read(*j, "scope_id", r.scope_id, true),
@@ -137,6 +182,7 @@ Result<CreateInstanceRequest> decode_create_request(const std::string& body) {
     return st.error();
   if (r.golden && r.golden->empty()) r.golden.reset();  // "" as absent, as Go's omitempty sends it
   if (r.max_containers < 0) return make_error("field \"max_containers\" must be 0 (no limit) or more", EINVAL);
+  if (auto st = decode_request_limits(*j, r.limits); !st) return st.error();
   return r;
 }
 

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/result.hpp"
+#include "session/core/resource_limits.hpp"
 #include "telemetry/status_board.hpp"
 
 namespace hydra::api {
@@ -52,6 +53,14 @@ struct DesktopLink {
   std::vector<DesktopPort> forwarded_ports;  // answering on the desktop's localhost
   std::vector<DesktopPort> skipped_ports;    // published, but the desktop listens there itself
 };
+// What a running session uses, from its cgroup.
+struct SessionUsage {
+  double cpu_seconds = 0;
+  int64_t memory_bytes = 0;
+  int64_t memory_peak_bytes = 0;
+  int64_t pids = 0;
+  int64_t oom_kills = 0;
+};
 struct DockerInstance {
   std::string scope_type, scope_id, user_id;
   std::string docker_socket, docker_host, data_root;
@@ -88,6 +97,9 @@ struct DockerInstance {
     int64_t bytes_done = 0, bytes_total = 0;
   };
   std::optional<Clone> clone;
+  session::ResourceLimits limits;  // what it was started with ({} for none)
+  std::string cgroup;              // its cgroup (omitted: none)
+  std::optional<SessionUsage> usage;
 };
 
 // DELETE /api/v1/docker-instances/{type}/{id}
@@ -123,6 +135,9 @@ struct CreateInstanceRequest {
   int max_containers = 0;
   bool use_host_docker = false;
   std::optional<std::string> golden;  // hydra's own: start a new data root from this golden
+  // hydra's own: memory_limit (bytes, or "64MiB" as docker --memory takes
+  // it), memory_high (the same), cpu_limit (CPUs), cpu_weight, pids_limit.
+  session::ResourceLimits limits;
 };
 
 // POST /api/v1/goldens

@@ -76,6 +76,12 @@ DockerInstance instance_of(const session::SessionView& v, std::optional<session:
     d.clone = DockerInstance::Clone{v.clone->golden, v.clone->method, static_cast<int64_t>(v.clone->bytes_done),
                                     static_cast<int64_t>(v.clone->bytes_total)};
   if (!v.host_docker) d.network = v.net.isolated ? "isolated" : "shared";
+  d.limits = v.limits;
+  d.cgroup = v.cgroup;
+  if (v.usage)
+    d.usage = SessionUsage{v.usage->cpu_seconds, static_cast<int64_t>(v.usage->memory_bytes),
+                           static_cast<int64_t>(v.usage->memory_peak_bytes), static_cast<int64_t>(v.usage->pids),
+                           static_cast<int64_t>(v.usage->oom_kills)};
   if (v.net.isolated) {
     d.netns = v.net.netns;
     d.uplink = v.net.uplink;
@@ -96,7 +102,8 @@ HttpResponse create_instance(ApiContext& ctx, const HttpRequest& req) {
   auto body = decode_create_request(req.body);
   if (!body) return error_for(body.error());
   auto r = ctx.sessions.create({body->scope_type, body->scope_id},
-                               {body->user_id, body->max_containers, body->use_host_docker, body->golden});
+                               {body->user_id, body->max_containers, body->use_host_docker, body->golden,
+                                body->limits});
   if (!r) return error_for(r.error());
   if (r->second) ctx.usage.refresh();
   return json_response(r->second ? 201 : 200, to_json(instance_sized(ctx, r->first)));

@@ -10,7 +10,9 @@
 #include "cli/session_commands.hpp"
 #include "cli/session_ref.hpp"
 #include "cli/status_command.hpp"
+#include "cli/top_command.hpp"
 #include "cli/topology_command.hpp"
+#include <unistd.h>
 
 namespace {
 
@@ -43,6 +45,17 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   topology->add_flag("--dot", ta.dot, "Print Graphviz (dot) instead of a tree");
 
+  hydra::cli::TopArgs top_args;
+  std::string top_sort = "cpu";
+  auto* top = app.add_subcommand("top", "Running sessions by CPU or memory use, with their limits, redrawn like top");
+  top->add_option("--sort", top_sort, "cpu or memory")->check(CLI::IsMember({"cpu", "memory"}))->capture_default_str();
+  top->add_option("-d,--interval", top_args.interval_s, "Seconds between frames")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  top->add_option("-n,--iterations", top_args.iterations, "Frames to print, then exit; 0: until interrupted")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+
   hydra::cli::SessionArgs sa;
   auto* session = app.add_subcommand("session", "Session dockerds: create, list, inspect, delete, purge");
   session->require_subcommand(1);
@@ -60,6 +73,14 @@ int run(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   s_create->add_flag("--host-docker", sa.use_host_docker,
                      "Use the main dockerd itself (no isolation; needs [sessions] privileged_mode = true)");
+  s_create->add_option("--memory", sa.memory,
+                       "Memory limit of the whole session, as docker --memory takes it (512m, 2GiB); "
+                       "default: [sessions.limits] memory");
+  s_create->add_option("--cpus", sa.cpus, "CPU limit of the whole session, in CPUs (1.5); default: [sessions.limits] cpus")
+      ->check(CLI::PositiveNumber);
+  s_create->add_option("--pids", sa.pids,
+                       "Task limit of the whole session (its daemons, shims, containers); default: [sessions.limits] pids")
+      ->check(CLI::PositiveNumber);
   s_create->add_option("--golden", sa.golden,
                        "Start a new data root as a clone of this golden (default: [sessions] default_golden)");
   auto* s_list = session->add_subcommand("list", "All sessions");
@@ -106,6 +127,11 @@ int run(int argc, char** argv) {
     }
   ta.socket = socket_path;
   if (topology->parsed()) return run_topology(ta, std::cout, std::cerr);
+  if (top->parsed()) {
+    top_args.socket = socket_path;
+    top_args.sort = top_sort == "memory" ? TopSort::kMemory : TopSort::kCpu;
+    return run_top(top_args, isatty(STDOUT_FILENO) != 0, std::cout, std::cerr);
+  }
   if (events->parsed()) return run_events(socket_path, events_json, std::cout, std::cerr);
   if (s_create->parsed()) return run_session_create(sa, std::cout, std::cerr);
   if (s_list->parsed()) return run_session_list(sa, std::cout, std::cerr);

@@ -2,6 +2,7 @@
 #include "cli/session_commands.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <map>
 
@@ -13,6 +14,7 @@
 #include "base/json_fields.hpp"
 #include "cli/api_client.hpp"
 #include "cli/table.hpp"
+#include "cli/top_view.hpp"
 
 namespace hydra::cli {
 
@@ -44,6 +46,21 @@ int call(const SessionArgs& a, const std::string& method, const std::string& pat
 }
 
 std::string key_path(const SessionArgs& a) { return a.scope_type + "/" + a.scope_id; }
+
+std::string limits_text(const session::ResourceLimits& l) {
+  std::string t;
+  auto add = [&](const std::string& part) { t += (t.empty() ? "" : ", ") + part; };
+  if (l.memory) add("memory " + short_bytes(static_cast<int64_t>(*l.memory)));
+  if (l.memory_high) add("memory_high " + short_bytes(static_cast<int64_t>(*l.memory_high)));
+  if (l.cpus) {
+    char cpus[32];
+    (void)std::snprintf(cpus, sizeof cpus, "%g", *l.cpus);
+    add(std::string(cpus) + " CPUs");
+  }
+  if (l.cpu_weight) add("cpu_weight " + std::to_string(*l.cpu_weight));
+  if (l.pids) add(std::to_string(*l.pids) + " tasks");
+  return t.empty() ? "none" : t;
+}
 
 void show_one(const json& j, std::ostream& out, std::ostream& err) {
   auto s = api::decode_instance(j);
@@ -82,6 +99,15 @@ void show_one(const json& j, std::ostream& out, std::ostream& err) {
   if (s->clone)
     t.add({"clone", "from golden " + s->clone->golden + " by " + s->clone->method + ": " +
                         std::to_string(s->clone->bytes_done) + " of " + std::to_string(s->clone->bytes_total) + " bytes"});
+  if (!s->host_docker) t.add({"limits", limits_text(s->limits)});
+  if (!s->cgroup.empty()) t.add({"cgroup", s->cgroup});
+  if (s->usage) {
+    char cpu[32];
+    (void)std::snprintf(cpu, sizeof cpu, "%.2f", s->usage->cpu_seconds);
+    t.add({"usage", std::string(cpu) + " CPU-seconds, memory " + short_bytes(s->usage->memory_bytes) + " (peak " +
+                        short_bytes(s->usage->memory_peak_bytes) + "), " + std::to_string(s->usage->pids) + " tasks, " +
+                        std::to_string(s->usage->oom_kills) + " OOM kills"});
+  }
   if (s->exit_code) t.add({"exit_code", std::to_string(*s->exit_code)});
   if (!s->error.empty()) t.add({"error", s->error});
   if (s->desktop) {
@@ -106,6 +132,9 @@ int run_session_create(const SessionArgs& a, std::ostream& out, std::ostream& er
   json body{{"scope_type", a.scope_type}, {"scope_id", a.scope_id}, {"user_id", a.user_id},
             {"max_containers", a.max_containers}, {"use_host_docker", a.use_host_docker}};
   if (!a.golden.empty()) body["golden"] = a.golden;
+  if (!a.memory.empty()) body["memory_limit"] = a.memory;
+  if (a.cpus > 0) body["cpu_limit"] = a.cpus;
+  if (a.pids > 0) body["pids_limit"] = a.pids;
   return call(a, "POST", "/api/v1/docker-instances", body, out, err, [&](const json& s) { show_one(s, out, err); });
 }
 

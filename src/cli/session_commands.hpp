@@ -2,6 +2,7 @@
 // `hydractl session ...`, `hydractl golden ...` and `hydractl bridge-desktop`.
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 
@@ -18,6 +19,9 @@ struct SessionArgs {
   bool undo = false;    // bridge-desktop --delete
   std::string golden;   // session create --golden, golden create/delete NAME
   std::string from;     // golden create --from type/id
+  std::string memory;   // session create --memory (as docker --memory takes it)
+  double cpus = 0;      // session create --cpus
+  int64_t pids = 0;     // session create --pids
   bool json = false;
 };
 

@@ -72,6 +72,8 @@ Status validate_config(const DaemonConfig& c) {
   if (c.log_format != "text" && c.log_format != "json")
     return make_error("log format must be text or json, not \"" + c.log_format + "\"", EINVAL);
   if (c.state_dir.empty()) return make_error("state directory is empty", EINVAL);
+  if (auto st = session::check_limits(c.sessions.limits, session::read_machine_size(), session::kConfigLimitNames); !st)
+    return st;
   if (c.socket.empty()) return make_error("socket path is empty", EINVAL);
   for (const auto* p : {&c.sessions.dockerd, &c.sessions.data_dir, &c.sessions.run_dir, &c.main_docker_socket,
                         &c.sessions.dnsmasq, &c.sessions.resolv_conf})
@@ -120,8 +122,16 @@ Status apply_config_text(const std::string& text, const std::string& origin, Dae
     }
     const toml::table* table = node.as_table();
     if (!table) return make_error(config_where(origin, node.source()) + ": " + std::string(k) + " must be a table", EINVAL);
-    for (auto&& [sub, value] : *table)
+    for (auto&& [sub, value] : *table) {
+      // [sessions.limits]: a table inside a table, its own section.
+      const std::string inner = std::string(k) + "." + std::string(sub.str());
+      if (const toml::table* nested = value.as_table(); nested && is_config_section(inner)) {
+        for (auto&& [name, leaf] : *nested)
+          if (auto st = apply(inner, name.str(), leaf); !st) return st;
+        continue;
+      }
       if (auto st = apply(k, sub.str(), value); !st) return st;
+    }
   }
   if (auto st = validate_config(next); !st) return make_error(origin + ": " + st.error().message, EINVAL);
   config = std::move(next);

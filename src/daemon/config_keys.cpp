@@ -133,6 +133,82 @@ struct Threshold {
   static std::string show(const std::string& v) { return quoted(v); }
 };
 
+// [sessions.limits]: 0 (or "") is no limit.
+struct MemorySize {
+  static Status read(const KeyInput& in, std::optional<uint64_t>& out) {
+    std::string text;
+    if (in.node.is_integer()) {
+      const int64_t v = *in.node.value<int64_t>();
+      if (v < 0) return key_error(in, "must be bytes, or a size such as 2GiB or 512m; 0 is no limit");
+      text = std::to_string(v);
+    } else if (auto st = Text::read(in, text); !st) {
+      return st;
+    }
+    if (text.empty() || text == "0") {
+      out.reset();
+      return {};
+    }
+    auto bytes = session::parse_memory_size(text);
+    if (!bytes) return key_refused(in, bytes.error().message);
+    if (*bytes < session::kMinSessionMemory)
+      return key_refused(in, "a session needs at least " + session::memory_size_text(session::kMinSessionMemory) +
+                                 " (its dockerd and containerd)");
+    out = *bytes;
+    return {};
+  }
+  static std::string show(const std::optional<uint64_t>& v) { return v ? quoted(session::memory_size_text(*v)) : "0"; }
+};
+
+struct CpuCount {
+  static Status read(const KeyInput& in, std::optional<double>& out) {
+    std::optional<double> v;
+    if (in.node.is_integer()) v = static_cast<double>(*in.node.value<int64_t>());
+    else if (in.node.is_floating_point()) v = *in.node.value<double>();
+    if (!v || *v < 0) return key_error(in, "must be a number of CPUs (1.5); 0 is no limit");
+    if (*v == 0) out.reset();
+    else out = *v;
+    return {};
+  }
+  static std::string show(const std::optional<double>& v) {
+    if (!v) return "0";
+    std::string t = std::to_string(*v);
+    while (t.back() == '0') t.pop_back();
+    if (t.back() == '.') t += '0';
+    return t;
+  }
+};
+
+template <class T, int64_t kMin, int64_t kMax, const char* kWhy>
+struct Count0 {
+  static Status read(const KeyInput& in, std::optional<T>& out) {
+    auto v = in.node.value<int64_t>();
+    if (!in.node.is_integer() || !v || *v < 0 || *v > kMax)
+      return key_error(in, "must be a whole number, 0 to " + std::to_string(kMax) + "; 0 is no limit");
+    if (*v == 0) out.reset();
+    else if (*v < kMin) return key_error(in, "must be at least " + std::to_string(kMin) + kWhy + "; 0 is no limit");
+    else out = static_cast<T>(*v);
+    return {};
+  }
+  static std::string show(const std::optional<T>& v) { return v ? std::to_string(*v) : "0"; }
+};
+inline constexpr char kNoReason[] = "";
+inline constexpr char kTasksReason[] = " (its dockerd, containerd and shims keep a quarter, at least 128)";
+using Weight = Count0<uint32_t, 1, 10000, kNoReason>;
+using Tasks = Count0<uint64_t, static_cast<int64_t>(session::kMinSessionPids), 4194304, kTasksReason>;
+
+struct CgroupPath {
+  static Status read(const KeyInput& in, std::string& out) {
+    std::string text;
+    if (auto st = Text::read(in, text); !st) return st;
+    if (!text.empty() && (text[0] != '/' || text.find("..") != std::string::npos || text.find("//") != std::string::npos ||
+                          text.find_first_of(" \n\t") != std::string::npos))
+      return key_error(in, "must be an absolute cgroup path such as /hydra (or empty for the default)");
+    out = text;
+    return {};
+  }
+  static std::string show(const std::string& v) { return quoted(v); }
+};
+
 struct Network {
   static Status read(const KeyInput& in, session::Ipv4Net& out) {
     std::string text;

@@ -14,4 +14,10 @@ Status make_thread_realtime(int priority);
 // Back to SCHED_OTHER (nice 0) for the calling thread.
 Status make_thread_ordinary();
 
+// hydrad's OOM score: a session that fills the machine's memory must never
+// make the kernel pick hydrad (and its guard). Its children start at 0
+// again (ChildProcess). Lowering it needs CAP_SYS_RESOURCE.
+inline constexpr int kHydradOomScoreAdj = -900;
+Status protect_from_oom_killer(int adj = kHydradOomScoreAdj);
+
 }  // namespace hydra::daemon

@@ -183,6 +183,15 @@ int run(int argc, char** argv) {
   config.sessions.sandbox_bridges = config.guard_bridges;  // no session may send to them
   session::SessionManager sessions(config.sessions, config.state_dir, config.main_docker_socket,
                                    {state_writer, log, board, metrics, limiter, [&authz_plugin] { return authz_plugin.ensure(); }});
+  metrics.session_usage([&sessions] {
+    std::vector<telemetry::SessionUsageSample> out;
+    for (const auto& v : sessions.list()) {
+      if (!v.usage) continue;
+      out.push_back({v.key.text(), v.usage->cpu_seconds, v.usage->memory_bytes, v.limits.memory.value_or(0),
+                     v.usage->pids, v.limits.pids.value_or(0)});
+    }
+    return out;
+  });
   api::ApiContext api_ctx{board, sessions, usage, metrics, event_stream, HYDRA_VERSION};
   auto listener = api::listen_unix(config.socket, 0660, config.socket_group);
   if (!listener) return fail(listener.error().text());
@@ -209,12 +218,19 @@ int run(int argc, char** argv) {
   sessions.adopt_all();
   auto disk_watch = daemon::watch_disk(config, sessions, usage, metrics, log);
   const int priority = raise_guard_priority(config.guard_realtime_priority, log);
+  const auto oom_protected = daemon::protect_from_oom_killer();
+  if (!oom_protected)
+    log.emit("oom_protection_failed", {{"error", oom_protected.error().text()},
+                                       {"action", "a session filling the machine's memory may make the kernel end hydrad"}});
   // Ready: every protected bridge snapshotted (and on disk) or known missing, sessions adopted.
   state_writer.flush();
   board.set_ready(true);
   log.emit("ready", {{"bridges", config.guard_bridges},
                      {"active_instances", sessions.counts().running},
-                     {"realtime_priority", priority}});
+                     {"realtime_priority", priority},
+                     {"oom_score_adj", oom_protected ? daemon::kHydradOomScoreAdj : 0},
+                     {"cgroup_version", session::cgroup_version_name(sessions.cgroup_support().version)},
+                     {"session_cgroups", sessions.cgroup_support().parent}});
   sd_notify(0, "READY=1\nSTATUS=guarding");
   int rc = loop.run();
   sd_notify(0, "STOPPING=1");

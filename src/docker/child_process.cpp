@@ -24,7 +24,9 @@ int pidfd_open(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid,
 }  // namespace
 
 Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, const std::string& log_path,
-                                             int netns_fd, bool die_with_spawner) {
+                                         const Options& options) {
+  const int netns_fd = options.netns_fd;
+  const bool die_with_spawner = options.die_with_spawner;
   if (argv.empty()) return make_error("dockerd: empty argument vector", EINVAL);
   UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
   if (!log.valid()) return errno_error("open dockerd log " + log_path);
@@ -46,6 +48,17 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, c
     dup2(devnull, 0);
     dup2(log.get(), 1);
     dup2(log.get(), 2);
+    for (int fd : options.cgroup_procs) {
+      if (write(fd, "0", 1) != 1) {
+        static const char kMsg[] = "hydrad: cannot join the session's cgroup\n";
+        (void)!write(2, kMsg, sizeof kMsg - 1);
+        _exit(124);
+      }
+    }
+    if (int adj = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); adj >= 0) {
+      (void)!write(adj, "0", 1);
+      close(adj);
+    }
     if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0) {
       static const char kMsg[] = "hydrad: cannot enter the session's network namespace\n";
       (void)!write(2, kMsg, sizeof kMsg - 1);

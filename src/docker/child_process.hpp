@@ -17,15 +17,26 @@ namespace hydra::docker {
 
 class ChildProcess {
  public:
-  // argv[0] is the dockerd binary. stdout and stderr go to log_path. The
-  // child gets its own session (a signal to hydrad's group is not its) and a
-  // clean signal mask. With `netns_fd`, the child enters that network
-  // namespace (setns) before exec — and nothing else: it keeps the sandbox's
-  // mounts, /sys and cgroups, which dockerd needs as they are.
-  // `die_with_spawner`: the child is killed when the spawning thread
-  // ends (PR_SET_PDEATHSIG) — for helpers such as a copier, never dockerd.
+  struct Options {
+    // The child enters this network namespace (setns) before exec — and
+    // nothing else: it keeps the sandbox's mounts, /sys and cgroups, which
+    // dockerd needs as they are.
+    int netns_fd = -1;
+    // The child is killed when the spawning thread ends (PR_SET_PDEATHSIG)
+    // — for helpers such as a copier, never dockerd.
+    bool die_with_spawner = false;
+    // cgroup.procs files (open for writing) the child joins before exec:
+    // what it starts is counted and limited there from its first task.
+    std::vector<int> cgroup_procs;
+  };
+  // argv[0] is the program. stdout and stderr go to log_path. The child gets
+  // its own session (a signal to hydrad's group is not its), a clean signal
+  // mask and an OOM score of 0 (hydrad's own protection is not inherited).
   static Result<ChildProcess> spawn(const std::vector<std::string>& argv, const std::string& log_path,
-                                      int netns_fd = -1, bool die_with_spawner = false);
+                                    const Options& options);
+  static Result<ChildProcess> spawn(const std::vector<std::string>& argv, const std::string& log_path) {
+    return spawn(argv, log_path, Options{});
+  }
   // A dockerd that is not our child (found through its pidfile).
   static Result<ChildProcess> adopt(pid_t pid);
 

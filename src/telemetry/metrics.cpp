@@ -67,7 +67,20 @@ Metrics::Metrics(const std::string& version)
                          "A session's data root, allocated bytes as the background sizing last measured them",
                          "gauge")),
       golden_bytes_(family(BuildGauge(), "hydra_golden_bytes",
-                           "A golden data root, allocated bytes as measured when it was made", "gauge")) {
+                           "A golden data root, allocated bytes as measured when it was made", "gauge")),
+      cpu_seconds_(family(BuildCounter(), "hydra_session_cpu_seconds_total",
+                          "CPU time used by a running session's cgroup (its dockerd, containerd, shims, containers)",
+                          "counter")),
+      memory_bytes_(family(BuildGauge(), "hydra_session_memory_bytes", "Memory charged to a running session's cgroup",
+                           "gauge")),
+      memory_limit_(family(BuildGauge(), "hydra_session_memory_limit_bytes",
+                           "A running session's memory limit (no series: no limit)", "gauge")),
+      pids_(family(BuildGauge(), "hydra_session_pids", "Tasks in a running session's cgroup", "gauge")),
+      pids_limit_(family(BuildGauge(), "hydra_session_pids_limit",
+                         "A running session's task limit (no series: no limit)", "gauge")),
+      oom_kills_(family(BuildCounter(), "hydra_session_oom_kills_total",
+                        "Processes the kernel's OOM killer ended inside a session (its memory limit reached)",
+                        "counter")) {
   family(BuildGauge(), "hydra_build_info", "hydrad's version, as a label", "gauge").Add({{"version", version}}).Set(1);
   sessions(0, 0, 0, 0, 0);
   sessions_by_network(0, 0);
@@ -104,7 +117,39 @@ void Metrics::api_request(const std::string& method, const std::string& route, i
   api_requests_.Add({{"method", method}, {"route", route}, {"status", std::to_string(status)}}).Increment();
 }
 
+void Metrics::collect_usage() {
+  if (!usage_source_) return;
+  const auto samples = usage_source_();
+  std::lock_guard lock(usage_mu_);
+  std::map<std::string, double> seen;
+  for (const auto& u : samples) {
+    const Labels l{{"session", u.session}};
+    // The kernel's count since the session's cgroup was made: a smaller
+    // figure is a new cgroup (the session restarted), counted from 0.
+    auto last = cpu_seen_.find(u.session);
+    const double before = last == cpu_seen_.end() || last->second > u.cpu_seconds ? 0 : last->second;
+    cpu_seconds_.Add(l).Increment(u.cpu_seconds - before);
+    seen[u.session] = u.cpu_seconds;
+    memory_bytes_.Add(l).Set(static_cast<double>(u.memory_bytes));
+    pids_.Add(l).Set(static_cast<double>(u.pids));
+    if (u.memory_limit_bytes > 0) memory_limit_.Add(l).Set(static_cast<double>(u.memory_limit_bytes));
+    else memory_limit_.Remove(&memory_limit_.Add(l));
+    if (u.pids_limit > 0) pids_limit_.Add(l).Set(static_cast<double>(u.pids_limit));
+    else pids_limit_.Remove(&pids_limit_.Add(l));
+  }
+  for (const auto& [session, _] : cpu_seen_) {
+    if (seen.count(session)) continue;
+    const Labels l{{"session", session}};
+    memory_bytes_.Remove(&memory_bytes_.Add(l));
+    pids_.Remove(&pids_.Add(l));
+    memory_limit_.Remove(&memory_limit_.Add(l));
+    pids_limit_.Remove(&pids_limit_.Add(l));
+  }
+  cpu_seen_ = std::move(seen);
+}
+
 std::string Metrics::text() {
+  collect_usage();
   if (dropped_source_) {
     std::lock_guard lock(dropped_mu_);
     const uint64_t now = dropped_source_();

@@ -20,6 +20,16 @@
 
 namespace hydra::telemetry {
 
+// One running session's use of its cgroup, as a scrape reads it.
+struct SessionUsageSample {
+  std::string session;
+  double cpu_seconds = 0;
+  uint64_t memory_bytes = 0;
+  uint64_t memory_limit_bytes = 0;  // 0: no limit
+  uint64_t pids = 0;
+  uint64_t pids_limit = 0;          // 0: no limit
+};
+
 class Metrics {
  public:
   explicit Metrics(const std::string& version);
@@ -57,6 +67,14 @@ class Metrics {
   // A session's data root, as the background sizing last measured it.
   void session_data_bytes(const std::string& session, uint64_t bytes) {
     data_bytes_.Add({{"session", session}}).Set(static_cast<double>(bytes));
+  }
+
+  // Read at every scrape: each running session's usage (the series of a
+  // session no longer running go).
+  void session_usage(std::function<std::vector<SessionUsageSample>()> source) { usage_source_ = std::move(source); }
+  // OOM kills inside a session (hydra_session_oom_kills_total).
+  void session_oom(const std::string& session, uint64_t kills) {
+    oom_kills_.Add({{"session", session}}).Increment(static_cast<double>(kills));
   }
 
   // Every golden data root's bytes (as measured when it was made); the
@@ -100,6 +118,16 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& fs_critical_free_;
   prometheus::Family<prometheus::Gauge>& data_bytes_;
   prometheus::Family<prometheus::Gauge>& golden_bytes_;
+  prometheus::Family<prometheus::Counter>& cpu_seconds_;
+  prometheus::Family<prometheus::Gauge>& memory_bytes_;
+  prometheus::Family<prometheus::Gauge>& memory_limit_;
+  prometheus::Family<prometheus::Gauge>& pids_;
+  prometheus::Family<prometheus::Gauge>& pids_limit_;
+  prometheus::Family<prometheus::Counter>& oom_kills_;
+  std::function<std::vector<SessionUsageSample>()> usage_source_;
+  std::mutex usage_mu_;
+  std::map<std::string, double> cpu_seen_;  // guarded by usage_mu_: the last cpu_seconds per session
+  void collect_usage();
   std::function<uint64_t()> dropped_source_;
   std::mutex dropped_mu_;
   uint64_t dropped_seen_ = 0;

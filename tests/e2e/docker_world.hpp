@@ -191,7 +191,7 @@ class DockerWorld {
                                        << "\"\nrun_dir = \"" << dir
                                        << "/run\"\nlive_restore = " << (live_restore ? "true" : "false") << "\n"
                                        << "resolv_conf = \"" << dir << "/resolv.conf\"\n"
-                                       << sessions_toml_;
+                                       << test_cgroup_line(dir) << sessions_toml_;
     if (!start_hydrad_) return true;
     hydrad = std::make_unique<HydradProcess>(sbx.path(), dir + "/state",
                                              std::vector<std::string>{"--config", dir + "/hydra.toml"});
@@ -231,6 +231,7 @@ class DockerWorld {
     sh("for p in $(pgrep -f '" + dir + "'); do kill -9 $p; done");
     sh("for m in $(grep ' " + dir + "' /proc/mounts | cut -d' ' -f2 | sort -r); do umount -l $m; done");
     sh("rm -rf " + dir);
+    remove_test_cgroups(dir);
   }
 };
 

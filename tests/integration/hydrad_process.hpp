@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -35,6 +36,23 @@ inline bool wait_until(const std::function<bool()>& done, int timeout_ms, int po
 inline std::string make_temp_dir(const std::string& prefix) {
   std::string tmpl = "/tmp/" + prefix + "-XXXXXX";
   return mkdtemp(tmpl.data()) ? tmpl : "/tmp/" + prefix + "-fallback";
+}
+
+// Where a test's hydrad makes its sessions' cgroups: a parent of its own
+// (tests run side by side, each with its session h1), as a [sessions] line.
+inline std::string test_cgroup_parent(const std::string& dir) {
+  return "/hydra-test/" + dir.substr(dir.rfind('/') + 1);
+}
+inline std::string test_cgroup_line(const std::string& dir) {
+  return "limits.cgroup = \"" + test_cgroup_parent(dir) + "\"\n";
+}
+// What a test's hydrad left of its cgroups (the parent it made, sessions a
+// leaking hydrad did not release), removed bottom-up.
+inline void remove_test_cgroups(const std::string& dir) {
+  const std::string parent = test_cgroup_parent(dir);
+  std::string cmd = "for h in /sys/fs/cgroup/*" + parent + " /sys/fs/cgroup" + parent +
+                    "; do [ -d $h ] && find $h -depth -type d -exec rmdir {} \\; ; done >/dev/null 2>&1";
+  (void)!std::system(cmd.c_str());
 }
 
 class HydradProcess {

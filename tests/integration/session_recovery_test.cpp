@@ -55,7 +55,7 @@ struct FakeDockerdWorld {
   explicit FakeDockerdWorld(const std::string& extra_config = "") {
     std::ofstream(dir + "/hydra.toml") << "[sessions]\ndockerd = \"" << HYDRA_BIN_DIR << "/fake_dockerd\"\n"
                                        << "data_dir = \"" << dir << "/data\"\nrun_dir = \"" << dir << "/run\"\n"
-                                       << "start_timeout = 5\nstop_timeout = 2\n" << extra_config;
+                                       << "start_timeout = 5\nstop_timeout = 2\n" << test_cgroup_line(dir) << extra_config;
     hydrad = std::make_unique<HydradProcess>(world.sbx.path(), dir + "/state",
                                              std::vector<std::string>{"--config", dir + "/hydra.toml"});
   }
@@ -66,6 +66,7 @@ struct FakeDockerdWorld {
     // Safety net when the hydrad under test leaked: its namespace pins.
     sh("for m in $(grep ' " + dir + "/' /proc/mounts | cut -d' ' -f2 | sort -r); do umount -l $m; done");
     sh("rm -rf " + dir);
+    remove_test_cgroups(dir);
   }
 };
 

@@ -34,7 +34,7 @@ void rollback_case(const std::string& network, const std::string& fake_dockerd_b
   std::ofstream(fake) << "#!/bin/sh\n" << fake_dockerd_body << "\n";
   chmod(fake.c_str(), 0755);
   std::ofstream(dir + "/hydra.toml") << "[sessions]\ndockerd = \"" << fake << "\"\ndata_dir = \"" << dir
-                                     << "/data\"\nrun_dir = \"" << dir << "/run\"\nstart_timeout = 2\nnetwork = \"" << network << "\"\n";
+                                     << "/data\"\nrun_dir = \"" << dir << "/run\"\nstart_timeout = 2\nnetwork = \"" << network << "\"\n" << test_cgroup_line(dir);
   HydradProcess hydrad(world.sbx.path(), dir + "/state", {"--config", dir + "/hydra.toml"});
   ASSERT_TRUE(hydrad.start());
   for (int attempt = 0; attempt < 2; ++attempt) {  // the index is freed: the retry gets hydra1 again
@@ -67,6 +67,7 @@ void rollback_case(const std::string& network, const std::string& fake_dockerd_b
   }
   hydrad.stop(SIGTERM);
   std::system(("rm -rf " + dir).c_str());
+  remove_test_cgroups(dir);
 }
 
 }  // namespace

@@ -96,6 +96,68 @@ class RecordingNetwork final : public NetworkPart {
   std::vector<std::string> faults_;
 };
 
+// Records each session's cgroups: the limits each acquire and adopt was
+// given, and a release while the session's dockerd still runs (a fault).
+class RecordingCgroups final : public CgroupPart {
+ public:
+  explicit RecordingCgroups(std::string run_dir) : run_dir_(std::move(run_dir)) {
+    support_.version = CgroupVersion::kV2;
+    support_.parent = "/test";
+    support_.memory = support_.cpu = support_.pids = true;
+  }
+  [[nodiscard]] const CgroupSupport& support() const override { return support_; }
+  Result<CgroupPlacement> acquire(int index, const ResourceLimits& limits) override {
+    std::lock_guard lock(mu_);
+    if (live_[index]++ > 0) faults_.push_back("acquired twice: h" + std::to_string(index));
+    given_.push_back(limits);
+    return CgroupPlacement{};
+  }
+  Status adopt(int index, const ResourceLimits& limits) override {
+    std::lock_guard lock(mu_);
+    live_[index] = 1;
+    adopted_.push_back(limits);
+    return {};
+  }
+  Result<CgroupUsage> usage(int) override { return CgroupUsage{1.5, 1 << 20, 2 << 20, 7, 0}; }
+  Status release(int index) override {
+    const pid_t pid = read_pidfile(run_dir_ + "/h" + std::to_string(index) + "/dockerd.pid");
+    std::lock_guard lock(mu_);
+    if (pid > 0 && process_alive(pid)) faults_.push_back("cgroup released under a live dockerd: h" + std::to_string(index));
+    if (live_[index] > 0) --live_[index];
+    return {};
+  }
+  void disable(const char* controller) {
+    support_.unavailable[controller] = "not in this test's sandbox";
+    if (std::string(controller) == "memory") support_.memory = false;
+  }
+  [[nodiscard]] int live() const {
+    std::lock_guard lock(mu_);
+    int n = 0;
+    for (const auto& [_, c] : live_) n += c;
+    return n;
+  }
+  [[nodiscard]] std::vector<ResourceLimits> given() const {
+    std::lock_guard lock(mu_);
+    return given_;
+  }
+  [[nodiscard]] std::vector<ResourceLimits> adopted() const {
+    std::lock_guard lock(mu_);
+    return adopted_;
+  }
+  [[nodiscard]] std::vector<std::string> faults() const {
+    std::lock_guard lock(mu_);
+    return faults_;
+  }
+
+ private:
+  const std::string run_dir_;
+  CgroupSupport support_;
+  mutable std::mutex mu_;
+  std::map<int, int> live_;
+  std::vector<ResourceLimits> given_, adopted_;
+  std::vector<std::string> faults_;
+};
+
 // A directory, the manager's dependencies, and the events it emitted.
 struct ManagerBench {
   // Declared before the log: its thread delivers into them until it stops.
@@ -109,6 +171,7 @@ struct ManagerBench {
   FileWriter writer{[](const std::string&, const Error&) {}};
   ContainerLimiter limiter{[](const std::string&) { return Result<size_t>(size_t{0}); }};
   std::unique_ptr<RecordingNetwork> network;
+  std::unique_ptr<RecordingCgroups> cgroups;
 
   ManagerBench() {
     char tmpl[] = "/tmp/hydra-manager-XXXXXX";
@@ -123,6 +186,7 @@ struct ManagerBench {
     settings.probe_interval_ms = 200;
     settings.recovery_wait_ms = 10000;
     network = std::make_unique<RecordingNetwork>(settings.run_dir);
+    cgroups = std::make_unique<RecordingCgroups>(settings.run_dir);
     log.subscribe([this](const json& e) {
       std::lock_guard lock(events_mu);
       events.push_back(e);
@@ -143,7 +207,8 @@ struct ManagerBench {
   }
   std::unique_ptr<SessionManager> manager() {
     return std::make_unique<SessionManager>(settings, dir, "/nonexistent/docker.sock",
-                                            SessionDeps{writer, log, board, metrics, limiter, nullptr, network.get()});
+                                            SessionDeps{writer, log, board, metrics, limiter, nullptr, network.get(), nullptr,
+                                                        cgroups.get()});
   }
   size_t count(const std::string& event, const std::string& field = "", const std::string& value = "") {
     (void)log.flush(2000);
@@ -197,6 +262,70 @@ TEST(SessionManagerUnit, EveryEndReleasesTheNetworkOnceAfterTheDockerd) {
   EXPECT_EQ(b.network->live(), 0);
   EXPECT_EQ(b.network->acquired(), 3);
   EXPECT_EQ(b.network->faults(), std::vector<std::string>{});
+  EXPECT_EQ(b.cgroups->live(), 0) << "every cgroup acquired was released";
+  EXPECT_EQ(b.cgroups->faults(), std::vector<std::string>{});
+}
+
+// Issue 30: a create's limits over [sessions.limits]' defaults, given to
+// the cgroup part as one; kept across a restart (adopted with them); bad
+// values refused naming the field; a limit this sandbox cannot enforce
+// refused with kLimitUnavailable (the API's 422) before anything starts.
+TEST(SessionManagerUnit, LimitsAreTheCreatesOverTheDefaultsAndSurviveARestart) {
+  ManagerBench b;
+  b.settings.limits.memory = 1ULL << 30;
+  b.settings.limits.pids = 512;
+  {
+    auto m = b.manager();
+    CreateOptions o;
+    o.limits.memory = 256ULL << 20;
+    o.limits.cpus = 0.5;
+    auto created = m->create(manager_test_key("s1"), o);
+    ASSERT_TRUE(created) << created.error().text();
+    ResourceLimits want;
+    want.memory = 256ULL << 20;
+    want.cpus = 0.5;
+    want.pids = 512;
+    ASSERT_EQ(b.cgroups->given().size(), 1u);
+    EXPECT_EQ(b.cgroups->given()[0], want);
+    EXPECT_EQ(created->first.limits, want);
+    auto listed = m->list();
+    ASSERT_EQ(listed.size(), 1u);
+    ASSERT_TRUE(listed[0].usage) << "a running session's usage is read from its cgroup";
+    EXPECT_EQ(listed[0].usage->pids, 7u);
+
+    o.limits = {};
+    o.limits.pids = 10;
+    auto bad = m->create(manager_test_key("s2"), o);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, EINVAL);
+    EXPECT_NE(bad.error().message.find("pids_limit"), std::string::npos) << bad.error().message;
+    o.limits = {};
+    o.limits.memory_high = 2ULL << 30;  // above the default memory
+    bad = m->create(manager_test_key("s2"), o);
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("memory_high"), std::string::npos) << bad.error().message;
+    b.writer.flush();
+  }
+  {
+    auto m = b.manager();
+    m->recover();
+    ASSERT_EQ(b.cgroups->adopted().size(), 1u);
+    EXPECT_EQ(b.cgroups->adopted()[0].memory, 256ULL << 20) << "adopted with the limits it was started with";
+    EXPECT_EQ(b.cgroups->adopted()[0].pids, 512u);
+    b.cgroups->disable("memory");
+    CreateOptions o;
+    o.limits.memory = 256ULL << 20;
+    const int acquired = b.network->acquired();
+    auto refused = m->create(manager_test_key("s3"), o);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, kLimitUnavailable);
+    EXPECT_NE(refused.error().message.find("memory"), std::string::npos) << refused.error().message;
+    EXPECT_EQ(b.network->acquired(), acquired) << "nothing started for a refused create";
+    EXPECT_EQ(m->list().size(), 1u);
+    EXPECT_TRUE(m->remove(manager_test_key("s1")));
+  }
+  EXPECT_EQ(b.cgroups->live(), 0);
+  EXPECT_EQ(b.cgroups->faults(), std::vector<std::string>{});
 }
 
 // Fault 1: after a restart, a session being adopted is known from the first

@@ -16,6 +16,7 @@
 
 #include "base/result.hpp"
 #include "session/core/address_plan.hpp"
+#include "session/core/resource_limits.hpp"
 
 namespace hydra::session {
 
@@ -120,6 +121,11 @@ struct SessionSettings {
   std::string cp = "/bin/cp";
   // The sandbox's bridges no session may send to (the guard's: docker0...).
   std::vector<std::string> sandbox_bridges{"docker0"};
+  // [sessions.limits]: every session's limits unless its create sets its
+  // own, and where the sessions' cgroups live ("": /hydra on cgroup v1;
+  // beside hydrad in its own cgroup on v2).
+  ResourceLimits limits;
+  std::string cgroup_parent;
 };
 
 // Session N's network in the given mode (the namespace under run_dir).

@@ -135,7 +135,7 @@ Status DesktopLink::start_dns() {
     if (!fd) return fd.error();
     ns = std::move(*fd);
   }
-  auto proc = docker::ChildProcess::spawn(setup_.dnsmasq_argv, p.log, ns.valid() ? ns.get() : -1);
+  auto proc = docker::ChildProcess::spawn(setup_.dnsmasq_argv, p.log, {.netns_fd = ns.valid() ? ns.get() : -1});
   if (!proc) return proc.error();
   const pid_t pid = proc->pid();
   // Ready when its socket is bound; an exit (the address taken, a bad

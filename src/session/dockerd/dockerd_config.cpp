@@ -3,12 +3,17 @@
 
 namespace hydra::session {
 
-nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s, const std::string& storage_driver) {
+nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s, const std::string& storage_driver,
+                           const std::string& cgroup_parent) {
   nlohmann::json j{{"fixed-cidr", net.subnet},
                    {"default-address-pools", {{{"base", net.address_pool}, {"size", 24}}}},
                    {"live-restore", s.live_restore},
                    {"dns", {net.gateway}}};
   if (!storage_driver.empty()) j["storage-driver"] = storage_driver;
+  if (!cgroup_parent.empty()) {
+    j["cgroup-parent"] = cgroup_parent;
+    j["exec-opts"] = {"native.cgroupdriver=cgroupfs"};
+  }
   return j;
 }
 

@@ -16,7 +16,10 @@
 namespace hydra::session {
 
 // `storage_driver`: choose_storage_driver's choice ("" leaves it to dockerd).
-nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s, const std::string& storage_driver);
+// `cgroup_parent`: the session's containers' cgroup ("": dockerd's own
+// default); cgroupfs then, so the path means the same on every machine.
+nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s, const std::string& storage_driver,
+                           const std::string& cgroup_parent = "");
 // `limited`: the session has a max_containers limit, so its dockerd asks
 // hydrad's authorization plugin before it creates a container.
 std::vector<std::string> dockerd_argv(const SessionNet& net, const SessionPaths& paths, const SessionSettings& s,

@@ -20,14 +20,15 @@ std::vector<std::string> data_root_drivers(const std::string& data_root) {
   return out;
 }
 
-Result<docker::ChildProcess> DockerdLauncher::launch(const SessionNet& net, const SessionPaths& paths, int netns_fd,
-                                                     bool limited, const std::string& storage_driver) {
+Result<docker::ChildProcess> DockerdLauncher::launch(const SessionNet& net, const SessionPaths& paths,
+                                                     const LaunchOptions& options) {
   unlink(paths.socket.c_str());
   for (const auto& pidfile : {paths.pidfile, paths.exec_root + "/containerd/containerd.pid"})
     if (auto st = clear_stale_pidfile(pidfile); !st) return st.error();
-  if (auto st = write_state_file(paths.config_file, daemon_json(net, settings_, storage_driver).dump(2) + "\n", 0644); !st)
+  if (auto st = write_state_file(paths.config_file, daemon_json(net, settings_, options.storage_driver, options.cgroup_parent).dump(2) + "\n", 0644); !st)
     return st.error();
-  return docker::ChildProcess::spawn(dockerd_argv(net, paths, settings_, limited), paths.log, netns_fd);
+  return docker::ChildProcess::spawn(dockerd_argv(net, paths, settings_, options.limited), paths.log,
+                                     {.netns_fd = options.netns_fd, .cgroup_procs = options.cgroup_procs});
 }
 
 Result<docker::ChildProcess> DockerdLauncher::adopt(const SessionPaths& paths) {

@@ -23,15 +23,25 @@ struct DockerdLeftovers {
   std::vector<std::string> errors; // each piece is tried; one line per failure
 };
 
+// How a session dockerd is started besides its network and paths.
+struct LaunchOptions {
+  int netns_fd = -1;           // its namespace (-1: hydrad's own)
+  bool limited = false;        // max_containers: it asks hydrad's authorization plugin
+  std::string storage_driver;  // "": dockerd's choice
+  // Its session's cgroups: the cgroup.procs files it joins before exec,
+  // and its containers' --cgroup-parent ("" and none: hydrad's cgroups).
+  std::vector<int> cgroup_procs;
+  std::string cgroup_parent;
+};
+
 class DockerdPart {
  public:
   virtual ~DockerdPart() = default;
   // Writes its daemon.json, clears what a dead dockerd left in the run dir
-  // (socket, stale pidfiles) and starts it, in the namespace `netns_fd`
-  // (-1: hydrad's own), with `storage_driver` ("": dockerd's choice). Does
-  // not wait for it to answer.
-  virtual Result<docker::ChildProcess> launch(const SessionNet& net, const SessionPaths& paths, int netns_fd,
-                                              bool limited, const std::string& storage_driver) = 0;
+  // (socket, stale pidfiles) and starts it as `options` say. Does not wait
+  // for it to answer.
+  virtual Result<docker::ChildProcess> launch(const SessionNet& net, const SessionPaths& paths,
+                                              const LaunchOptions& options) = 0;
   // The live dockerd of the session's pidfile (a previous hydrad's child).
   virtual Result<docker::ChildProcess> adopt(const SessionPaths& paths) = 0;
   // The dockerd is gone: what it left running (ended while the session still
@@ -50,8 +60,8 @@ std::vector<std::string> data_root_drivers(const std::string& data_root);
 class DockerdLauncher final : public DockerdPart {
  public:
   explicit DockerdLauncher(const SessionSettings& settings) : settings_(settings) {}
-  Result<docker::ChildProcess> launch(const SessionNet& net, const SessionPaths& paths, int netns_fd, bool limited,
-                                      const std::string& storage_driver) override;
+  Result<docker::ChildProcess> launch(const SessionNet& net, const SessionPaths& paths,
+                                      const LaunchOptions& options) override;
   Result<docker::ChildProcess> adopt(const SessionPaths& paths) override;
   DockerdLeftovers release(const SessionPaths& paths) override;
 

@@ -35,8 +35,50 @@ SessionManager::SessionManager(SessionSettings settings, std::string state_dir, 
   if (!deps.network)
     own_network_ = std::make_unique<KernelNetwork>(hydra_table_script(settings_.plan, egress, settings_.sandbox_bridges));
   if (!deps.dockerd) own_dockerd_ = std::make_unique<DockerdLauncher>(settings_);
+  if (!deps.cgroups)
+    own_cgroups_ = std::make_unique<KernelCgroups>(
+        settings_.cgroup_parent, [this](int index, uint64_t kills, uint64_t total) { on_oom(index, kills, total); });
   network_ = deps.network ? deps.network : own_network_.get();
   dockerd_ = deps.dockerd ? deps.dockerd : own_dockerd_.get();
+  cgroups_ = deps.cgroups ? deps.cgroups : own_cgroups_.get();
+  machine_ = read_machine_size();
+  const CgroupSupport& cg = cgroups_->support();
+  for (const auto& [controller, why] : cg.unavailable)
+    log_.emit("limits_unavailable", {{"controller", controller}, {"cgroup", cg.parent},
+                                     {"cgroup_version", cgroup_version_name(cg.version)}, {"error", why},
+                                     {"action", controller == "cpuacct" ? "sessions' CPU time is not measured"
+                                                                        : "creates that ask for its limits are refused"}});
+}
+
+Status SessionManager::limits_supported(const ResourceLimits& l) const {
+  const CgroupSupport& cg = cgroups_->support();
+  auto refuse = [&](const char* controller, const char* field) -> Status {
+    auto why = cg.unavailable.find(controller);
+    return make_error(std::string(field) + " cannot be enforced here: the cgroup " + controller +
+                          " controller is not usable (" + (why == cg.unavailable.end() ? "" : why->second) + ")",
+                      kLimitUnavailable);
+  };
+  if ((l.memory || l.memory_high) && !cg.memory) return refuse("memory", l.memory ? "memory_limit" : "memory_high");
+  if ((l.cpus || l.cpu_weight) && !cg.cpu) return refuse("cpu", l.cpus ? "cpu_limit" : "cpu_weight");
+  if (l.pids && !cg.pids) return refuse("pids", "pids_limit");
+  return {};
+}
+
+void SessionManager::on_oom(int index, uint64_t kills, uint64_t total) {
+  std::string session;
+  {
+    auto lock = table_.lock();
+    for (const auto& [k, s] : table_.all_locked())
+      if (s->index_held && s->index == index && !s->host_docker) session = k.text();
+  }
+  if (session.empty()) return;
+  metrics_.session_oom(session, kills);
+  log_.emit("session_oom", {{"session", session}, {"oom_kills", kills}, {"oom_kills_total", total}});
+}
+
+void SessionManager::add_usage(SessionView& v) const {
+  if (v.host_docker || v.index <= 0 || !session_alive(v.state) || v.cgroup.empty()) return;
+  if (auto u = cgroups_->usage(v.index); u) v.usage = *u;
 }
 
 Status SessionManager::ensure_firewall(bool verify) {
@@ -86,6 +128,9 @@ SessionView SessionManager::view_locked(const Session& s) const {
   v.exit_code = s.exit_code;
   v.golden = s.golden;
   v.clone = s.clone;
+  v.limits = s.limits;
+  if (!s.host_docker && s.index_held && cgroups_->support().version != CgroupVersion::kNone)
+    v.cgroup = session_cgroup_dirs(cgroups_->support().parent, s.index).session;
   return v;
 }
 
@@ -134,6 +179,8 @@ void SessionManager::release(const SessionKey& key, int index, const SessionNet&
   if (left.processes > 0) log_.emit("session_leftovers_ended", {{"session", key.text()}, {"processes", left.processes}});
   if (left.mounts > 0)
     log_.emit("session_mounts_released", {{"session", key.text()}, {"dir", paths.dir}, {"mounts", left.mounts}});
+  if (auto st = cgroups_->release(index); !st)
+    log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", st.error().text()}});
   if (auto st = network_->release(net); !st)
     log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", st.error().text()}});
 }
@@ -150,6 +197,20 @@ void SessionManager::untrack_limit(const Session& s, pid_t pid) {
 Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& key, const CreateOptions& options) {
   if (auto st = validate_key(key); !st) return st.error();
   if (options.max_containers < 0) return make_error("max_containers must be 0 (no limit) or more", EINVAL);
+  ResourceLimits limits;
+  if (options.use_host_docker) {
+    if (options.limits.any())
+      return make_error("a host-docker session runs on the main dockerd, which hydra does not limit: "
+                        "memory_limit, cpu_limit and pids_limit need a session dockerd of its own",
+                        EINVAL);
+  } else {
+    // The request's own values first (its field names), then with the
+    // defaults (memory_high against a default memory...).
+    if (auto st = check_limits(options.limits, machine_, kRequestLimitNames); !st) return st.error();
+    limits = options.limits.over(settings_.limits);
+    if (auto st = check_limits(limits, machine_, kRequestLimitNames); !st) return st.error();
+    if (auto st = limits_supported(limits); !st) return st.error();
+  }
   if (options.use_host_docker && !settings_.privileged_mode)
     return make_error("use_host_docker needs privileged mode, which is off on this hydrad "
                       "([sessions] privileged_mode = true enables it)",
@@ -184,6 +245,7 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         s->host_docker = options.use_host_docker;
         // The main dockerd is not ours to limit.
         s->max_containers = options.use_host_docker ? 0 : options.max_containers;
+        s->limits = limits;
         s->created_unix = time(nullptr);
         s->want_golden = want_golden;
         table_.insert_locked(s);
@@ -201,6 +263,7 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
       if (!fresh) {
         s->host_docker = options.use_host_docker;
         s->max_containers = options.use_host_docker ? 0 : options.max_containers;
+        s->limits = limits;
         if (!s->host_docker && !s->index_held) {
           auto index = table_.free_index_locked(settings_.plan.max_index());
           if (!index) return index_exhausted();
@@ -240,10 +303,12 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   const int restores_before = protected_restores();
   const SessionKey& key = s->key;
   int index = 0, limit = 0;
+  ResourceLimits limits;
   {
     auto lock = table_.lock();
     index = s->index;
     limit = s->max_containers;
+    limits = s->limits;
   }
   SessionNet net;
   {
@@ -279,7 +344,14 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   if (auto st = make_dirs(paths.data_root, 0710); !st) return fail(st.error());
   const StorageDriverChoice driver =
       choose_storage_driver(settings_.storage_driver, data_root_drivers(paths.data_root), on_btrfs(settings_.data_dir));
-  auto spawned = dockerd_->launch(net, paths, netns->valid() ? netns->get() : -1, limit > 0, driver.driver);
+  // Its cgroups before its dockerd: everything it starts is counted.
+  auto placement = cgroups_->acquire(index, limits);
+  if (!placement) return fail(placement.error());
+  LaunchOptions launch{.netns_fd = netns->valid() ? netns->get() : -1, .limited = limit > 0,
+                       .storage_driver = driver.driver, .cgroup_procs = {},
+                       .cgroup_parent = placement->containers_parent};
+  for (const auto& fd : placement->procs) launch.cgroup_procs.push_back(fd.get());
+  auto spawned = dockerd_->launch(net, paths, launch);
   if (!spawned) return fail(spawned.error());
   proc.emplace(std::move(*spawned));
   {
@@ -311,6 +383,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
                                 {"netns", net.netns}, {"uplink", net.isolated ? net.uplink : ""},
                                 {"start_us", t1 - t0}, {"live_restore", settings_.live_restore},
                                 {"max_containers", limit}, {"golden", s->golden},
+                                {"limits", limits_json(limits)}, {"cgroup", view_locked(*s).cgroup},
                                 {"storage_driver", driver.driver.empty() ? "dockerd's choice" : driver.driver},
                                 {"storage_driver_reason", driver.reason},
                                 {"protected_bridges_touched", touched > 0},
@@ -319,9 +392,12 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
 }
 
 std::vector<SessionView> SessionManager::list() const {
-  auto lock = table_.lock();
   std::vector<SessionView> out;
-  for (const auto& [_, s] : table_.all_locked()) out.push_back(view_locked(*s));
+  {
+    auto lock = table_.lock();
+    for (const auto& [_, s] : table_.all_locked()) out.push_back(view_locked(*s));
+  }
+  for (auto& v : out) add_usage(v);
   return out;
 }
 
@@ -339,17 +415,20 @@ Result<SessionView> SessionManager::inspect(const SessionKey& key) {
   // Outside every lock, and bounded: a hung dockerd costs this request
   // api_timeout, and marks the session unresponsive for everyone else.
   auto n = docker::EngineClient(v.paths.socket, api_timeout_s(settings_)).container_count();
-  auto lock = table_.lock();
-  if (!session_alive(s->state)) return view_locked(*s);
-  if (n) {
-    s->count_containers(*n);
-    if (s->state == SessionState::kUnresponsive) table_.set_state_locked(*s, SessionState::kRunning, "answers again");
-  } else if (s->state == SessionState::kRunning) {
-    table_.set_state_locked(*s, SessionState::kUnresponsive, n.error().text());
-    log_.emit("session_unresponsive", {{"session", key.text()}, {"error", n.error().text()}});
-    table_.persist_locked();
+  {
+    auto lock = table_.lock();
+    if (session_alive(s->state) && n) {
+      s->count_containers(*n);
+      if (s->state == SessionState::kUnresponsive) table_.set_state_locked(*s, SessionState::kRunning, "answers again");
+    } else if (s->state == SessionState::kRunning) {
+      table_.set_state_locked(*s, SessionState::kUnresponsive, n.error().text());
+      log_.emit("session_unresponsive", {{"session", key.text()}, {"error", n.error().text()}});
+      table_.persist_locked();
+    }
+    v = view_locked(*s);
   }
-  return view_locked(*s);
+  add_usage(v);
+  return v;
 }
 
 }  // namespace hydra::session

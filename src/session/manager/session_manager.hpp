@@ -35,6 +35,7 @@
 // every request waits for it in find_adopted().
 #pragma once
 
+#include <cerrno>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,7 @@
 #include <string>
 
 #include "base/file_writer.hpp"
+#include "session/limits/cgroup_part.hpp"
 #include "session/limits/container_limiter.hpp"
 #include "session/storage/golden_store.hpp"
 #include "session/dockerd/dockerd_part.hpp"
@@ -62,7 +64,14 @@ struct CreateOptions {
   // Start a new data root from this golden (a hydra extension); unset: the
   // configured default_golden.
   std::optional<std::string> golden;
+  // The session's limits (hydra's extension fields); unset fields take
+  // [sessions.limits]'s.
+  ResourceLimits limits;
 };
+
+// errno of a create that asks for a limit this sandbox cannot enforce (no
+// usable cgroup controller): the API's 422.
+inline constexpr int kLimitUnavailable = ENOMEDIUM;
 
 // A session as the API shows it.
 struct SessionView {
@@ -89,6 +98,9 @@ struct SessionView {
   std::optional<int> exit_code;
   std::string golden;                   // its data root came from this golden
   std::optional<CloneProgress> clone;  // while it is being cloned
+  ResourceLimits limits;               // what it was started with
+  std::string cgroup;                  // its cgroup ("" when it has none)
+  std::optional<CgroupUsage> usage;    // read from its cgroup (list and inspect, running sessions)
 };
 
 struct StopResult {
@@ -112,6 +124,7 @@ struct SessionDeps {
   // dockerds). Tests give fakes. Outlive the manager.
   NetworkPart* network = nullptr;
   DockerdPart* dockerd = nullptr;
+  CgroupPart* cgroups = nullptr;
 };
 
 // What garbage collection removed (or, in a dry run, would remove).
@@ -194,6 +207,7 @@ class SessionManager {
   // Stops every session (containers, dockerd, bridge); data is kept.
   void stop_all();
   [[nodiscard]] bool privileged_mode() const { return settings_.privileged_mode; }
+  [[nodiscard]] const CgroupSupport& cgroup_support() const { return cgroups_->support(); }
   [[nodiscard]] const std::string& main_socket() const { return main_socket_; }
 
  private:
@@ -259,6 +273,13 @@ class SessionManager {
   // The desktop's names and ports, for a bridged desktop (`op` held).
   Status link_desktop(const SessionPtr& s, std::optional<std::string> resolv_original);
   void unlink_desktop(const SessionPtr& s);
+  // A limit asked for that this sandbox cannot enforce: kLimitUnavailable
+  // naming the controller.
+  [[nodiscard]] Status limits_supported(const ResourceLimits& limits) const;
+  // From the cgroup watcher's thread: OOM kills in session N.
+  void on_oom(int index, uint64_t kills, uint64_t total);
+  // Each running session's usage, read outside every lock.
+  void add_usage(SessionView& v) const;
   void track_limit(const Session& s, pid_t pid);
   void untrack_limit(const Session& s, pid_t pid);
   [[nodiscard]] int protected_restores() const;
@@ -279,8 +300,11 @@ class SessionManager {
   // The parts, given (deps) or hydrad's own.
   std::unique_ptr<NetworkPart> own_network_;
   std::unique_ptr<DockerdPart> own_dockerd_;
+  std::unique_ptr<CgroupPart> own_cgroups_;
   NetworkPart* network_ = nullptr;
   DockerdPart* dockerd_ = nullptr;
+  CgroupPart* cgroups_ = nullptr;
+  MachineSize machine_;  // what a limit may not exceed
 };
 
 }  // namespace hydra::session

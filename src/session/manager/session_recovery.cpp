@@ -63,6 +63,7 @@ void SessionManager::load() {
     s->started_unix = r.started_unix;
     s->created_unix = r.created_unix;
     s->max_containers = r.max_containers;
+    s->limits = r.limits;
     s->host_docker = r.host_docker;
     s->network = r.network;
     s->desktop_container = r.desktop_container;
@@ -136,11 +137,17 @@ void SessionManager::adopt(const SessionPtr& s) {
   // unresponsive, never cleaned away under its containers). Its limit first:
   // the ping below passes through hydrad's authorization plugin.
   int max_containers = 0;
+  ResourceLimits limits;
   {
     auto lock = table_.lock();
     track_limit(*s, pid);
     max_containers = s->max_containers;
+    limits = s->limits;
   }
+  // Its cgroups found again, its limits as it was started with them.
+  if (auto st = cgroups_->adopt(index, limits); !st)
+    log_.emit("session_cgroup_lost", {{"session", s->key.text()}, {"error", st.error().text()},
+                                      {"action", "runs without its limits until it restarts"}});
   auto n = docker::EngineClient(paths.socket, api_timeout_s(settings_)).container_count();
   SessionState state = SessionState::kRunning;
   {
@@ -156,7 +163,8 @@ void SessionManager::adopt(const SessionPtr& s) {
   s->supervisor = supervise(s, std::move(*proc));
   log_.emit("session_adopted", {{"session", s->key.text()}, {"pid", pid}, {"bridge", net.bridge},
                                 {"network", network_mode_name(mode)},
-                                {"status", session_state_name(state)}, {"max_containers", max_containers}});
+                                {"status", session_state_name(state)}, {"max_containers", max_containers},
+                                {"limits", limits_json(limits)}});
   if (!network_problem.empty())
     log_.emit("session_network_damaged", {{"session", s->key.text()}, {"error", network_problem}});
   relink_desktop(s);

@@ -30,6 +30,11 @@ Result<SessionRecord> decode_record(const json& j) {
            read(j, "golden", r.golden)});
       !st)
     return st.error();
+  if (auto it = j.find("limits"); it != j.end() && !it->is_null()) {
+    auto limits = limits_from_json(*it);
+    if (!limits) return make_error("limits: " + limits.error().message);
+    r.limits = *limits;
+  }
   auto mode = network_mode_from(network);
   if (!mode) return make_error("network \"" + network + "\" is neither shared nor isolated");
   r.network = *mode;
@@ -77,7 +82,7 @@ std::string encode_session_records(const std::vector<SessionRecord>& records) {
                    {"host_docker", r.host_docker},
                    {"desktop_container", r.desktop_container}, {"desktop_pid", r.desktop_pid},
                    {"network", network_mode_name(r.network)}, {"desktop_resolv", r.desktop_resolv},
-                   {"stopped_unix", r.stopped_unix}, {"golden", r.golden}});
+                   {"stopped_unix", r.stopped_unix}, {"golden", r.golden}, {"limits", limits_json(r.limits)}});
   return arr.dump(2) + "\n";
 }
 

@@ -38,6 +38,7 @@ struct SessionRecord {
   std::string desktop_resolv;
   int64_t stopped_unix = 0;  // when it last stopped (garbage collection's clock)
   std::string golden;        // the golden its data root was cloned from ("" none)
+  ResourceLimits limits;     // what it was started with ("limits" absent: none)
   friend bool operator==(const SessionRecord&, const SessionRecord&) = default;
 };
 

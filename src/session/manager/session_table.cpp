@@ -73,7 +73,7 @@ void SessionTable::persist_locked() {
   for (const auto& [_, s] : sessions_)
     records.push_back({s->key, s->user_id, s->index, s->index_held, s->started_unix, s->created_unix,
                        s->max_containers, s->host_docker, s->desktop_container, s->desktop_pid, s->network,
-                       s->desktop_resolv, s->stopped_unix, s->golden});
+                       s->desktop_resolv, s->stopped_unix, s->golden, s->limits});
   const SessionCounts c = counts_locked();
   metrics_.sessions(c.starting - c.recovering, c.running, c.unresponsive, c.exited, c.recovering);
   size_t shared = 0, isolated = 0;

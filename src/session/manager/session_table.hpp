@@ -63,6 +63,7 @@ struct Session {
   int64_t created_unix = 0;
   int64_t stopped_unix = 0;
   int max_containers = 0;
+  ResourceLimits limits;  // what its dockerd was started with
   bool host_docker = false;
   NetworkMode network = NetworkMode::kShared;  // where its dockerd runs (kept for adoption)
   std::optional<size_t> container_count;

@@ -159,8 +159,8 @@ Status clone_tree(const std::string& source, const std::string& target, const Cl
   int64_t last_progress = monotonic_us();
   while ((next < units.size() && !failed) || !running.empty()) {
     while (!failed && next < units.size() && static_cast<int>(running.size()) < std::max(1, settings.parallel)) {
-      auto p = docker::ChildProcess::spawn(copier_argv(settings.cp, source, target, units[next]), settings.log, -1,
-                                             true);
+      auto p = docker::ChildProcess::spawn(copier_argv(settings.cp, source, target, units[next]), settings.log,
+                                             {.die_with_spawner = true});
       if (!p) {
         failed = p.error();
         break;
