@@ -44,7 +44,8 @@ double one_request(const std::string& ip, int port) {
   (void)connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   auto wait = [&](short what) {
     pollfd p{fd, what, 0};
-    const auto left = 2000 - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    const auto left =
+        2000 - std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     return left > 0 && poll(&p, 1, static_cast<int>(left)) == 1 && (p.revents & what);
   };
   double out = -1;
@@ -70,8 +71,10 @@ Latency measure(const std::string& netns, const std::string& ip, double seconds)
     auto next = std::chrono::steady_clock::now();
     while (std::chrono::steady_clock::now() < end) {
       const double ms = one_request(ip, 8080);
-      if (ms < 0) ++l.failed;
-      else l.ms.push_back(ms);
+      if (ms < 0)
+        ++l.failed;
+      else
+        l.ms.push_back(ms);
       next += std::chrono::milliseconds(50);
       std::this_thread::sleep_until(next);
     }
@@ -96,8 +99,11 @@ bool round_of(bool limited, double seconds) {
   if (!w.ok) return false;
   const char* name = limited ? "limits on A" : "no limits";
   const std::string a_limits = limited ? R"(,"memory_limit":"512MiB","cpu_limit":1,"pids_limit":512)" : "";
-  auto a = json::parse(w.api("POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"a")" + a_limits + "}").second, nullptr, false);
-  auto b = json::parse(w.api("POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"b"})").second, nullptr, false);
+  auto a = json::parse(
+      w.api("POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"a")" + a_limits + "}").second,
+      nullptr, false);
+  auto b = json::parse(w.api("POST", "/api/v1/docker-instances", R"({"scope_type":"session","scope_id":"b"})").second,
+                       nullptr, false);
   if (!a.is_object() || !b.is_object() || !a.contains("docker_socket") || !b.contains("netns")) return false;
   const std::string sa = a["docker_socket"], sb = b["docker_socket"];
   if (!w.import_busybox(sa) || !w.import_busybox(sb)) return false;
@@ -105,13 +111,13 @@ bool round_of(bool limited, double seconds) {
   const std::string ip = w.docker(sb, "inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' web");
   row(name, "idle", measure(b["netns"], ip, seconds));
   // The hog holds 3 GiB, again and again (killed at A's limit when there is one).
-  w.docker_rc(sa, "run -d --name hog busybox:hydra sh -c 'while :; do busybox head -c 3G /dev/zero | busybox tail; done'");
+  w.docker_rc(sa,
+              "run -d --name hog busybox:hydra sh -c 'while :; do busybox head -c 3G /dev/zero | busybox tail; done'");
   w.docker_rc(sa, "run -d --name bomb --pids-limit 2000 busybox:hydra sh -c 'f() { f | f & }; f; sleep 100000'");
   std::this_thread::sleep_for(std::chrono::seconds(2));  // both at full strength
   row(name, "A: hog + fork bomb", measure(b["netns"], ip, seconds));
   auto usage = json::parse(w.api("GET", "/api/v1/docker-instances/session/a").second, nullptr, false);
-  if (usage.contains("usage"))
-    std::fprintf(stderr, "%s: A's usage %s\n", name, usage["usage"].dump().c_str());
+  if (usage.contains("usage")) std::fprintf(stderr, "%s: A's usage %s\n", name, usage["usage"].dump().c_str());
   w.docker_rc(sa, "rm -f hog bomb");
   return true;
 }

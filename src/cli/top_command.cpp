@@ -3,10 +3,9 @@
 
 #include <chrono>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/api_client.hpp"
 

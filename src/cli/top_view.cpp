@@ -23,8 +23,8 @@ std::string short_bytes(int64_t bytes) {
   return buf;
 }
 
-std::vector<TopRow> top_rows(const std::vector<api::DockerInstance>& before, const std::vector<api::DockerInstance>& now,
-                             double seconds, TopSort sort) {
+std::vector<TopRow> top_rows(const std::vector<api::DockerInstance>& before,
+                             const std::vector<api::DockerInstance>& now, double seconds, TopSort sort) {
   std::map<std::string, double> cpu_before;
   for (const auto& s : before)
     if (s.usage) cpu_before[s.scope_type + "/" + s.scope_id] = s.usage->cpu_seconds;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,6 +67,10 @@ class HydradProcess {
   [[nodiscard]] std::string log_path() const { return dir_ + "/events.log"; }
   [[nodiscard]] pid_t pid() const { return pid_; }
 
+  // hydrad runs in a mount namespace of its own without this mount (a
+  // sandbox where a cgroup controller is not mounted, say).
+  void hide_mount(const std::string& path) { hidden_mounts_.push_back(path); }
+
   // Sends hydrad's stderr to `fd` instead of the event log file; start()
   // then waits for /health to say "ok" instead of the ready event.
   void set_stderr(int fd) { stderr_fd_ = fd; }
@@ -96,6 +101,11 @@ class HydradProcess {
       int log = stderr_fd_ >= 0 ? stderr_fd_ : open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
       if (log < 0) _exit(121);
       dup2(log, 2);
+      if (!hidden_mounts_.empty()) {
+        if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(123);
+        for (const auto& m : hidden_mounts_)
+          if (umount2(m.c_str(), MNT_DETACH) != 0) _exit(124);
+      }
       for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -168,6 +178,7 @@ class HydradProcess {
 
  private:
   std::string netns_;
+  std::vector<std::string> hidden_mounts_;
   std::string dir_;
   std::vector<std::string> extra_;
   pid_t pid_ = -1;

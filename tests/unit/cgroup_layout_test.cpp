@@ -29,7 +29,7 @@ TEST(CgroupLayout, MountinfoFindsEachV1Controller) {
   EXPECT_EQ(m.v1.at("cpu"), "/sys/fs/cgroup/cpu");
   EXPECT_EQ(m.v1.at("cpuacct"), "/sys/fs/cgroup/cpuacct");
   EXPECT_EQ(m.v1.at("pids"), "/sys/fs/cgroup/pids");
-  EXPECT_EQ(m.v1_all.size(), 5u) << "every hierarchy, the named systemd one too";
+  EXPECT_EQ(m.v1_all.size(), 6u) << "every hierarchy, the named systemd one and the hybrid's unified one too";
   // Co-mounted (Debian 10's systemd): both controllers in one hierarchy.
   const auto co = parse_cgroup_mounts(
       "26 25 0:23 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"

@@ -201,6 +201,8 @@ struct ManagerBench {
         kill(pid, SIGKILL);
       }
     }
+    // sessions.json is written by the writer's thread: done before the files go.
+    (void)writer.flush();
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
     unsetenv("FAKE_DOCKERD_MODE");

@@ -70,6 +70,8 @@ CgroupMounts parse_cgroup_mounts(const std::string& mountinfo, const std::string
     if (fstype == "cgroup2" && point == prefer_v2_at && root == "/") {
       out.version = CgroupVersion::kV2;
       out.unified = std::string(point);
+    } else if (fstype == "cgroup2" && root == "/") {
+      out.v1_all.emplace_back(point);  // a hybrid's unified hierarchy: runc makes cgroups there too
     } else if (fstype == "cgroup" && root == "/") {
       out.v1_all.emplace_back(point);
       for (const char* c : kCgroupControllers)
