@@ -49,9 +49,17 @@ std::unique_ptr<session::StorageWatch> watch_disk(const DaemonConfig& config, se
     hooks.periodic_gc = [&sessions, stale = config.sessions.stale_after_s] {
       (void)sessions.reconcile({}, stale, false);
     };
-  return std::make_unique<session::StorageWatch>(
+  // Nothing to watch while there is no session (a create wakes it): an idle
+  // hydrad has no periodic wakeup.
+  hooks.active = [&sessions] {
+    const auto c = sessions.counts();
+    return c.starting + c.running + c.unresponsive + c.exited > 0;
+  };
+  auto watch = std::make_unique<session::StorageWatch>(
       std::vector<std::string>{config.sessions.data_dir, config.sessions.run_dir}, critical_free,
       config.sessions.storage_check_interval_ms, std::move(hooks));
+  sessions.on_new_session([w = watch.get()] { w->wake(); });
+  return watch;
 }
 
 }  // namespace hydra::daemon

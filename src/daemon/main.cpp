@@ -234,6 +234,7 @@ int run(int argc, char** argv) {
   sd_notify(0, "READY=1\nSTATUS=guarding");
   int rc = loop.run();
   sd_notify(0, "STOPPING=1");
+  sessions.on_new_session(nullptr);  // the watcher it wakes goes now
   disk_watch.reset();  // before the sessions it brakes and collects
   if (config.sessions.stop_on_exit) sessions.stop_all();
   log.emit("stopped", {{"exit_code", rc}});

@@ -67,6 +67,7 @@ CgroupMounts parse_cgroup_mounts(const std::string& mountinfo, const std::string
     const auto dash = std::find(f.begin(), f.end(), std::string_view("-"));
     if (f.size() < 6 || dash == f.end() || std::distance(dash, f.end()) < 4) continue;
     const std::string_view root = f[3], point = f[4], fstype = *(dash + 1), super = *(dash + 3);
+    if (point.empty() || point[0] != '/') continue;  // not a mount point hydrad could write under
     if (fstype == "cgroup2" && point == prefer_v2_at && root == "/") {
       out.version = CgroupVersion::kV2;
       out.unified = std::string(point);

@@ -261,7 +261,10 @@ uint64_t KernelCgroups::oom_kills_v1(int index) {
   for (const auto& [dir, n] : w->second.seen)
     if (!now.count(dir)) w->second.gone += n;
   w->second.seen = std::move(now);
-  return total + w->second.gone;
+  // v1 counts a kill in the killed container's own cgroup, which goes with
+  // the container, perhaps before a look finds it: the OOMs the kernel
+  // notified are the floor (one kill each, but for a victim slow to die).
+  return std::max(total + w->second.gone, w->second.notified);
 }
 
 Status KernelCgroups::release(int index) {
@@ -272,7 +275,8 @@ Status KernelCgroups::release(int index) {
   const std::vector<std::string> mounts =
       mounts_.version == CgroupVersion::kV2 ? std::vector<std::string>{mounts_.unified} : mounts_.v1_all;
   for (const auto& mount : mounts)
-    if (auto st = remove_cgroup_tree(mount + d.session); !st) errors += (errors.empty() ? "" : "; ") + st.error().text();
+    if (auto st = remove_cgroup_tree(mount + d.session); !st)
+      errors += (errors.empty() ? "" : "; ") + st.error().text();
   if (!errors.empty()) return make_error(errors, EBUSY);
   return {};
 }
@@ -282,14 +286,13 @@ void KernelCgroups::watch(int index) {
   unwatch(index);
   Watched w;
   const SessionCgroupDirs d = session_cgroup_dirs(support_.parent, index);
-  UniqueFd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-  if (!timer.valid()) return;
-  std::vector<UniqueFd> notices;
+  w.timer = UniqueFd(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!w.timer.valid()) return;
   if (mounts_.version == CgroupVersion::kV2) {
     UniqueFd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
     if (in.valid() &&
         ::inotify_add_watch(in.get(), (mounts_.unified + d.session + "/memory.events").c_str(), IN_MODIFY) >= 0)
-      notices.push_back(std::move(in));
+      w.notices.push_back(std::move(in));
   } else if (support_.memory) {
     for (const auto& dir : {d.session, d.containers}) {
       const std::string base = path("memory", dir);
@@ -299,11 +302,12 @@ void KernelCgroups::watch(int index) {
       if (!write_cgroup_file(base + "/cgroup.event_control",
                              std::to_string(efd.get()) + " " + std::to_string(control.get())))
         continue;
-      notices.push_back(std::move(efd));
-      w.fds.push_back(std::move(control));  // kept open while the notice is registered
+      if (dir == d.containers) w.containers_notice = efd.get();
+      w.notices.push_back(std::move(efd));
+      w.controls.push_back(std::move(control));  // kept open while the notice is registered
     }
   }
-  for (const auto& fd : notices) {
+  for (const auto& fd : w.notices) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = static_cast<uint64_t>(index) << 1;
@@ -312,9 +316,7 @@ void KernelCgroups::watch(int index) {
   epoll_event tev{};
   tev.events = EPOLLIN;
   tev.data.u64 = (static_cast<uint64_t>(index) << 1) | 1;
-  ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, timer.get(), &tev);
-  for (auto& fd : notices) w.fds.push_back(std::move(fd));
-  w.fds.push_back(std::move(timer));  // last: the timer
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, w.timer.get(), &tev);
   {
     std::lock_guard lock(mu_);
     watched_[index] = std::move(w);
@@ -334,7 +336,8 @@ void KernelCgroups::unwatch(int index) {
     gone = std::move(it->second);
     watched_.erase(it);
   }
-  for (const auto& fd : gone.fds) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd.get(), nullptr);
+  for (const auto& fd : gone.notices) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd.get(), nullptr);
+  if (gone.timer.valid()) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, gone.timer.get(), nullptr);
 }
 
 void KernelCgroups::look_again(int index) {
@@ -372,13 +375,21 @@ void KernelCgroups::watch_loop() {
         std::lock_guard lock(mu_);
         auto w = watched_.find(index);
         if (w == watched_.end()) continue;
-        timer_fd = w->second.fds.back().get();
+        timer_fd = w->second.timer.get();
         if (!timer) {
-          // Drain the notice (an eventfd's count, or inotify's events).
-          char buf[4096];
-          for (size_t f = 0; f + 1 < w->second.fds.size(); ++f)
-            while (::read(w->second.fds[f].get(), buf, sizeof buf) > 0) {
+          // Drain the notices: an eventfd's count (containers/'s: OOMs
+          // there), inotify's events.
+          for (const auto& fd : w->second.notices) {
+            if (mounts_.version == CgroupVersion::kV1) {
+              uint64_t count = 0;
+              if (::read(fd.get(), &count, sizeof count) == sizeof count && fd.get() == w->second.containers_notice)
+                w->second.notified += count;
+            } else {
+              char buf[4096];
+              while (::read(fd.get(), buf, sizeof buf) > 0) {
+              }
             }
+          }
         } else {
           uint64_t expirations = 0;
           (void)!::read(timer_fd, &expirations, sizeof expirations);

@@ -97,7 +97,12 @@ class KernelCgroups final : public CgroupPart {
   bool swap_accounting_ = false;
   OomHook on_oom_;
   struct Watched {
-    std::vector<UniqueFd> fds;             // v1: eventfds (with their oom_control fds); v2: an inotify fd
+    std::vector<UniqueFd> notices;         // v1: eventfds (session, containers); v2: an inotify fd
+    std::vector<UniqueFd> controls;        // v1: the memory.oom_control files the eventfds watch
+    UniqueFd timer;                        // the looks that follow a notice
+    int containers_notice = -1;            // v1: the eventfd of containers/ (its count is the OOMs there)
+    uint64_t notified = 0;                 // v1: OOMs the kernel notified for containers/ (an OOM of the
+                                           // session's own limit notifies it too)
     uint64_t reported = 0;                 // kills said so far
     std::map<std::string, uint64_t> seen;  // v1: a memory cgroup -> its kills at the last look
     uint64_t gone = 0;                     // v1: kills of cgroups removed since

@@ -255,6 +255,14 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         table_.persist_locked();
       }
     }
+    if (fresh) {
+      std::function<void()> hook;
+      {
+        std::lock_guard lock(hook_mu_);
+        hook = new_session_hook_;
+      }
+      if (hook) hook();
+    }
     SessionOp op(*this, s);
     {
       auto lock = table_.lock();

@@ -208,6 +208,12 @@ class SessionManager {
   void stop_all();
   [[nodiscard]] bool privileged_mode() const { return settings_.privileged_mode; }
   [[nodiscard]] const CgroupSupport& cgroup_support() const { return cgroups_->support(); }
+  // Called (outside every lock of the manager's) when a create adds a session
+  // to the table: watchers that sleep while there is none wake up.
+  void on_new_session(std::function<void()> hook) {
+    std::lock_guard lock(hook_mu_);
+    new_session_hook_ = std::move(hook);
+  }
   [[nodiscard]] const std::string& main_socket() const { return main_socket_; }
 
  private:
@@ -305,6 +311,8 @@ class SessionManager {
   DockerdPart* dockerd_ = nullptr;
   CgroupPart* cgroups_ = nullptr;
   MachineSize machine_;  // what a limit may not exceed
+  std::mutex hook_mu_;   // guards new_session_hook_ (a leaf lock: nothing is taken inside it)
+  std::function<void()> new_session_hook_;
 };
 
 }  // namespace hydra::session

@@ -56,9 +56,20 @@ void StorageWatch::run() {
         below_threshold(readings[0], critical_, "critical_free"))
       hooks_.critical(readings[0]);
     if (hooks_.periodic_gc) hooks_.periodic_gc();
+    const bool active = !hooks_.active || hooks_.active();
     lock.lock();
-    cv_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stop_; });
+    if (active) cv_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stop_ || woken_; });
+    else cv_.wait(lock, [this] { return stop_ || woken_; });
+    woken_ = false;
   }
+}
+
+void StorageWatch::wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
 }
 
 }  // namespace hydra::session

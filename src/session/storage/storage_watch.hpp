@@ -25,9 +25,14 @@ class StorageWatch {
     std::function<void(const std::vector<FsReading>&)> measured;  // every round
     std::function<void(const FsReading&)> critical;               // data_dir below critical_free
     std::function<void()> periodic_gc;                            // every round, when [gc] stale_after is set
+    // Whether there is anything to watch (sessions exist): when it says no,
+    // the watcher sleeps until wake() — no periodic wakeup in an idle hydrad.
+    std::function<bool()> active;
   };
   StorageWatch(std::vector<std::string> paths, FreeThreshold critical_free, int interval_ms, Hooks hooks);
   ~StorageWatch();  // stops and joins
+  // Something to watch again (a session was created): a round now.
+  void wake();
   StorageWatch(const StorageWatch&) = delete;
   StorageWatch& operator=(const StorageWatch&) = delete;
 
@@ -40,6 +45,7 @@ class StorageWatch {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool woken_ = false;  // guarded by mu_
   std::thread thread_;
 };
 
