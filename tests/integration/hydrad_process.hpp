@@ -48,11 +48,13 @@ inline std::string test_cgroup_line(const std::string& dir) {
   return "limits.cgroup = \"" + test_cgroup_parent(dir) + "\"\n";
 }
 // What a test's hydrad left of its cgroups (the parent it made, sessions a
-// leaking hydrad did not release), removed bottom-up.
+// leaking hydrad did not release), removed bottom-up; the tests' common
+// parent too once no test beside uses it.
 inline void remove_test_cgroups(const std::string& dir) {
   const std::string parent = test_cgroup_parent(dir);
   std::string cmd = "for h in /sys/fs/cgroup/*" + parent + " /sys/fs/cgroup" + parent +
-                    "; do [ -d $h ] && find $h -depth -type d -exec rmdir {} \\; ; done >/dev/null 2>&1";
+                    "; do [ -d $h ] && find $h -depth -type d -exec rmdir {} \\; ; done >/dev/null 2>&1;"
+                    " rmdir /sys/fs/cgroup/*/hydra-test /sys/fs/cgroup/hydra-test >/dev/null 2>&1";
   (void)!std::system(cmd.c_str());
 }
 
