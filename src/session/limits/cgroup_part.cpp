@@ -124,8 +124,11 @@ KernelCgroups::KernelCgroups(const std::string& parent, OomHook on_oom) : on_oom
       }
     }
     (void)make_dir_tree(mounts_.unified, support_.parent);
-    for (const auto& w : v2_enable_writes(session_cgroup_dirs(support_.parent, 0)))
-      if (w.dir != session_cgroup_dirs(support_.parent, 0).session)
+    // The controllers handed down to the parent (each session's own
+    // directory enables them below it when it is made).
+    const SessionCgroupDirs any_session = session_cgroup_dirs(support_.parent, 0);
+    for (const auto& w : v2_enable_writes(any_session))
+      if (w.dir != any_session.session)
         (void)write_cgroup_file(mounts_.unified + (w.dir == "/" ? "" : w.dir) + "/" + w.file, w.value);
     auto controllers = read_whole_file(mounts_.unified + support_.parent + "/cgroup.subtree_control");
     for (const char* c : {"memory", "cpu", "pids"})

@@ -129,9 +129,13 @@ SessionView SessionManager::view_locked(const Session& s) const {
   v.golden = s.golden;
   v.clone = s.clone;
   v.limits = s.limits;
-  if (!s.host_docker && s.index_held && cgroups_->support().version != CgroupVersion::kNone)
-    v.cgroup = session_cgroup_dirs(cgroups_->support().parent, s.index).session;
+  v.cgroup = cgroup_of_locked(s);
   return v;
+}
+
+std::string SessionManager::cgroup_of_locked(const Session& s) const {
+  if (s.host_docker || !s.index_held || cgroups_->support().version == CgroupVersion::kNone) return "";
+  return session_cgroup_dirs(cgroups_->support().parent, s.index).session;
 }
 
 SessionCounts SessionManager::counts() const { return table_.counts(); }
@@ -391,7 +395,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
                                 {"netns", net.netns}, {"uplink", net.isolated ? net.uplink : ""},
                                 {"start_us", t1 - t0}, {"live_restore", settings_.live_restore},
                                 {"max_containers", limit}, {"golden", s->golden},
-                                {"limits", limits_json(limits)}, {"cgroup", view_locked(*s).cgroup},
+                                {"limits", limits_json(limits)}, {"cgroup", cgroup_of_locked(*s)},
                                 {"storage_driver", driver.driver.empty() ? "dockerd's choice" : driver.driver},
                                 {"storage_driver_reason", driver.reason},
                                 {"protected_bridges_touched", touched > 0},

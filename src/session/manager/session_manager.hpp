@@ -242,6 +242,8 @@ class SessionManager {
 
   // With the table's lock held:
   [[nodiscard]] SessionView view_locked(const Session& s) const;
+  // Its cgroup ("" when it has none: host-docker, no index, no hierarchy).
+  [[nodiscard]] std::string cgroup_of_locked(const Session& s) const;
   // Without mu_: the session of `key` once it is past `recovering` (nullptr
   // when hydrad knows none). Waits at most recovery_wait for its adoption,
   // then EAGAIN (the API's 503 with Retry-After).
