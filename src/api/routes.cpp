@@ -45,6 +45,16 @@ HttpResponse health(const ApiContext& ctx) {
   auto counts = ctx.sessions.counts();
   h.active_instances = counts.running;
   h.sessions_unresponsive = counts.unresponsive;
+  const auto containerd = ctx.sessions.containerd_status();
+  h.containerd_mode = containerd.configured ? "shared" : "per-session";
+  h.containerd_running = containerd.running;
+  h.containerd_pid = containerd.pid;
+  h.containerd_restarts = containerd.restarts;
+  h.containerd_error = containerd.error;
+  const auto pool = ctx.sessions.pool_counts();
+  h.pool_target = pool.target;
+  h.pool_ready = pool.ready;
+  h.pool_starting = pool.starting;
   return json_response(200, to_json(h));
 }
 

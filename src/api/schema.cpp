@@ -50,7 +50,13 @@ json to_json(const Health& h) {
               {"version", h.version},
               {"bridges", h.bridges},
               {"guarded", h.guarded},
-              {"sessions_unresponsive", h.sessions_unresponsive}};
+              {"sessions_unresponsive", h.sessions_unresponsive},
+              {"containerd", {{"mode", h.containerd_mode},
+                              {"running", h.containerd_running},
+                              {"pid", h.containerd_pid},
+                              {"restarts", h.containerd_restarts},
+                              {"error", h.containerd_error}}},
+              {"warm_pool", {{"target", h.pool_target}, {"ready", h.pool_ready}, {"starting", h.pool_starting}}}};
 }
 
 Result<Health> decode_health(const json& j) {
@@ -62,6 +68,17 @@ Result<Health> decode_health(const json& j) {
                              read(j, "sessions_unresponsive", h.sessions_unresponsive)});
       !st)
     return bad("health", st.error());
+  if (auto c = j.find("containerd"); c != j.end() && c->is_object())
+    if (auto st = first_error({read(*c, "mode", h.containerd_mode), read(*c, "running", h.containerd_running),
+                               read(*c, "pid", h.containerd_pid), read(*c, "restarts", h.containerd_restarts),
+                               read(*c, "error", h.containerd_error)});
+        !st)
+      return bad("health.containerd", st.error());
+  if (auto p = j.find("warm_pool"); p != j.end() && p->is_object())
+    if (auto st = first_error({read(*p, "target", h.pool_target), read(*p, "ready", h.pool_ready),
+                               read(*p, "starting", h.pool_starting)});
+        !st)
+      return bad("health.warm_pool", st.error());
   return h;
 }
 

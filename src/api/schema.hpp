@@ -30,6 +30,16 @@ struct Health {
   size_t bridges = 0;
   size_t guarded = 0;
   size_t sessions_unresponsive = 0;
+  // The sessions' containerd: "shared" (one, hydrad's) or "per-session".
+  std::string containerd_mode;
+  bool containerd_running = false;  // shared: it runs and answers
+  int containerd_pid = 0;
+  int containerd_restarts = 0;
+  std::string containerd_error;
+  // [sessions] warm_pool: members kept, answering, being made.
+  int pool_target = 0;
+  int pool_ready = 0;
+  int pool_starting = 0;
 };
 
 // A session ("docker instance" in Hydra's words): the fields of Hydra's

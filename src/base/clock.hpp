@@ -10,6 +10,8 @@
 #include <ctime>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace hydra {
 
@@ -18,6 +20,23 @@ inline int64_t monotonic_us() {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
+
+// The steps of one operation, each the microseconds since the one before:
+// where a session's start goes (its started event says it).
+class PhaseClock {
+ public:
+  PhaseClock() : last_(monotonic_us()) {}
+  void mark(std::string phase) {
+    const int64_t now = monotonic_us();
+    phases_.emplace_back(std::move(phase), now - last_);
+    last_ = now;
+  }
+  [[nodiscard]] const std::vector<std::pair<std::string, int64_t>>& phases() const { return phases_; }
+
+ private:
+  int64_t last_;
+  std::vector<std::pair<std::string, int64_t>> phases_;
+};
 
 // Wall-clock nanoseconds: Docker stamps its events with them (timeNano).
 inline int64_t realtime_now_ns() {

@@ -12,6 +12,35 @@ namespace hydra::cli {
 
 using nlohmann::json;
 
+namespace {
+
+// Sessions, the warm pool and the shared containerd, from /health; nothing
+// when an older hydrad does not say.
+void print_session_layer(const std::string& socket, std::ostream& out) {
+  auto reply = api_request(socket, "GET", "/health");
+  if (!reply || reply->status != 200) return;
+  auto h = api::decode_health(json::parse(reply->body, nullptr, false));
+  if (!h) return;
+  out << "sessions: " << h->active_instances << " running";
+  if (h->sessions_unresponsive > 0) out << ", " << h->sessions_unresponsive << " unresponsive";
+  out << "\n";
+  if (h->pool_target > 0)
+    out << "warm pool: " << h->pool_ready << " ready of " << h->pool_target
+        << (h->pool_starting > 0 ? ", " + std::to_string(h->pool_starting) + " starting" : std::string()) << "\n";
+  else
+    out << "warm pool: off\n";
+  if (h->containerd_mode == "shared")
+    out << "containerd: shared, "
+        << (h->containerd_running ? "pid " + std::to_string(h->containerd_pid) : std::string("not running"))
+        << (h->containerd_restarts > 0 ? ", restarted " + std::to_string(h->containerd_restarts) + " times"
+                                        : std::string())
+        << (h->containerd_error.empty() ? std::string() : " (" + h->containerd_error + ")") << "\n";
+  else if (!h->containerd_mode.empty())
+    out << "containerd: one per session\n";
+}
+
+}  // namespace
+
 int run_status(const std::string& socket, bool as_json, std::ostream& out, std::ostream& err) {
   auto reply = api_request(socket, "GET", "/api/v1/bridges");
   if (!reply) {
@@ -48,6 +77,7 @@ int run_status(const std::string& socket, bool as_json, std::ostream& out, std::
     if (b.conflict) out << b.name << ": " << *b.conflict << "\n";
     if (b.restore_attempts) out << b.name << ": restore pending, " << *b.restore_attempts << " attempts failed\n";
   }
+  print_session_layer(socket, out);
   return 0;
 }
 

@@ -233,6 +233,18 @@ struct Mode {
   static std::string show(session::NetworkMode v) { return quoted(session::network_mode_name(v)); }
 };
 
+struct ContainerdModeCodec {
+  static Status read(const KeyInput& in, session::ContainerdMode& out) {
+    std::string text;
+    if (auto st = Text::read(in, text); !st) return st;
+    auto mode = session::containerd_mode_from(text);
+    if (!mode) return key_error(in, "must be \"shared\" or \"per-session\", not \"" + text + "\"");
+    out = *mode;
+    return {};
+  }
+  static std::string show(session::ContainerdMode v) { return quoted(session::containerd_mode_name(v)); }
+};
+
 struct Golden {
   static Status read(const KeyInput& in, std::string& out) {
     std::string name;

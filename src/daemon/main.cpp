@@ -237,6 +237,8 @@ int run(int argc, char** argv) {
   sessions.on_new_session(nullptr);  // the watcher it wakes goes now
   disk_watch.reset();  // before the sessions it brakes and collects
   if (config.sessions.stop_on_exit) sessions.stop_all();
+  sessions.stop_pool();
+  sessions.stop_containerd_if_unused();
   log.emit("stopped", {{"exit_code", rc}});
   return rc;
 }

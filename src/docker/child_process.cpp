@@ -7,12 +7,20 @@
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
 #include "base/clock.hpp"
+#include "base/whole_file.hpp"
 #include "docker/engine_client.hpp"
 
 namespace hydra::docker {
@@ -20,6 +28,11 @@ namespace hydra::docker {
 namespace {
 
 int pidfd_open(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+
+// Milliseconds left until a monotonic deadline (0 once it passed).
+int ms_until(int64_t deadline_us) {
+  return static_cast<int>(std::max<int64_t>(0, (deadline_us - monotonic_us()) / 1000));
+}
 
 }  // namespace
 
@@ -55,6 +68,7 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, c
         _exit(124);
       }
     }
+    (void)setpriority(PRIO_PROCESS, 0, options.nice);  // not the spawning thread's
     if (int adj = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC); adj >= 0) {
       (void)!write(adj, "0", 1);
       close(adj);
@@ -76,6 +90,17 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv, c
     return e;
   }
   return ChildProcess(pid, UniqueFd(fd), true);
+}
+
+Status set_process_nice(pid_t pid, int nice) {
+  std::error_code ec;
+  int set = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    const auto tid = static_cast<id_t>(std::strtol(task.path().filename().c_str(), nullptr, 10));
+    if (tid > 0 && setpriority(PRIO_PROCESS, tid, nice) == 0) ++set;
+  }
+  if (set == 0) return make_error("renice process " + std::to_string(pid) + ": no thread of it found", ESRCH);
+  return {};
 }
 
 Result<ChildProcess> ChildProcess::adopt(pid_t pid) {
@@ -139,34 +164,66 @@ int ChildProcess::stop(int grace_ms) {
   return wait_exit();
 }
 
-Status ChildProcess::wait_ready(const std::string& socket, int timeout_ms) {
-  const int64_t deadline = monotonic_us() + int64_t{timeout_ms} * 1000;
+Status ChildProcess::wait_socket_file(const std::string& socket, int64_t deadline_us) {
+  const std::string what = program_name();
   auto slash = socket.find_last_of('/');
   std::string dir = slash == std::string::npos ? "." : socket.substr(0, slash);
   UniqueFd ino(inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (!ino.valid() || inotify_add_watch(ino.get(), dir.c_str(), IN_CREATE | IN_MOVED_TO) < 0)
-    return errno_error("watch " + dir + " for the dockerd socket");
-  EngineClient engine(socket);
-  auto remaining_ms = [&] { return static_cast<int>(std::max<int64_t>(0, (deadline - monotonic_us()) / 1000)); };
-  // Phase 1: wait for the socket file (or the process's end).
+    return errno_error("watch " + dir + " for the " + what + " socket");
   struct stat st {};
   while (stat(socket.c_str(), &st) != 0) {
-    if (remaining_ms() == 0) return make_error("dockerd did not create " + socket + " in time");
+    const int left = ms_until(deadline_us);
+    if (left == 0) return make_error(std::string(what).append(" did not create ").append(socket).append(" in time"));
     pollfd fds[2] = {{ino.get(), POLLIN, 0}, {pidfd_.get(), POLLIN, 0}};
-    if (poll(fds, 2, remaining_ms()) < 0 && errno != EINTR) return errno_error("wait for dockerd");
-    if (fds[1].revents) return make_error("dockerd exited with code " + std::to_string(reap()) + " before it was ready");
+    if (poll(fds, 2, left) < 0 && errno != EINTR) return errno_error("wait for " + what);
+    if (fds[1].revents) return make_error(what + " exited with code " + std::to_string(reap()) + " before it was ready");
     char buf[4096];
     while (read(ino.get(), buf, sizeof buf) > 0) {
     }
   }
-  // Phase 2: the socket exists; the API answers as soon as dockerd serves it.
+  return {};
+}
+
+Status ChildProcess::wait_ready(const std::string& socket, int timeout_ms) {
+  const int64_t deadline = monotonic_us() + int64_t{timeout_ms} * 1000;
+  // Phase 1: the socket file (or the process's end).
+  if (auto st = wait_socket_file(socket, deadline); !st) return st;
+  // Phase 2: dockerd listens before it serves; a ping waits in the backlog
+  // until the API answers.
+  EngineClient engine(socket);
   for (;;) {
     if (engine.ping(1)) return {};
     if (exited()) return make_error("dockerd exited with code " + std::to_string(*exit_code_) + " before it was ready");
-    if (remaining_ms() == 0) return make_error("dockerd on " + socket + " does not answer /_ping");
+    if (ms_until(deadline) == 0) return make_error("dockerd on " + socket + " does not answer /_ping");
     pollfd p{pidfd_.get(), POLLIN, 0};
-    poll(&p, 1, std::min(20, remaining_ms()));
+    poll(&p, 1, std::min(20, ms_until(deadline)));
   }
+}
+
+Status ChildProcess::wait_listening(const std::string& socket, int timeout_ms) {
+  const int64_t deadline = monotonic_us() + int64_t{timeout_ms} * 1000;
+  if (auto st = wait_socket_file(socket, deadline); !st) return st;
+  // The file appears at bind(); listen() follows at once (Go's net.Listen
+  // does both), so a refused connection is tried again until the deadline.
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket.size() >= sizeof addr.sun_path) return make_error("socket path too long: " + socket, ENAMETOOLONG);
+  std::memcpy(addr.sun_path, socket.c_str(), socket.size() + 1);
+  for (;;) {
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) return errno_error("socket");
+    if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return {};
+    if (errno != ECONNREFUSED || ms_until(deadline) == 0) return errno_error(program_name() + " socket " + socket);
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    if (poll(&p, 1, std::min(5, ms_until(deadline))) == 1)
+      return make_error(program_name() + " exited with code " + std::to_string(reap()) + " before it was ready");
+  }
+}
+
+std::string ChildProcess::program_name() const {
+  const std::string comm = read_whole_file("/proc/" + std::to_string(pid_) + "/comm").value_or("");
+  return comm.empty() ? "process " + std::to_string(pid_) : comm.substr(0, comm.find('\n'));
 }
 
 }  // namespace hydra::docker

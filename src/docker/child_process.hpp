@@ -28,6 +28,9 @@ class ChildProcess {
     // cgroup.procs files (open for writing) the child joins before exec:
     // what it starts is counted and limited there from its first task.
     std::vector<int> cgroup_procs;
+    // Its nice value (whatever the spawning thread's): 19 for a warm pool's
+    // dockerd, made in the background.
+    int nice = 0;
   };
   // argv[0] is the program. stdout and stderr go to log_path. The child gets
   // its own session (a signal to hydrad's group is not its), a clean signal
@@ -49,6 +52,9 @@ class ChildProcess {
   // Event-driven readiness: inotify on the socket's directory until the
   // socket exists, then /_ping; fails early if the process exits.
   Status wait_ready(const std::string& socket, int timeout_ms);
+  // The same for a server that serves as soon as its socket exists
+  // (containerd): the socket appears and accepts a connection.
+  Status wait_listening(const std::string& socket, int timeout_ms);
   // SIGTERM, then SIGKILL after grace_ms. Returns the exit code (-1 unknown).
   int stop(int grace_ms);
   // Blocks until the process exits; returns its exit code (-1 when unknown:
@@ -66,11 +72,20 @@ class ChildProcess {
  private:
   ChildProcess(pid_t pid, UniqueFd pidfd, bool child) : pid_(pid), pidfd_(std::move(pidfd)), child_(child) {}
   int reap();
+  // Until `socket` exists (inotify on its directory), the process ends, or
+  // the deadline passes.
+  Status wait_socket_file(const std::string& socket, int64_t deadline_us);
+  // Its /proc comm ("dockerd", "containerd"), for errors.
+  [[nodiscard]] std::string program_name() const;
 
   pid_t pid_ = -1;
   UniqueFd pidfd_;
   bool child_ = false;
   std::optional<int> exit_code_;
 };
+
+// Every thread of `pid` to this nice value (the threads a process starts
+// later take their creator's): a pooled dockerd bound to a session.
+Status set_process_nice(pid_t pid, int nice);
 
 }  // namespace hydra::docker

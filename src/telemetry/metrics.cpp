@@ -41,6 +41,15 @@ Metrics::Metrics(const std::string& version)
       session_start_(family(BuildHistogram(), "hydra_session_start_duration_seconds",
                             "From a create request to the session dockerd answering /_ping", "histogram")
                          .Add({}, kSessionBuckets)),
+      session_create_(family(BuildHistogram(), "hydra_session_create_seconds",
+                             "A session's start, by where its dockerd came from: pool (a warm pool's, bound) or cold "
+                             "(started for it)",
+                             "histogram")),
+      pool_ready_(family(BuildGauge(), "hydra_warm_pool_ready", "Warm pool members answering, ready to be taken",
+                         "gauge")
+                      .Add({})),
+      pool_target_(family(BuildGauge(), "hydra_warm_pool_target", "[sessions] warm_pool: the members it keeps", "gauge")
+                       .Add({})),
       session_failures_(family(BuildCounter(), "hydra_session_failures_total",
                                "Sessions that ended unasked: start_failed (never answered, or exited as it did), "
                                "exited (the dockerd died while running)",

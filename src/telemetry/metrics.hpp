@@ -44,7 +44,15 @@ class Metrics {
   void sessions_by_network(size_t shared, size_t isolated);
   // Read at every scrape: events the log dropped (hydra_events_dropped_total).
   void count_dropped_events(std::function<uint64_t()> source) { dropped_source_ = std::move(source); }
-  void session_started(double seconds) { session_start_.Observe(seconds); }
+  // source: "pool" (a warm pool's dockerd, bound) or "cold".
+  void session_started(double seconds, const std::string& source) {
+    session_start_.Observe(seconds);
+    session_create_.Add({{"source", source}}, kCreateBuckets).Observe(seconds);
+  }
+  void warm_pool(int target, int ready) {
+    pool_target_.Set(target);
+    pool_ready_.Set(ready);
+  }
   // A session that ended without being asked: kind "start_failed" (it never
   // answered, or exited as it did) or "exited" (its dockerd died running).
   void session_failed(const std::string& kind) { session_failures_.Add({{"kind", kind}}).Increment(); }
@@ -108,6 +116,11 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& sessions_;
   prometheus::Family<prometheus::Gauge>& sessions_network_;
   prometheus::Histogram& session_start_;
+  prometheus::Family<prometheus::Histogram>& session_create_;
+  prometheus::Gauge& pool_ready_;
+  prometheus::Gauge& pool_target_;
+  inline static const prometheus::Histogram::BucketBoundaries kCreateBuckets = {
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30};
   prometheus::Family<prometheus::Counter>& session_failures_;
   prometheus::Family<prometheus::Counter>& disk_brakes_;
   prometheus::Family<prometheus::Counter>& api_requests_;

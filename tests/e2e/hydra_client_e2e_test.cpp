@@ -175,3 +175,66 @@ TEST(HydraClientE2E, TheGoClientsCallsFieldForField) {
   EXPECT_NE(access(("/run/docker/plugins/" + plugin).c_str(), F_OK), 0) << "the plugin socket's folder is removed";
   ASSERT_TRUE(w.hydrad->start());  // for the world's own teardown
 }
+
+// Issue 28: a session from the warm pool, through the Go client's calls.
+TEST(HydraClientE2E, APooledSessionAnswersTheGoClientAsAColdOne) {
+  HYDRA_REQUIRE_ROOT();
+  if (access("/usr/sbin/dockerd", X_OK) != 0) {
+    if (std::getenv("CI")) FAIL() << "dockerd missing: make test installs docker.io";
+    GTEST_SKIP() << "needs Debian's docker.io (dockerd); skipped on this machine";
+  }
+  DockerWorld w(true, "warm_pool = 1\nsize_interval = 1\nstop_timeout = 2\n");
+  ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
+  ASSERT_TRUE(wait_until([&] { return w.hydrad->health()["warm_pool"].value("ready", 0) == 1; }, 60000));
+  HealthResponse health;
+  ASSERT_TRUE(decodes(w.api("GET", "/health").first, w.api("GET", "/health").second, 200, health));
+  EXPECT_EQ(health.active_instances, 0) << "a member is no instance";
+  ListDockerInstancesResponse list;
+  ASSERT_TRUE(decodes(w.api("GET", "/api/v1/docker-instances").first, w.api("GET", "/api/v1/docker-instances").second,
+                      200, list));
+  EXPECT_TRUE(list.instances.empty());
+
+  CreateDockerInstanceRequest req{"spectask", "task-02p", "user-8", 0, false};
+  DockerInstanceResponse created;
+  auto [cst, cbody] = w.api("POST", "/api/v1/docker-instances", req.encode().dump());
+  ASSERT_TRUE(decodes(cst, cbody, 201, created));
+  EXPECT_EQ(created.status, "running");
+  EXPECT_EQ(created.bridge_name, "hydra1") << "the member's";
+  EXPECT_EQ(created.docker_host, "unix://" + created.docker_socket);
+  EXPECT_TRUE(w.hydrad->wait_for(
+      [](const json& e) { return e["event"] == "session_started" && e.value("source", "") == "pool"; }, 1000));
+  ASSERT_TRUE(w.import_busybox(created.docker_socket));
+  EXPECT_EQ(run_container(w, created.docker_socket, "one").first, 0);
+  DockerInstanceStatusResponse got;
+  auto [gst, gbody] = w.api("GET", "/api/v1/docker-instances/spectask/task-02p");
+  ASSERT_TRUE(decodes(gst, gbody, 200, got));
+  EXPECT_EQ(got.status, "running");
+  EXPECT_EQ(got.container_count, 1);
+  EXPECT_EQ(got.user_id, "user-8");
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto j = json::parse(w.api("GET", "/api/v1/docker-instances/spectask/task-02p").second, nullptr, false);
+        return j.is_object() && j.value("data_size_bytes", int64_t{0}) > 0;
+      },
+      30000))
+      << "its data root is sized through the link";
+  ASSERT_TRUE(decodes(w.api("GET", "/api/v1/docker-instances").first, w.api("GET", "/api/v1/docker-instances").second,
+                      200, list));
+  ASSERT_EQ(list.instances.size(), 1u) << "the refilled member is not listed";
+  ASSERT_TRUE(decodes(w.api("GET", "/health").first, w.api("GET", "/health").second, 200, health));
+  EXPECT_EQ(health.active_instances, 1);
+  BridgeDesktopResponse bridged;
+  auto [bst, bbody] = w.api("POST", "/api/v1/bridge-desktop", BridgeDesktopRequest{"task-02p", "desktop"}.encode().dump());
+  ASSERT_TRUE(decodes(bst, bbody, 200, bridged));
+  EXPECT_EQ(bridged.desktop_ip, "10.200.1.254");
+  DeleteDockerInstanceResponse deleted;
+  auto [dst, dbody] = w.api("DELETE", "/api/v1/docker-instances/spectask/task-02p");
+  ASSERT_TRUE(decodes(dst, dbody, 200, deleted));
+  EXPECT_EQ(deleted.containers_stopped, 1);
+  EXPECT_TRUE(deleted.data_preserved);
+  PurgeDockerInstanceResponse purged;
+  auto [pst, pbody] = w.api("DELETE", "/api/v1/docker-instances/spectask/task-02p/data");
+  ASSERT_TRUE(decodes(pst, pbody, 200, purged));
+  EXPECT_GT(purged.data_deleted_bytes, 1 << 20) << "the busybox image was in the member's data root";
+  EXPECT_NE(access(got.data_root.c_str(), F_OK), 0);
+}

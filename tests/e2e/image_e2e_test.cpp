@@ -70,6 +70,8 @@ TEST(ImageE2E, TheImageGuardsDocker0AsTheDaemonSetRunsIt) {
   const std::string logs = w.docker(w.main_socket(), "logs hydrad");
   EXPECT_NE(logs.find("helper_missing"), std::string::npos) << logs;
   EXPECT_NE(logs.find("sessions.dockerd: /usr/sbin/dockerd is not an executable here"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("sessions.containerd_program: /usr/bin/containerd is not an executable here"), std::string::npos)
+      << logs;
   EXPECT_EQ(logs.find("sessions.dnsmasq:"), std::string::npos) << logs;
   EXPECT_EQ(logs.find("sessions.cp:"), std::string::npos) << logs;
   const std::string create = capture("curl -s -w ' HTTP %{http_code}' --unix-socket " + w.dir +

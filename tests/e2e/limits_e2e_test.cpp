@@ -101,7 +101,7 @@ TEST(LimitsE2E, AMemoryHogIsKilledInsideItsSessionWhileAnotherServes) {
   EXPECT_GE(a_now["usage"]["memory_peak_bytes"].get<int64_t>(), 200 << 20) << a_now;
   EXPECT_LE(a_now["usage"]["memory_peak_bytes"].get<int64_t>(), 256 << 20) << a_now;
   EXPECT_GT(a_now["usage"]["cpu_seconds"].get<double>(), 0) << a_now;
-  EXPECT_GT(a_now["usage"]["pids"].get<int>(), 10) << a_now;
+  EXPECT_GT(a_now["usage"]["pids"].get<int>(), 5) << "dockerd's threads (its containerd is the shared one) " << a_now;
   EXPECT_FALSE(get(w, "b")["usage"].is_null());
   // hydractl's views: inspect, and top (one frame, by memory).
   const std::string ctl = std::string(HYDRA_BIN_DIR) + "/hydractl --socket " + w.hydrad->socket();

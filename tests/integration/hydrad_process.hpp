@@ -50,9 +50,15 @@ inline std::string test_cgroup_line(const std::string& dir) {
 // What a test's hydrad left of its cgroups (the parent it made, sessions a
 // leaking hydrad did not release), removed bottom-up; the tests' common
 // parent too once no test beside uses it.
+// A process still in them (a container whose shim a failed test's cleanup
+// killed) is killed first: it would outlive the test.
 inline void remove_test_cgroups(const std::string& dir) {
   const std::string parent = test_cgroup_parent(dir);
-  std::string cmd = "for h in /sys/fs/cgroup/*" + parent + " /sys/fs/cgroup" + parent +
+  const std::string dirs = "/sys/fs/cgroup/*" + parent + " /sys/fs/cgroup" + parent;
+  std::string cmd = "for i in 1 2 3 4 5 6 7 8 9 10; do p=$(cat $(find " + dirs +
+                    " -name cgroup.procs 2>/dev/null) 2>/dev/null); [ -z \"$p\" ] && break; kill -9 $p; sleep 0.2;"
+                    " done >/dev/null 2>&1;"
+                    " for h in " + dirs +
                     "; do [ -d $h ] && find $h -depth -type d -exec rmdir {} \\; ; done >/dev/null 2>&1;"
                     " rmdir /sys/fs/cgroup/*/hydra-test /sys/fs/cgroup/hydra-test >/dev/null 2>&1";
   (void)!std::system(cmd.c_str());

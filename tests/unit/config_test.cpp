@@ -33,6 +33,8 @@ uplink_subnet = "100.64.0.0/24"
 egress_deny = ["sandbox", "10.9.0.0/16"]
 egress_allow = ["10.9.0.53"]
 dnsmasq = "/opt/dnsmasq"
+containerd = "per-session"
+containerd_program = "/opt/containerd"
 resolv_conf = "/etc/hydra/resolv.conf"
 default_golden = "base-1.0"
 cp = "/usr/bin/cp"
@@ -64,6 +66,8 @@ golden_unused_days = 30
   EXPECT_EQ(c.sessions.egress_deny, (std::vector<std::string>{"sandbox", "10.9.0.0/16"}));
   EXPECT_EQ(c.sessions.egress_allow, (std::vector<std::string>{"10.9.0.53"}));
   EXPECT_EQ(c.sessions.dnsmasq, "/opt/dnsmasq");
+  EXPECT_EQ(c.sessions.containerd_mode, hydra::session::ContainerdMode::kPerSession);
+  EXPECT_EQ(c.sessions.containerd, "/opt/containerd");
   EXPECT_EQ(c.sessions.resolv_conf, "/etc/hydra/resolv.conf");
   EXPECT_EQ(c.sessions.min_free, "2GiB");
   EXPECT_EQ(c.sessions.critical_free, "1%");
@@ -105,6 +109,8 @@ TEST(Config, ErrorsNameFileAndLineAndChangeNothing) {
                  Case{"[api]\nqueue = 1\n", "hydra.toml:2: unknown key api.queue"},
                  Case{"[sessions]\nauthz_plugin = \"../x\"\n", "sessions.authz_plugin must be"},
                  Case{"[sessions]\nnetwork = \"bridged\"\n", "hydra.toml:2: sessions.network must be \"isolated\" or \"shared\""},
+                 Case{"[sessions]\n\ncontainerd = \"own\"\n",
+                      "hydra.toml:3: sessions.containerd must be \"shared\" or \"per-session\", not \"own\""},
                  Case{"[sessions]\n\nbridge_subnets = \"10.200.1.0/16\"\n", "hydra.toml:3: sessions.bridge_subnets: \"10.200.1.0/16\" has host bits set"},
                  Case{"[sessions]\nuplink_subnet = \"10.201.0.0/33\"\n", "hydra.toml:2: sessions.uplink_subnet"},
                  Case{"[sessions]\naddress_pools = \"10.192.0.0/12\"\n", "sessions.bridge_subnets 10.200.0.0/16 overlaps address_pools 10.192.0.0/12"},

@@ -180,6 +180,7 @@ struct ManagerBench {
     settings.data_dir = dir + "/data";
     settings.run_dir = dir + "/run";
     settings.network = NetworkMode::kShared;
+    settings.containerd_mode = ContainerdMode::kPerSession;  // the fake dockerd needs none
     settings.start_timeout_ms = 10000;
     settings.stop_timeout_ms = 5000;
     settings.api_timeout_ms = 1000;

@@ -209,6 +209,14 @@ TEST(HelperPrograms, MissingOnesAreNamedWithTheirKey) {
         << st.error().message;
     EXPECT_NE(st.error().message.find("coreutils"), std::string::npos);
   }
-  EXPECT_EQ(hydra::session::helper_programs(s).size(), 3u);
+  EXPECT_EQ(hydra::session::helper_programs(s).size(), 4u) << "dockerd, dnsmasq, cp and the shared containerd";
+  s.containerd = "/nonexistent/containerd";
+  auto st = require_helper(s, "sessions.containerd_program");
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("sessions.containerd_program: /nonexistent/containerd is not an executable here"),
+            std::string::npos)
+      << st.error().message;
+  s.containerd_mode = hydra::session::ContainerdMode::kPerSession;
+  EXPECT_EQ(hydra::session::helper_programs(s).size(), 3u) << "no shared containerd, no program for it";
   EXPECT_FALSE(require_helper(s, "sessions.nothing"));
 }

@@ -11,9 +11,13 @@ HelperProgram copier_program(const std::string& cp) {
 }
 
 std::vector<HelperProgram> helper_programs(const SessionSettings& s) {
-  return {{"sessions.dockerd", s.dockerd, "every session", "docker.io"},
-          {"sessions.dnsmasq", s.dnsmasq, "a bridged desktop's resolver", "dnsmasq-base"},
-          copier_program(s.cp)};
+  std::vector<HelperProgram> out{{"sessions.dockerd", s.dockerd, "every session", "docker.io"},
+                                 {"sessions.dnsmasq", s.dnsmasq, "a bridged desktop's resolver", "dnsmasq-base"},
+                                 copier_program(s.cp)};
+  if (s.containerd_mode == ContainerdMode::kShared)
+    out.push_back({"sessions.containerd_program", s.containerd, "every session with [sessions] containerd = \"shared\"",
+                   "containerd"});
+  return out;
 }
 
 Status require_helper(const HelperProgram& h) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -93,8 +94,18 @@ Result<std::vector<std::string>> mounts_below(const std::string& dir) {
   return points;
 }
 
+std::string resolved_data_root(const std::string& data_root) {
+  struct stat st {};
+  if (lstat(data_root.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return data_root;
+  char* real = realpath(data_root.c_str(), nullptr);
+  if (real == nullptr) return data_root;
+  std::string out = real;
+  free(real);  // NOLINT(cppcoreguidelines-no-malloc): realpath's own allocation
+  return out;
+}
+
 Status release_data_root_mount(const std::string& data_root) {
-  auto mounted = mounts_below(data_root);
+  auto mounted = mounts_below(resolved_data_root(data_root));
   if (!mounted) return mounted.error();
   for (const auto& m : *mounted)  // deepest first: the data root itself last
     if (umount2(m.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0 && errno != EINVAL && errno != ENOENT)

@@ -36,6 +36,11 @@ Result<std::vector<std::string>> mounts_below(const std::string& dir);
 // data root onto itself at start and undoes it only on a clean stop, so a
 // killed one leaves that mount behind, and the root filesystems of the
 // containers it left. All are detached here.
+// (A data root that is a link — a session bound to a warm pool's dockerd —
+// is its target's: dockerd resolved it.)
 Status release_data_root_mount(const std::string& data_root);
+// A data root as dockerd sees it: the target of a link (a warm pool's data
+// root, bound to the session's key), else the path itself.
+std::string resolved_data_root(const std::string& data_root);
 
 }  // namespace hydra::session

@@ -61,6 +61,16 @@ SessionPaths session_paths(const SessionSettings& s, const SessionKey& key, int 
   return p;
 }
 
+const char* containerd_mode_name(ContainerdMode mode) {
+  return mode == ContainerdMode::kShared ? "shared" : "per-session";
+}
+
+std::optional<ContainerdMode> containerd_mode_from(const std::string& name) {
+  if (name == "shared") return ContainerdMode::kShared;
+  if (name == "per-session") return ContainerdMode::kPerSession;
+  return std::nullopt;
+}
+
 std::string data_root_of(const SessionSettings& s, const SessionKey& key) {
   return s.data_dir + "/" + key.scope_type + "-" + key.scope_id;
 }

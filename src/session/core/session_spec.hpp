@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,8 +64,18 @@ inline constexpr const char* kDesktopInterface = "eth1";
 SessionNet session_net(const AddressPlan& plan, int n);
 inline SessionNet session_net(int n) { return session_net(AddressPlan{}, n); }
 
+// Which containerd a session dockerd uses: one hydrad runs for all of them
+// (each dockerd in a containerd namespace of its own), or each its own.
+enum class ContainerdMode { kShared, kPerSession };
+const char* containerd_mode_name(ContainerdMode mode);
+std::optional<ContainerdMode> containerd_mode_from(const std::string& name);
+
 struct SessionSettings {
   std::string dockerd = "/usr/sbin/dockerd";
+  ContainerdMode containerd_mode = ContainerdMode::kShared;
+  // Session dockerds kept started and answering for the next creates (0: none).
+  unsigned warm_pool = 0;
+  std::string containerd = "/usr/bin/containerd";  // the shared one's program
   std::string data_dir = "/var/lib/hydra/sessions";  // data roots, kept across restarts
   std::string run_dir = "/run/hydra/sessions";       // sockets, exec roots, pidfiles
   std::string storage_driver;                         // "" lets dockerd choose

@@ -18,7 +18,7 @@ nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s, cons
 }
 
 std::vector<std::string> dockerd_argv(const SessionNet& net, const SessionPaths& p, const SessionSettings& s,
-                                      bool limited) {
+                                      bool limited, const std::string& containerd_socket) {
   std::vector<std::string> argv{s.dockerd,
           "--host=unix://" + p.socket,
           "--data-root=" + p.data_root,
@@ -30,6 +30,7 @@ std::vector<std::string> dockerd_argv(const SessionNet& net, const SessionPaths&
           "--containerd-namespace=" + net.bridge,
           "--containerd-plugins-namespace=" + net.bridge + "-plugins"};
   if (limited) argv.push_back("--authorization-plugin=" + s.authz_plugin);
+  if (!containerd_socket.empty()) argv.push_back("--containerd=" + containerd_socket);
   return argv;
 }
 

@@ -22,8 +22,9 @@ nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s, cons
                            const std::string& cgroup_parent = "");
 // `limited`: the session has a max_containers limit, so its dockerd asks
 // hydrad's authorization plugin before it creates a container.
+// `containerd_socket`: the shared containerd's ("": dockerd starts its own).
 std::vector<std::string> dockerd_argv(const SessionNet& net, const SessionPaths& paths, const SessionSettings& s,
-                                      bool limited = false);
+                                      bool limited = false, const std::string& containerd_socket = "");
 // Where the authorization plugin's socket is, for dockerd to find it by name.
 std::string authz_plugin_socket(const std::string& plugin_name);
 

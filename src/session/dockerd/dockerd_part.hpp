@@ -13,6 +13,7 @@
 #include "base/result.hpp"
 #include "docker/child_process.hpp"
 #include "session/core/session_spec.hpp"
+#include "session/dockerd/shared_containerd.hpp"
 
 namespace hydra::session {
 
@@ -32,6 +33,7 @@ struct LaunchOptions {
   // and its containers' --cgroup-parent ("" and none: hydrad's cgroups).
   std::vector<int> cgroup_procs;
   std::string cgroup_parent;
+  int nice = 0;  // 19: a warm pool's, started in the background
 };
 
 class DockerdPart {
@@ -45,10 +47,11 @@ class DockerdPart {
   // The live dockerd of the session's pidfile (a previous hydrad's child).
   virtual Result<docker::ChildProcess> adopt(const SessionPaths& paths) = 0;
   // The dockerd is gone: what it left running (ended while the session still
-  // holds its index, so surely its own), the mounts under its run dir (its
+  // holds its index, so surely its own: its containerd, or its shims under
+  // the shared containerd), the mounts under its run dir (its
   // bind mount of its namespace would keep that namespace alive), and the
   // mounts in its data root (a killed dockerd's, its containers' roots).
-  virtual DockerdLeftovers release(const SessionPaths& paths) = 0;
+  virtual DockerdLeftovers release(const SessionNet& net, const SessionPaths& paths) = 0;
 };
 
 // The storage drivers whose stores a data root holds (dockerd keeps each in a
@@ -56,17 +59,21 @@ class DockerdPart {
 // new data root.
 std::vector<std::string> data_root_drivers(const std::string& data_root);
 
-// Runs `settings.dockerd` with dockerd_argv (dockerd_config.hpp).
+// Runs `settings.dockerd` with dockerd_argv (dockerd_config.hpp); with a
+// shared containerd, makes sure it runs first and points dockerd at it.
 class DockerdLauncher final : public DockerdPart {
  public:
-  explicit DockerdLauncher(const SessionSettings& settings) : settings_(settings) {}
+  // `containerd`: the shared one (null: each dockerd starts its own).
+  DockerdLauncher(const SessionSettings& settings, SharedContainerd* containerd)
+      : settings_(settings), containerd_(containerd) {}
   Result<docker::ChildProcess> launch(const SessionNet& net, const SessionPaths& paths,
                                       const LaunchOptions& options) override;
   Result<docker::ChildProcess> adopt(const SessionPaths& paths) override;
-  DockerdLeftovers release(const SessionPaths& paths) override;
+  DockerdLeftovers release(const SessionNet& net, const SessionPaths& paths) override;
 
  private:
   const SessionSettings& settings_;
+  SharedContainerd* containerd_;
 };
 
 }  // namespace hydra::session

@@ -41,14 +41,34 @@ pid_t parent_of(pid_t pid) {
 
 }  // namespace
 
-std::vector<pid_t> leftover_processes(const std::string& exec_root) {
+bool left_by_session(const std::vector<std::string>& argv, const LeftoverOwner& owner) {
+  bool in_namespace = false, of_shared = false;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    const auto& root = owner.exec_root;
+    // The exec root itself or a path below it, alone or after "--flag=".
+    const auto at = a.find(root);
+    if (!root.empty() && at != std::string::npos && (at == 0 || a[at - 1] == '=') &&
+        (a.size() == at + root.size() || a[at + root.size()] == '/'))
+      return true;
+    if (i + 1 < argv.size() && a == "-namespace") in_namespace = argv[i + 1] == owner.containerd_namespace;
+    if (i + 1 < argv.size() && a == "-address") of_shared = argv[i + 1] == owner.shared_socket;
+  }
+  return in_namespace && of_shared && !owner.containerd_namespace.empty() && !owner.shared_socket.empty();
+}
+
+std::vector<pid_t> leftover_processes(const LeftoverOwner& owner) {
   std::set<pid_t> named;
   const auto pids = all_pids();
   for (pid_t pid : pids) {
-    std::string cmdline = read_whole_file("/proc/" + std::to_string(pid) + "/cmdline").value_or("");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(exec_root + "/") != std::string::npos || cmdline.find(exec_root + " ") != std::string::npos)
-      named.insert(pid);
+    const std::string cmdline = read_whole_file("/proc/" + std::to_string(pid) + "/cmdline").value_or("");
+    std::vector<std::string> argv;
+    for (size_t at = 0; at < cmdline.size();) {
+      const size_t end = std::min(cmdline.find('\0', at), cmdline.size());
+      argv.push_back(cmdline.substr(at, end - at));
+      at = end + 1;
+    }
+    if (left_by_session(argv, owner)) named.insert(pid);
   }
   std::vector<pid_t> out;
   for (pid_t pid : pids)  // the children first: a container's init under its shim
@@ -58,9 +78,9 @@ std::vector<pid_t> leftover_processes(const std::string& exec_root) {
   return out;
 }
 
-Result<size_t> end_leftovers(const std::string& exec_root, int timeout_ms) {
+Result<size_t> end_leftovers(const LeftoverOwner& owner, int timeout_ms) {
   std::vector<std::pair<pid_t, UniqueFd>> killed;
-  for (pid_t pid : leftover_processes(exec_root)) {
+  for (pid_t pid : leftover_processes(owner)) {
     UniqueFd fd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
     if (!fd.valid()) continue;  // gone meanwhile
     if (syscall(SYS_pidfd_send_signal, fd.get(), SIGKILL, nullptr, 0) == 0) killed.emplace_back(pid, std::move(fd));

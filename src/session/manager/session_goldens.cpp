@@ -33,7 +33,7 @@ Result<GoldenInfo> SessionManager::create_golden(const std::string& name, const 
                             "); a golden is copied from a stopped data root",
                         EBUSY);
   }
-  return goldens_.create(name, from.text(), data_root_of(settings_, from));
+  return goldens_.create(name, from.text(), resolved_data_root(data_root_of(settings_, from)));
 }
 
 Status SessionManager::make_data_root(const SessionPtr& s, const std::string& data_root) {

@@ -169,6 +169,16 @@ void SessionManager::stop_all() {
     if (auto st = remove(k); !st) log_.emit("session_stop_failed", {{"session", k.text()}, {"error", st.error().text()}});
 }
 
+void SessionManager::stop_containerd_if_unused() {
+  if (!own_containerd_ || !own_containerd_->status().running) return;
+  {
+    auto lock = table_.lock();
+    for (const auto& [k, s] : table_.all_locked())
+      if (!s->host_docker && (s->state != SessionState::kExited || s->index_held)) return;
+  }
+  own_containerd_->stop();
+}
+
 Result<uint64_t> SessionManager::purge(const SessionKey& key) {
   if (auto st = validate_key(key); !st) return st.error();
   auto found = find_adopted(key);  // never under a dockerd not adopted yet
@@ -194,7 +204,11 @@ Result<uint64_t> SessionManager::purge(const SessionKey& key) {
     if (auto st = release_data_root_mount(root); !st)
       return make_error("purge " + key.text() + ": " + st.error().text(), st.error().code);
     // Sized while it is deleted: a request for this session only.
-    auto removed = remove_data_tree(root);
+    // A session from the warm pool: its data is the link's target.
+    const std::string real = resolved_data_root(root);
+    auto removed = remove_data_tree(real);
+    if (removed && real != root && unlink(root.c_str()) != 0 && errno != ENOENT)
+      removed = errno_error("remove the link " + root);
     if (!removed) return make_error("purge " + key.text() + ": " + removed.error().text(), removed.error().code);
     bytes = removed->bytes;
   }

@@ -17,24 +17,41 @@
 
 namespace hydra::session {
 
-SessionManager::SessionManager(SessionSettings settings, std::string state_dir, std::string main_docker_socket,
+namespace {
+
+nlohmann::json start_phases_json(const PhaseClock& clock) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [phase, us] : clock.phases()) out[phase] = us;
+  return out;
+}
+
+}  // namespace
+
+SessionManager::SessionManager(SessionSettings settings, const std::string& state_dir, std::string main_docker_socket,
                                SessionDeps deps)
     : settings_(std::move(settings)),
-      table_(std::move(state_dir) + "/sessions.json", deps.writer, deps.log, deps.metrics),
+      table_(state_dir + "/sessions.json", deps.writer, deps.log, deps.metrics),
       goldens_(settings_.data_dir, settings_.cp, deps.log),
       main_socket_(std::move(main_docker_socket)),
       log_(deps.log),
       board_(deps.board),
       metrics_(deps.metrics),
       limiter_(deps.limiter),
-      serve_limits_(std::move(deps.serve_limits)) {
+      serve_limits_(std::move(deps.serve_limits)),
+      writer_(deps.writer),
+      pool_file_(state_dir + "/pool.json"),
+      pool_(std::make_unique<WarmPool>(settings_.warm_pool)) {
   // The configuration was checked when it was read: an error here is a bug.
   EgressPolicy egress;
   if (auto parsed = parse_egress(settings_.egress_deny, settings_.egress_allow); parsed) egress = *parsed;
   else log_.emit("config_error", {{"error", parsed.error().text()}, {"action", "egress policy left empty"}});
   if (!deps.network)
     own_network_ = std::make_unique<KernelNetwork>(hydra_table_script(settings_.plan, egress, settings_.sandbox_bridges));
-  if (!deps.dockerd) own_dockerd_ = std::make_unique<DockerdLauncher>(settings_);
+  if (!deps.dockerd) {
+    if (settings_.containerd_mode == ContainerdMode::kShared)
+      own_containerd_ = std::make_unique<SharedContainerd>(settings_, deps.log);
+    own_dockerd_ = std::make_unique<DockerdLauncher>(settings_, own_containerd_.get());
+  }
   if (!deps.cgroups)
     own_cgroups_ = std::make_unique<KernelCgroups>(
         settings_.cgroup_parent, [this](int index, uint64_t kills, uint64_t total) { on_oom(index, kills, total); });
@@ -92,6 +109,11 @@ Status SessionManager::ensure_firewall(bool verify) {
 }
 
 SessionManager::~SessionManager() {
+  // Without stop_pool(): the members keep running, and pool.json names them
+  // for the next hydrad to discard.
+  pool_->quit();
+  if (pool_thread_.joinable()) pool_thread_.join();
+  (void)pool_->take_all_ready();
   for (auto& s : table_.snapshot()) s->supervisor.reset();  // outside mu_: the hooks take it
 }
 
@@ -174,19 +196,18 @@ void SessionManager::settle(const SessionPtr& s) {
   table_.persist_locked();
 }
 
-void SessionManager::release(const SessionKey& key, int index, const SessionNet& net) {
+void SessionManager::release_at(const std::string& who, const SessionPaths& paths, int index, const SessionNet& net) {
   // The dockerd's leftovers first (its processes, then its mounts, among
   // them its bind mount of the namespace), then the network.
-  const SessionPaths paths = session_paths(settings_, key, index);
-  const DockerdLeftovers left = dockerd_->release(paths);
-  for (const auto& e : left.errors) log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", e}});
-  if (left.processes > 0) log_.emit("session_leftovers_ended", {{"session", key.text()}, {"processes", left.processes}});
+  const DockerdLeftovers left = dockerd_->release(net, paths);
+  for (const auto& e : left.errors) log_.emit("session_cleanup_failed", {{"session", who}, {"error", e}});
+  if (left.processes > 0) log_.emit("session_leftovers_ended", {{"session", who}, {"processes", left.processes}});
   if (left.mounts > 0)
-    log_.emit("session_mounts_released", {{"session", key.text()}, {"dir", paths.dir}, {"mounts", left.mounts}});
+    log_.emit("session_mounts_released", {{"session", who}, {"dir", paths.dir}, {"mounts", left.mounts}});
   if (auto st = cgroups_->release(index); !st)
-    log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", st.error().text()}});
+    log_.emit("session_cleanup_failed", {{"session", who}, {"error", st.error().text()}});
   if (auto st = network_->release(net); !st)
-    log_.emit("session_cleanup_failed", {{"session", key.text()}, {"error", st.error().text()}});
+    log_.emit("session_cleanup_failed", {{"session", who}, {"error", st.error().text()}});
 }
 
 void SessionManager::track_limit(const Session& s, pid_t pid) {
@@ -221,6 +242,8 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
                       EPERM);
   if (!options.use_host_docker)
     if (auto st = require_helper(settings_, "sessions.dockerd"); !st) return st.error();
+  if (!options.use_host_docker && own_containerd_)
+    if (auto st = require_helper(settings_, "sessions.containerd_program"); !st) return st.error();
   if (!options.use_host_docker)
     if (auto st = storage_allows_create(); !st) return st.error();
   if (options.golden && !options.use_host_docker)
@@ -229,18 +252,24 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
   if (options.max_containers > 0 && !options.use_host_docker && serve_limits_)
     if (auto st = serve_limits_(); !st)
       return make_error("max_containers cannot be enforced: " + st.error().text(), ENOTSUP);
+  const bool poolable = pool_may_serve(key, options);
   for (;;) {
     auto found = find_adopted(key);  // one being recovered: after its adoption
     if (!found) return found.error();
     SessionPtr s;
     bool fresh = false;
+    std::unique_ptr<PoolMember> pooled;
     {
       auto lock = table_.lock();
       if ((s = table_.find_locked(key))) {
         if (s->state == SessionState::kRecovering) continue;  // loaded since: wait for it
       } else {
+        // A ready member's index passes from the pool to the session under
+        // this lock: no fill can take it in between.
+        if (poolable) pooled = pool_->take(want_golden);
         std::optional<int> index = 0;
-        if (!options.use_host_docker && !(index = table_.free_index_locked(settings_.plan.max_index()))) return index_exhausted();
+        if (pooled) index = pooled->index;
+        else if (!options.use_host_docker && !(index = free_index_locked())) return index_exhausted();
         s = std::make_shared<Session>(key);
         s->index = *index;
         s->index_held = !options.use_host_docker;
@@ -268,16 +297,24 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
       if (hook) hook();
     }
     SessionOp op(*this, s);
+    bool removed = false;
     {
       auto lock = table_.lock();
-      if (s->removed) continue;  // purged while this request waited: look again
+      removed = s->removed;
+    }
+    if (removed) {  // purged while this request waited: look again
+      if (pooled) discard_member(*pooled, "its session was purged before it was bound");
+      continue;
+    }
+    {
+      auto lock = table_.lock();
       if (session_alive(s->state)) return std::make_pair(view_locked(*s), false);
       if (!fresh) {
         s->host_docker = options.use_host_docker;
         s->max_containers = options.use_host_docker ? 0 : options.max_containers;
         s->limits = limits;
         if (!s->host_docker && !s->index_held) {
-          auto index = table_.free_index_locked(settings_.plan.max_index());
+          auto index = free_index_locked();
           if (!index) return index_exhausted();
           s->index = *index;
           s->index_held = true;
@@ -294,6 +331,7 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
         table_.persist_locked();
       }
     }
+    if (pooled) return bind_pooled(s, std::move(pooled));
     s->supervisor.reset();  // the watcher of an exited dockerd: done
     unlink_desktop(s);
     return s->host_docker ? start_host(s) : start(s);
@@ -312,6 +350,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start_host(const SessionPtr
 
 Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) {
   const int64_t t0 = monotonic_us();
+  PhaseClock phases;
   const int restores_before = protected_restores();
   const SessionKey& key = s->key;
   int index = 0, limit = 0;
@@ -351,14 +390,17 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
     if (auto st = ensure_firewall(); !st) return fail(st.error());
   auto netns = network_->acquire(net);
   if (!netns) return fail(netns.error());
+  phases.mark("network");
   if (auto st = make_dirs(paths.dir, 0700); !st) return fail(st.error());
   if (auto st = make_data_root(s, paths.data_root); !st) return fail(st.error());
   if (auto st = make_dirs(paths.data_root, 0710); !st) return fail(st.error());
+  phases.mark("data_root");
   const StorageDriverChoice driver =
       choose_storage_driver(settings_.storage_driver, data_root_drivers(paths.data_root), on_btrfs(settings_.data_dir));
   // Its cgroups before its dockerd: everything it starts is counted.
   auto placement = cgroups_->acquire(index, limits);
   if (!placement) return fail(placement.error());
+  phases.mark("cgroups");
   LaunchOptions launch{.netns_fd = netns->valid() ? netns->get() : -1, .limited = limit > 0,
                        .storage_driver = driver.driver, .cgroup_procs = {},
                        .cgroup_parent = placement->containers_parent};
@@ -366,6 +408,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   auto spawned = dockerd_->launch(net, paths, launch);
   if (!spawned) return fail(spawned.error());
   proc.emplace(std::move(*spawned));
+  phases.mark("spawn");
   {
     // Before it answers: its first create must already find its limit.
     auto lock = table_.lock();
@@ -373,6 +416,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   }
   if (auto st = proc->wait_ready(paths.socket, settings_.start_timeout_ms); !st)
     return fail(make_error(st.error().text() + "; dockerd log: " + log_tail(paths.log), st.error().code));
+  phases.mark("dockerd_ready");
   const int64_t t1 = monotonic_us();
   const pid_t pid = proc->pid();
   s->supervisor = supervise(s, std::move(*proc));
@@ -389,11 +433,12 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   table_.set_state_locked(*s, SessionState::kRunning, "dockerd answers /_ping");
   table_.persist_locked();
   const int touched = protected_restores() - restores_before;
-  metrics_.session_started(static_cast<double>(t1 - t0) / 1e6);
+  metrics_.session_started(static_cast<double>(t1 - t0) / 1e6, "cold");
   log_.emit("session_started", {{"session", key.text()}, {"bridge", net.bridge}, {"pid", pid},
                                 {"network", net.isolated ? "isolated" : "shared"},
                                 {"netns", net.netns}, {"uplink", net.isolated ? net.uplink : ""},
-                                {"start_us", t1 - t0}, {"live_restore", settings_.live_restore},
+                                {"source", "cold"}, {"start_us", t1 - t0}, {"phases_us", start_phases_json(phases)},
+                                {"live_restore", settings_.live_restore},
                                 {"max_containers", limit}, {"golden", s->golden},
                                 {"limits", limits_json(limits)}, {"cgroup", cgroup_of_locked(*s)},
                                 {"storage_driver", driver.driver.empty() ? "dockerd's choice" : driver.driver},

@@ -42,6 +42,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "base/file_writer.hpp"
 #include "session/limits/cgroup_part.hpp"
@@ -49,6 +50,7 @@
 #include "session/storage/golden_store.hpp"
 #include "session/dockerd/dockerd_part.hpp"
 #include "session/manager/session_table.hpp"
+#include "session/manager/warm_pool.hpp"
 #include "session/network/network_part.hpp"
 #include "telemetry/event_log.hpp"
 #include "telemetry/metrics.hpp"
@@ -148,7 +150,8 @@ struct GcResult {
 
 class SessionManager {
  public:
-  SessionManager(SessionSettings settings, std::string state_dir, std::string main_docker_socket, SessionDeps deps);
+  SessionManager(SessionSettings settings, const std::string& state_dir, std::string main_docker_socket,
+                 SessionDeps deps);
   ~SessionManager();  // stops watching; running dockerds keep running, for adoption
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
@@ -215,6 +218,18 @@ class SessionManager {
     new_session_hook_ = std::move(hook);
   }
   [[nodiscard]] const std::string& main_socket() const { return main_socket_; }
+  // The shared containerd ({} with configured=false in per-session mode).
+  [[nodiscard]] ContainerdStatus containerd_status() const {
+    return own_containerd_ ? own_containerd_->status() : ContainerdStatus{};
+  }
+  // At hydrad's exit: the shared containerd is ended when no session
+  // dockerd runs (else it stays, for them and the next hydrad).
+  void stop_containerd_if_unused();
+  // The warm pool: its size, ready and starting members.
+  [[nodiscard]] PoolCounts pool_counts() const;
+  // At hydrad's exit: the pool stops filling and its members are stopped and
+  // released (before stop_containerd_if_unused).
+  void stop_pool();
 
  private:
   // A session's `op`, held. Letting it go settles the session first: a
@@ -266,7 +281,10 @@ class SessionManager {
   // run dir and data root, then hydraN, the desktop's leg, the uplink and
   // the namespace pin. The one place a session's resources are released
   // (from settle, remove, a failed start, an adoption that finds it dead).
-  void release(const SessionKey& key, int index, const SessionNet& net);
+  void release(const SessionKey& key, int index, const SessionNet& net) {
+    release_at(key.text(), session_paths(settings_, key, index), index, net);
+  }
+  void release_at(const std::string& who, const SessionPaths& paths, int index, const SessionNet& net);
   // The sandbox's `inet hydra` table, installed once (again after a failure,
   // or when `verify` finds someone removed it); says so in events.
   Status ensure_firewall(bool verify = false);
@@ -276,6 +294,21 @@ class SessionManager {
   Result<std::pair<SessionView, bool>> start(const SessionPtr& s);
   Result<std::pair<SessionView, bool>> start_host(const SessionPtr& s);
   void adopt(const SessionPtr& s);
+  // The table's lowest free index, past the warm pool's (mu_ held).
+  [[nodiscard]] std::optional<int> free_index_locked() const {
+    return table_.free_index_locked(settings_.plan.max_index(), pool_->reserved());
+  }
+  // session_pool.cpp: the pool thread, its members, and a create's bind.
+  void start_pool_thread();
+  void pool_loop();
+  bool fill_pool_member();
+  void discard_member(PoolMember& m, const std::string& why);
+  void persist_pool();
+  void load_pool();
+  // Whether a create may take a pooled dockerd: a new data root, no
+  // max_containers, not the host's docker.
+  [[nodiscard]] bool pool_may_serve(const SessionKey& key, const CreateOptions& options) const;
+  Result<std::pair<SessionView, bool>> bind_pooled(const SessionPtr& s, std::unique_ptr<PoolMember> m);
   // A bridged desktop of an adopted session gets its names and ports again.
   void relink_desktop(const SessionPtr& s);
   // The desktop's names and ports, for a bridged desktop (`op` held).
@@ -307,12 +340,17 @@ class SessionManager {
   std::function<Status()> serve_limits_;
   // The parts, given (deps) or hydrad's own.
   std::unique_ptr<NetworkPart> own_network_;
+  std::unique_ptr<SharedContainerd> own_containerd_;  // [sessions] containerd = "shared"
   std::unique_ptr<DockerdPart> own_dockerd_;
   std::unique_ptr<CgroupPart> own_cgroups_;
   NetworkPart* network_ = nullptr;
   DockerdPart* dockerd_ = nullptr;
   CgroupPart* cgroups_ = nullptr;
   MachineSize machine_;  // what a limit may not exceed
+  FileWriter& writer_;
+  std::string pool_file_;             // state_dir/pool.json: the members, for the next hydrad to discard
+  std::unique_ptr<WarmPool> pool_;    // always there; filled only with [sessions] warm_pool > 0
+  std::thread pool_thread_;
   std::mutex hook_mu_;   // guards new_session_hook_ (a leaf lock: nothing is taken inside it)
   std::function<void()> new_session_hook_;
 };

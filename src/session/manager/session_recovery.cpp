@@ -36,6 +36,7 @@ void SessionManager::load() {
     for (const auto& why : loaded->skipped)
       log_.emit("session_entry_skipped", {{"file", table_.path()}, {"problem", why}});
   }
+  load_pool();  // a previous hydrad's members keep their indexes until the pool thread discards them
   const auto records = loaded ? loaded->records : std::vector<SessionRecord>{};
   // Adopted limited dockerds ask the plugin about every request.
   const bool limited = std::any_of(records.begin(), records.end(),
@@ -100,6 +101,7 @@ void SessionManager::adopt_all() {
     }));
   for (auto& w : workers) w.join();
   limiter_.set_ready();
+  start_pool_thread();
 }
 
 void SessionManager::adopt(const SessionPtr& s) {

@@ -26,8 +26,8 @@ void SessionTable::erase_locked(Session& s) {
   sessions_.erase(s.key);
 }
 
-std::optional<int> SessionTable::free_index_locked(int max_index) const {
-  std::set<int> held;
+std::optional<int> SessionTable::free_index_locked(int max_index, const std::set<int>& also_held) const {
+  std::set<int> held = also_held;
   for (const auto& [_, s] : sessions_)
     if (s->index_held) held.insert(s->index);
   return lowest_free_index(held, max_index);

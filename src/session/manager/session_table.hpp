@@ -103,7 +103,8 @@ class SessionTable {
   void erase_locked(Session& s);
   [[nodiscard]] const std::map<SessionKey, SessionPtr>& all_locked() const { return sessions_; }
   // The lowest index no session holds, up to `max_index`.
-  [[nodiscard]] std::optional<int> free_index_locked(int max_index) const;
+  // The lowest index no session holds, nor `also_held` (the warm pool's).
+  [[nodiscard]] std::optional<int> free_index_locked(int max_index, const std::set<int>& also_held = {}) const;
   [[nodiscard]] SessionCounts counts_locked() const;
   // Every state change: logs old -> new (session_state); an exit stamps
   // stopped_unix; only unresponsive and exited keep a reason.

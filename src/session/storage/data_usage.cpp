@@ -16,6 +16,7 @@
 
 #include "base/unique_fd.hpp"
 #include "base/guarded_thread.hpp"
+#include "session/core/run_files.hpp"
 
 namespace hydra::session {
 
@@ -168,14 +169,20 @@ void DataUsage::run() {
         if (e->d_name[0] == '.') continue;
         struct stat st {};
         const std::string root = data_dir_ + "/" + e->d_name;
-        if (e->d_type == DT_DIR || (e->d_type == DT_UNKNOWN && lstat(root.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
+        // A link is a session bound to a warm pool member's data root: sized
+        // under the session's name (the member's own name is left out).
+        const bool link = e->d_type == DT_LNK || (e->d_type == DT_UNKNOWN && lstat(root.c_str(), &st) == 0 &&
+                                                  S_ISLNK(st.st_mode));
+        if (std::string(e->d_name).rfind("warm-", 0) == 0) continue;
+        if (link || e->d_type == DT_DIR ||
+            (e->d_type == DT_UNKNOWN && lstat(root.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
           roots.push_back(root);
       }
       closedir(d);
     }
     std::map<std::string, Figure> found;
     for (const auto& root : roots) {
-      auto size = measure_tree(root, &stop_);  // without the lock: this may take minutes
+      auto size = measure_tree(resolved_data_root(root), &stop_);  // without the lock: this may take minutes
       if (stop_) return;
       if (size) found[root] = Figure{size->bytes, time(nullptr)};
     }

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// The warm pool's bookkeeping: what is missing, what a create may take, the
+// indexes it holds whatever state its members are in, and its dead.
+#include <gtest/gtest.h>
+
+#include "session/manager/warm_pool.hpp"
+
+using namespace hydra::session;
+
+namespace {
+
+std::unique_ptr<PoolMember> member(int index, const std::string& golden = "") {
+  auto m = std::make_unique<PoolMember>();
+  m->index = index;
+  m->golden = golden;
+  return m;
+}
+
+}  // namespace
+
+TEST(WarmPool, KeepsItsTargetCountingMembersBeingMade) {
+  WarmPool pool(2);
+  EXPECT_EQ(pool.missing(), 2);
+  pool.reserve(1, "/d/warm-1-5");
+  EXPECT_EQ(pool.missing(), 1) << "one being made counts";
+  EXPECT_EQ(pool.counts().starting, 1);
+  pool.add_ready(member(1));
+  pool.reserve(2, "/d/warm-2-6");
+  pool.start_failed(2);
+  EXPECT_EQ(pool.missing(), 1);
+  EXPECT_EQ(pool.reserved(), (std::set<int>{1}));
+  EXPECT_EQ(pool.counts().ready, 1);
+  EXPECT_EQ(pool.counts().starting, 0);
+  pool.quit();
+  EXPECT_EQ(pool.missing(), 0) << "nothing more is made once it stops";
+  EXPECT_EQ(WarmPool(0).missing(), 0);
+}
+
+TEST(WarmPool, ATakeGetsTheOldestLiveMemberOfTheRightDataRoot) {
+  WarmPool pool(3);
+  for (int i : {4, 5, 6}) pool.reserve(i, warm_data_root("/d", i, 7));
+  pool.add_ready(member(4));
+  pool.add_ready(member(5, "base"));
+  pool.add_ready(member(6));
+  pool.mark_dead(4);
+  auto m = pool.take("");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->index, 6) << "the dead one is never handed out";
+  EXPECT_EQ(pool.reserved(), (std::set<int>{4, 5})) << "a taken index is the session's now";
+  EXPECT_FALSE(pool.take("")) << "5 is a clone of a golden";
+  auto g = pool.take("base");
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->index, 5);
+  auto dead = pool.take_dead();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0]->index, 4);
+  EXPECT_EQ(pool.reserved(), (std::set<int>{4})) << "held until discarded";
+  pool.discarded(4);
+  EXPECT_TRUE(pool.reserved().empty());
+  EXPECT_EQ(pool.missing(), 3);
+}
+
+TEST(WarmPool, StaleMembersHoldTheirIndexesUntilDiscarded) {
+  WarmPool pool(1);
+  pool.add_stale(3, "/d/warm-3-1");
+  EXPECT_EQ(pool.reserved(), (std::set<int>{3}));
+  EXPECT_EQ(pool.records().at(3), "/d/warm-3-1");
+  auto stale = pool.take_stale();
+  EXPECT_EQ(stale.size(), 1u);
+  EXPECT_TRUE(pool.take_stale().empty()) << "handed over once";
+  EXPECT_EQ(pool.reserved(), (std::set<int>{3}));
+  pool.discarded(3);
+  EXPECT_TRUE(pool.records().empty());
+}
+
+TEST(WarmPool, MemberDataRootsAreNeverASessionsName) {
+  EXPECT_EQ(warm_data_root("/var/lib/hydra/sessions", 3, 42), "/var/lib/hydra/sessions/warm-3-42");
+  EXPECT_TRUE(is_warm_data_root_name("warm-3-42"));
+  EXPECT_FALSE(is_warm_data_root_name("session-warm-3"));
+  EXPECT_FALSE(validate_key({"warm", "3"})) << "warm is no session type";
+}
