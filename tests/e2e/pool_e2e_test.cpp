@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "docker_world.hpp"
+#include "loop_fs.hpp"
 
 using namespace hydra::test;
 using nlohmann::json;
@@ -198,4 +199,28 @@ TEST(PoolE2E, ParallelCreatesDrainThePoolWhichRefillsAndReplacesADeadMember) {
   for (int pid : session_pids) EXPECT_EQ(kill(pid, 0), 0) << "session dockerd " << pid << " runs on";
   EXPECT_EQ(read_text(w.dir + "/state/pool.json").find("\"index\""), std::string::npos)
       << read_text(w.dir + "/state/pool.json");
+}
+
+TEST(PoolE2E, BelowMinFreeThePoolGivesWayFirstAndComesBackAfter) {
+  HYDRA_REQUIRE_DOCKERD();
+  LoopFs fs(400);
+  ASSERT_TRUE(fs.ok) << "could not make a loop-mounted ext4 in " << fs.dir;
+  DockerWorld w(true, "warm_pool = 1\n[storage]\nmin_free = \"64MiB\"\ncheck_interval = 1\n", true, fs.mnt);
+  ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
+  ASSERT_TRUE(pool_ready(w, 1)) << pool_of(w);
+  const size_t before = w.hydrad->event_count();
+  ASSERT_TRUE(fs.fill_to(48u << 20));
+  EXPECT_TRUE(w.hydrad->wait_for(
+      [](const json& e) {
+        return e["event"] == "warm_pool_member_discarded" &&
+               e.value("reason", "").find("min_free") != std::string::npos;
+      },
+      20000, before))
+      << "the member went when the disk ran short";
+  EXPECT_TRUE(wait_until([&] { return pool_of(w).value("ready", -1) == 0; }, 10000)) << pool_of(w);
+  std::string left = capture("ls " + fs.mnt);
+  EXPECT_EQ(left.find("warm-"), std::string::npos) << "its data root went too: " << left;
+  // Space again: the pool is made again.
+  fs.unfill();
+  EXPECT_TRUE(pool_ready(w, 1)) << pool_of(w);
 }

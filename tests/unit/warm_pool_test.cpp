@@ -79,3 +79,32 @@ TEST(WarmPool, MemberDataRootsAreNeverASessionsName) {
   EXPECT_FALSE(is_warm_data_root_name("session-warm-3"));
   EXPECT_FALSE(validate_key({"warm", "3"})) << "warm is no session type";
 }
+
+TEST(WarmPool, UnderPressureItGivesWayOneMemberAtATimeAndMakesNone) {
+  const uint64_t gib = uint64_t{1} << 30;
+  PoolPressure calm{false, 8 * gib, 24 * gib};
+  EXPECT_FALSE(memory_short(calm));
+  EXPECT_EQ(pool_action(2, 0, calm).start, 2);
+  EXPECT_EQ(pool_action(2, 0, calm).discard, 0);
+  PoolPressure disk{true, 8 * gib, 24 * gib};
+  EXPECT_EQ(pool_action(2, 3, disk).start, 0);
+  EXPECT_EQ(pool_action(2, 3, disk).discard, 1);
+  EXPECT_EQ(pool_action(2, 0, disk).discard, 0) << "nothing to give";
+  PoolPressure eighth{false, 3 * gib - 1, 24 * gib};
+  EXPECT_TRUE(memory_short(eighth)) << "less than an eighth of 24 GiB";
+  PoolPressure small{false, 400u << 20, 2 * gib};
+  EXPECT_TRUE(memory_short(small)) << "under 512 MiB, whatever the eighth";
+  EXPECT_FALSE(memory_short(PoolPressure{false, 0, 0})) << "unknown is no pressure";
+  EXPECT_EQ(pool_action(1, 1, eighth).discard, 1);
+}
+
+TEST(WarmPool, MeminfoIsReadInBytes) {
+  PoolPressure p;
+  parse_meminfo("MemTotal:       24576000 kB\nMemFree:         1000 kB\nMemAvailable:   12288000 kB\n", p);
+  EXPECT_EQ(p.mem_total, uint64_t{24576000} * 1024);
+  EXPECT_EQ(p.mem_available, uint64_t{12288000} * 1024);
+  PoolPressure none;
+  parse_meminfo("", none);
+  EXPECT_EQ(none.mem_total, 0u);
+  EXPECT_EQ(none.mem_available, 0u);
+}

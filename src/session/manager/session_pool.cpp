@@ -77,22 +77,31 @@ void SessionManager::pool_loop() {
   int wait_ms = -1;
   while (!pool_->quitting()) {
     for (auto& m : pool_->take_dead()) discard_member(*m, "its dockerd exited or stopped answering");
+    PoolPressure pressure;
+    pressure.disk_short = !storage_allows_create();
+    parse_meminfo(read_whole_file("/proc/meminfo").value_or(""), pressure);
+    const PoolCounts counts = pool_->counts();
+    const PoolAction action = pool_action(pool_->missing(), counts.ready, pressure);
     wait_ms = -1;
-    for (int n = pool_->missing(); n > 0 && !pool_->quitting(); --n)
+    if (action.discard > 0)
+      if (auto m = pool_->take_to_discard())
+        discard_member(*m, pressure.disk_short ? "below [storage] min_free: the pool gives way first"
+                                               : "memory is short: the pool gives way first");
+    for (int n = action.start; n > 0 && !pool_->quitting(); --n)
       if (!fill_pool_member()) {
         wait_ms = kFillBackoffMs;  // tried again after a while, or at the next take
         break;
       }
+    // With members, or held back, the machine is looked at again as often as
+    // the disk is; an empty pool at rest waits for a take.
+    const bool held_back = pressure.disk_short || memory_short(pressure);
+    if (wait_ms < 0 && (pool_->counts().ready > 0 || held_back)) wait_ms = settings_.storage_check_interval_ms;
     persist_pool();
     pool_->wait(wait_ms);
   }
 }
 
 bool SessionManager::fill_pool_member() {
-  if (auto st = storage_allows_create(); !st) {
-    log_.emit("warm_pool_fill_failed", {{"error", st.error().text()}, {"action", "the pool waits for free space"}});
-    return false;
-  }
   auto m = std::make_unique<PoolMember>();
   {
     auto lock = table_.lock();

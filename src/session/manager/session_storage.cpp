@@ -74,6 +74,9 @@ void SessionManager::brake(const std::function<uint64_t(const std::string&)>& si
     SessionPtr session;
     uint64_t bytes = 0;
   };
+  // The warm pool gives way first: its members hold data roots and memory
+  // that no session needs yet.
+  while (auto m = pool_->take_to_discard()) discard_member(*m, "the disk is nearly full: " + reason);
   std::vector<Running> running;
   {
     auto lock = table_.lock();

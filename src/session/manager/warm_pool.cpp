@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session/manager/warm_pool.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <utility>
 
 namespace hydra::session {
@@ -11,6 +14,30 @@ std::string warm_data_root(const std::string& data_dir, int index, int64_t stamp
 }
 
 bool is_warm_data_root_name(const std::string& name) { return name.rfind("warm-", 0) == 0; }
+
+bool memory_short(const PoolPressure& p) {
+  if (p.mem_total == 0) return false;  // unknown: no pressure seen
+  constexpr uint64_t kFloor = uint64_t{512} << 20;
+  return p.mem_available < std::max(kFloor, p.mem_total / 8);
+}
+
+PoolAction pool_action(int missing, int ready, const PoolPressure& p) {
+  // Under pressure one member goes at a time (each frees an idle session's
+  // worth), and none is made; else the missing are made.
+  if (p.disk_short || memory_short(p)) return {0, ready > 0 ? 1 : 0};
+  return {missing, 0};
+}
+
+void parse_meminfo(const std::string& text, PoolPressure& out) {
+  auto field = [&](const char* key) -> uint64_t {
+    const auto at = text.find(key);
+    if (at == std::string::npos) return 0;
+    return std::strtoull(text.c_str() + at + std::strlen(key), nullptr, 10) * 1024;  // kB
+  };
+  out.mem_available = field("\nMemAvailable:");
+  out.mem_total = text.rfind("MemTotal:", 0) == 0 ? std::strtoull(text.c_str() + 9, nullptr, 10) * 1024
+                                                   : field("\nMemTotal:");
+}
 
 PoolCounts WarmPool::counts() const {
   std::lock_guard lock(mu_);
@@ -77,6 +104,15 @@ void WarmPool::add_ready(std::unique_ptr<PoolMember> m) {
   std::lock_guard lock(mu_);
   --starting_;
   ready_.push_back(std::move(m));
+}
+
+std::unique_ptr<PoolMember> WarmPool::take_to_discard() {
+  std::lock_guard lock(mu_);
+  if (ready_.empty()) return nullptr;
+  auto m = std::move(ready_.front());
+  ready_.erase(ready_.begin());
+  dead_.erase(m->index);
+  return m;
 }
 
 void WarmPool::discarded(int index) {

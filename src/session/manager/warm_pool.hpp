@@ -80,6 +80,22 @@ struct PoolCounts {
   int starting = 0;
 };
 
+// What the pool thread does next, from the machine's state (pure).
+struct PoolPressure {
+  bool disk_short = false;     // below [storage] min_free
+  uint64_t mem_available = 0;  // /proc/meminfo MemAvailable (0: unknown)
+  uint64_t mem_total = 0;
+};
+struct PoolAction {
+  int start = 0;    // members to make now
+  int discard = 0;  // ready members to stop: the pool gives way first
+};
+// Short of memory: less than an eighth of MemTotal available, or 512 MiB.
+bool memory_short(const PoolPressure& p);
+PoolAction pool_action(int missing, int ready, const PoolPressure& p);
+// MemAvailable and MemTotal from /proc/meminfo's text.
+void parse_meminfo(const std::string& text, PoolPressure& out);
+
 // A member data root's name: "warm-" is no session type, so it never meets a
 // session's data root (TYPE-ID).
 std::string warm_data_root(const std::string& data_dir, int index, int64_t stamp);
@@ -104,6 +120,9 @@ class WarmPool {
   void reserve(int index, const std::string& data_root);
   void start_failed(int index);  // ...and could not be
   void add_ready(std::unique_ptr<PoolMember> m);
+  // The oldest ready member, to be discarded (its index stays reserved
+  // until discarded()); null when there is none.
+  std::unique_ptr<PoolMember> take_to_discard();
   void discarded(int index);     // a member taken out (dead, drained) is gone
   // Its dockerd exited or stopped answering: the pool thread discards it.
   void mark_dead(int index);
