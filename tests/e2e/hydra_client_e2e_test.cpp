@@ -33,6 +33,16 @@ std::pair<int, std::string> run_container(DockerWorld& w, const std::string& soc
   return {rc, rc == 0 ? "" : w.docker(socket, "run -d --name " + name + "-again busybox:hydra sleep 100000")};
 }
 
+// The background sizing gives the session's data root a size (within 30 s).
+bool gets_sized(DockerWorld& w, const std::string& ref) {
+  return wait_until(
+      [&] {
+        auto j = json::parse(w.api("GET", "/api/v1/docker-instances/" + ref).second, nullptr, false);
+        return j.is_object() && j.value("data_size_bytes", int64_t{0}) > 0;
+      },
+      30000);
+}
+
 }  // namespace
 
 TEST(HydraClientE2E, TheGoClientsCallsFieldForField) {
@@ -96,13 +106,7 @@ TEST(HydraClientE2E, TheGoClientsCallsFieldForField) {
   EXPECT_FALSE(got.data_root.empty());
   const std::string created_at = got.created_at;
   // The data root is sized in the background (size_interval = 1).
-  EXPECT_TRUE(wait_until(
-      [&] {
-        auto j = json::parse(w.api("GET", "/api/v1/docker-instances/spectask/task-01h").second, nullptr, false);
-        return j.is_object() && j.value("data_size_bytes", int64_t{0}) > 0;
-      },
-      30000))
-      << "data_size_bytes stayed 0";
+  EXPECT_TRUE(gets_sized(w, "spectask/task-01h")) << "data_size_bytes stayed 0";
   ListDockerInstancesResponse list;
   auto [lst, lbody] = w.api("GET", "/api/v1/docker-instances");
   ASSERT_TRUE(decodes(lst, lbody, 200, list));
@@ -211,13 +215,7 @@ TEST(HydraClientE2E, APooledSessionAnswersTheGoClientAsAColdOne) {
   EXPECT_EQ(got.status, "running");
   EXPECT_EQ(got.container_count, 1);
   EXPECT_EQ(got.user_id, "user-8");
-  EXPECT_TRUE(wait_until(
-      [&] {
-        auto j = json::parse(w.api("GET", "/api/v1/docker-instances/spectask/task-02p").second, nullptr, false);
-        return j.is_object() && j.value("data_size_bytes", int64_t{0}) > 0;
-      },
-      30000))
-      << "its data root is sized through the link";
+  EXPECT_TRUE(gets_sized(w, "spectask/task-02p")) << "its data root is sized through the link";
   ASSERT_TRUE(decodes(w.api("GET", "/api/v1/docker-instances").first, w.api("GET", "/api/v1/docker-instances").second,
                       200, list));
   ASSERT_EQ(list.instances.size(), 1u) << "the refilled member is not listed";

@@ -94,6 +94,22 @@ Result<std::vector<std::string>> mounts_below(const std::string& dir) {
   return points;
 }
 
+std::vector<std::string> split_cmdline(const std::string& nul_separated) {
+  std::vector<std::string> out;
+  for (size_t at = 0; at < nul_separated.size();) {
+    const size_t end = std::min(nul_separated.find('\0', at), nul_separated.size());
+    out.push_back(nul_separated.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
+std::vector<std::string> process_argv(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return split_cmdline(text);
+}
+
 std::string resolved_data_root(const std::string& data_root) {
   struct stat st {};
   if (lstat(data_root.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return data_root;

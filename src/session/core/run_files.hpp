@@ -17,6 +17,10 @@ Status make_dirs(const std::string& dir, mode_t mode);
 std::string log_tail(const std::string& path);
 // 0 when absent or unreadable.
 pid_t read_pidfile(const std::string& path);
+// A /proc/PID/cmdline's text (NUL after each argument) as its arguments.
+std::vector<std::string> split_cmdline(const std::string& nul_separated);
+// The arguments of process `pid` (empty when it is gone).
+std::vector<std::string> process_argv(pid_t pid);
 // True while `pid` runs (a zombie does not: its parent just has not reaped it).
 bool process_alive(pid_t pid);
 // dockerd refuses to start while its pidfile names a live process, and

@@ -3,8 +3,10 @@
 // adopt after a restart, and release what a dead dockerd left behind. The
 // manager is given one (DockerdLauncher in hydrad; tests may give their own).
 //
-// THREADS: called from the thread that holds the session's op; several
-// sessions' calls run at once. LOCKS: none here (no shared state).
+// THREADS: called from the thread that holds the session's op (or the warm
+// pool's thread, for a member); several sessions' calls run at once.
+// LOCKS: none here; the shared containerd (shared_containerd.hpp) guards its
+// own state, and launch() waits on it without holding a lock.
 #pragma once
 
 #include <string>

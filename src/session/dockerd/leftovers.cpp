@@ -13,6 +13,7 @@
 #include "base/clock.hpp"
 #include "base/unique_fd.hpp"
 #include "base/whole_file.hpp"
+#include "session/core/run_files.hpp"
 
 namespace hydra::session {
 
@@ -61,14 +62,7 @@ std::vector<pid_t> leftover_processes(const LeftoverOwner& owner) {
   std::set<pid_t> named;
   const auto pids = all_pids();
   for (pid_t pid : pids) {
-    const std::string cmdline = read_whole_file("/proc/" + std::to_string(pid) + "/cmdline").value_or("");
-    std::vector<std::string> argv;
-    for (size_t at = 0; at < cmdline.size();) {
-      const size_t end = std::min(cmdline.find('\0', at), cmdline.size());
-      argv.push_back(cmdline.substr(at, end - at));
-      at = end + 1;
-    }
-    if (left_by_session(argv, owner)) named.insert(pid);
+    if (left_by_session(process_argv(pid), owner)) named.insert(pid);
   }
   std::vector<pid_t> out;
   for (pid_t pid : pids)  // the children first: a container's init under its shim

@@ -26,16 +26,6 @@ constexpr int kFirstBackoffMs = 100;
 constexpr int kLastBackoffMs = 10000;
 constexpr int64_t kSteadyRunUs = 30'000'000;  // ran this long: the next crash starts the backoff over
 
-std::vector<std::string> split_nul(const std::string& text) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at < text.size()) {
-    const size_t end = std::min(text.find('\0', at), text.size());
-    out.push_back(text.substr(at, end - at));
-    at = end + 1;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -63,7 +53,7 @@ std::string containerd_config_toml(const ContainerdPaths& p) {
 }
 
 bool is_shared_containerd(const std::string& cmdline_nul_separated, const ContainerdPaths& p) {
-  const auto args = split_nul(cmdline_nul_separated);
+  const auto args = split_cmdline(cmdline_nul_separated);
   for (size_t i = 1; i + 1 < args.size(); ++i)
     if (args[i] == "--config" && args[i + 1] == p.config) return true;
   return false;
@@ -115,7 +105,6 @@ ContainerdStatus SharedContainerd::status() const {
   st.running = state_ == State::kRunning;
   st.pid = pid_;
   st.restarts = restarts_;
-  st.started_unix = started_unix_;
   st.socket = paths_.socket;
   st.error = error_;
   return st;
@@ -213,7 +202,6 @@ void SharedContainerd::watch() {
         proc.emplace(std::move(started->proc));
         state_ = State::kRunning;
         pid_ = proc->pid();
-        started_unix_ = time(nullptr);
         error_.clear();
         running_since_us = monotonic_us();
         log_.emit(started->adopted ? "containerd_adopted" : "containerd_started",

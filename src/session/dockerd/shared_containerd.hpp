@@ -51,7 +51,6 @@ struct ContainerdStatus {
   bool running = false;
   pid_t pid = 0;
   int restarts = 0;         // by this hydrad, after it exited
-  int64_t started_unix = 0;
   std::string socket;
   std::string error;        // why the last start failed ("" after a good one)
 };
@@ -93,7 +92,6 @@ class SharedContainerd {
   uint64_t attempts_ = 0;   // finished start attempts
   pid_t pid_ = 0;
   int restarts_ = 0;
-  int64_t started_unix_ = 0;
   std::string error_;
 };
 

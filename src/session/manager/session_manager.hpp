@@ -10,6 +10,9 @@
 //    adopt_all(), whose workers adopt sessions several at once.
 //  - one supervisor thread per running session: on_exit() and on_probe().
 //  - the storage watcher's thread: brake() and periodic reconcile().
+//  - the warm pool's thread (session_pool.cpp, started by adopt_all()):
+//    pool_loop() makes and discards members; a member's supervisor thread
+//    marks it dead; a create binds one (bind_pooled(), op held).
 // LOCKS (taken in this order, never the other way):
 //  1. Session::op — one per session: serialises everything that changes that
 //     session (create, delete, purge, bridge, golden copy, adoption, the
@@ -23,7 +26,10 @@
 //     Functions that expect it held end in `_locked`; every state change goes
 //     through table_.set_state_locked().
 //  3. locks of the parts, taken inside mu_ for a copy only: a DesktopLink's
-//     mu_ (view_locked), the ContainerLimiter's mu_ (track/untrack).
+//     mu_ (view_locked), the ContainerLimiter's mu_ (track/untrack), the
+//     WarmPool's mu_ (its reserved indexes; a take hands a member's index to
+//     a session under mu_). Leaf locks of the manager's own: hook_mu_,
+//     pool_file_mu_.
 //  The network part's firewall lock is never taken with mu_ held: no part is
 //  called with mu_ held.
 // PARTS: the network and the dockerd are interfaces the manager is given
@@ -303,7 +309,8 @@ class SessionManager {
   void pool_loop();
   bool fill_pool_member();
   void discard_member(PoolMember& m, const std::string& why);
-  void persist_pool();
+  void persist_pool();  // pool.json, when its members changed
+  void report_pool();   // the pool's gauges
   void load_pool();
   // Whether a create may take a pooled dockerd: a new data root, no
   // max_containers, not the host's docker.
@@ -349,6 +356,8 @@ class SessionManager {
   MachineSize machine_;  // what a limit may not exceed
   FileWriter& writer_;
   std::string pool_file_;             // state_dir/pool.json: the members, for the next hydrad to discard
+  std::mutex pool_file_mu_;           // guards pool_file_text_ (a leaf lock; the pool thread and API threads)
+  std::string pool_file_text_;        // what pool.json was last given
   std::unique_ptr<WarmPool> pool_;    // always there; filled only with [sessions] warm_pool > 0
   std::thread pool_thread_;
   std::mutex hook_mu_;   // guards new_session_hook_ (a leaf lock: nothing is taken inside it)

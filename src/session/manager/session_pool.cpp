@@ -61,7 +61,16 @@ PoolCounts SessionManager::pool_counts() const { return pool_->counts(); }
 void SessionManager::persist_pool() {
   nlohmann::json members = nlohmann::json::array();
   for (const auto& [index, root] : pool_->records()) members.push_back({{"index", index}, {"data_root", root}});
-  writer_.submit(pool_file_, nlohmann::json{{"members", members}}.dump(2) + "\n");
+  std::string text = nlohmann::json{{"members", members}}.dump(2) + "\n";
+  std::lock_guard lock(pool_file_mu_);
+  if (text == pool_file_text_) return;  // the pool thread looks often; the disk hears of changes only
+  pool_file_text_ = text;
+  writer_.submit(pool_file_, std::move(text));
+}
+
+void SessionManager::report_pool() {
+  const PoolCounts c = pool_->counts();
+  metrics_.warm_pool(c.target, c.ready);
 }
 
 void SessionManager::pool_loop() {
@@ -152,7 +161,6 @@ bool SessionManager::fill_pool_member() {
     return fail(make_error(st.error().text() + "; dockerd log: " + log_tail(m->paths.log), st.error().code));
   }
   m->pid = proc->pid();
-  m->ready_unix = time(nullptr);
   m->hooks = std::make_shared<HookTarget>();
   const int index = m->index;
   const std::string socket = m->paths.socket;
@@ -168,7 +176,7 @@ bool SessionManager::fill_pool_member() {
   log_.emit("warm_pool_member_ready", {{"index", index}, {"bridge", m->net.bridge}, {"pid", m->pid},
                                        {"golden", m->golden}, {"start_us", monotonic_us() - t0}});
   pool_->add_ready(std::move(m));
-  metrics_.warm_pool(pool_->counts().target, pool_->counts().ready);
+  report_pool();
   return true;
 }
 
@@ -188,7 +196,7 @@ void SessionManager::discard_member(PoolMember& m, const std::string& why) {
       log_.emit("session_cleanup_failed", {{"data_root", m.paths.data_root}, {"error", removed.error().text()}});
   pool_->discarded(m.index);
   log_.emit("warm_pool_member_discarded", {{"index", m.index}, {"reason", why}});
-  metrics_.warm_pool(pool_->counts().target, pool_->counts().ready);
+  report_pool();
 }
 
 void SessionManager::stop_pool() {
@@ -253,7 +261,7 @@ Result<std::pair<SessionView, bool>> SessionManager::bind_pooled(const SessionPt
   table_.set_state_locked(*s, SessionState::kRunning, "a dockerd from the warm pool");
   table_.persist_locked();
   metrics_.session_started(static_cast<double>(took) / 1e6, "pool");
-  metrics_.warm_pool(pool_->counts().target, pool_->counts().ready);
+  report_pool();
   const SessionNet net = net_of_locked(*s);
   log_.emit("session_started", {{"session", key.text()}, {"bridge", net.bridge}, {"pid", s->pid},
                                 {"network", net.isolated ? "isolated" : "shared"}, {"netns", net.netns},

@@ -68,7 +68,6 @@ struct PoolMember {
   SessionNet net;
   SessionPaths paths;   // its run dir by index; data_root: data_dir/warm-N-STAMP
   pid_t pid = 0;
-  int64_t ready_unix = 0;
   std::string golden;  // its data root is a clone of this golden ("": empty)
   std::shared_ptr<HookTarget> hooks;
   std::unique_ptr<docker::ChildSupervisor> supervisor;
