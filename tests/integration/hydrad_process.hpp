@@ -3,6 +3,7 @@
 // captured to a file, and stops it by pid.
 #pragma once
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -14,6 +15,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iterator>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,12 +50,29 @@ inline std::string test_cgroup_parent(const std::string& dir) {
 inline std::string test_cgroup_line(const std::string& dir) {
   return "limits.cgroup = \"" + test_cgroup_parent(dir) + "\"\n";
 }
+// Every process whose command line names `dir` (what a failed test's hydrad
+// left running: the shared containerd it started under dir/run, shims, a
+// stand-in dockerd), killed. Read from /proc, not pkill from a shell, whose
+// own command line would name dir too.
+inline void kill_processes_naming(const std::string& dir) {
+  std::unique_ptr<DIR, int (*)(DIR*)> proc(opendir("/proc"), closedir);
+  if (!proc) return;
+  while (dirent* e = readdir(proc.get())) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0 || pid == getpid()) continue;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(dir + "/") != std::string::npos) kill(pid, SIGKILL);
+  }
+}
+
 // What a test's hydrad left of its cgroups (the parent it made, sessions a
 // leaking hydrad did not release), removed bottom-up; the tests' common
 // parent too once no test beside uses it.
 // A process still in them (a container whose shim a failed test's cleanup
 // killed) is killed first: it would outlive the test.
 inline void remove_test_cgroups(const std::string& dir) {
+  kill_processes_naming(dir);
   const std::string parent = test_cgroup_parent(dir);
   const std::string dirs = "/sys/fs/cgroup/*" + parent + " /sys/fs/cgroup" + parent;
   std::string cmd = "for i in 1 2 3 4 5 6 7 8 9 10; do p=$(cat $(find " + dirs +
