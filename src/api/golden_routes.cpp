@@ -10,7 +10,7 @@ namespace {
 
 GoldenEntry entry_of(const session::GoldenInfo& g, const std::vector<session::SessionView>& sessions) {
   GoldenEntry e{g.name, g.source, rfc3339(g.created_unix), rfc3339(g.last_used_unix), g.method,
-                static_cast<int64_t>(g.bytes), static_cast<int64_t>(g.files), g.in_use, {}};
+                static_cast<int64_t>(g.bytes), static_cast<int64_t>(g.files), g.in_use, {}, g.id};
   for (const auto& v : sessions)
     if (v.golden == g.name) e.sessions.push_back(v.key.text());
   return e;
@@ -42,7 +42,7 @@ HttpResponse get_golden(ApiContext& ctx, const std::string& name) {
 }
 
 HttpResponse delete_golden(ApiContext& ctx, const std::string& name) {
-  auto bytes = ctx.sessions.goldens().remove(name);
+  auto bytes = ctx.sessions.remove_golden(name);
   if (!bytes) return error_for(bytes.error());
   return json_response(200, json{{"name", name}, {"bytes_freed", *bytes}});
 }

@@ -162,6 +162,7 @@ struct GoldenEntry {
   int64_t bytes = 0, files = 0;
   int in_use = 0;                   // sessions being created from it now
   std::vector<std::string> sessions;  // sessions whose data root came from it
+  std::string id;                     // another id: the name was made again
 };
 json to_json(const GoldenEntry& g);
 Result<GoldenEntry> decode_golden(const json& j);

@@ -224,3 +224,76 @@ TEST(PoolE2E, BelowMinFreeThePoolGivesWayFirstAndComesBackAfter) {
   fs.unfill();
   EXPECT_TRUE(pool_ready(w, 1)) << pool_of(w);
 }
+
+// A pool for default_golden: while the golden is absent its members are empty
+// (a cold start would begin empty too); once made, they are replaced by
+// clones of it and a create gets one — its containers and images there, a
+// `docker run` of the golden's image at once. Made again under the same name,
+// the golden is another golden (its id): the members cloned from the first
+// are replaced, and a create never gets the old one's data.
+TEST(PoolE2E, ADefaultGoldenPoolServesClonesAndFollowsTheGoldenWhenMadeAgain) {
+  HYDRA_REQUIRE_DOCKERD();
+  DockerWorld w(/*live_restore=*/true, "warm_pool = 1\ndefault_golden = \"base\"\n");
+  ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
+  ASSERT_TRUE(pool_ready(w, 1)) << pool_of(w);
+
+  // The golden's source, from the pool's empty member (base is absent).
+  json src = create_session(w, "src");
+  ASSERT_TRUE(src.is_object());
+  EXPECT_EQ(source_of(w, "session/src"), "pool");
+  const std::string src_sock = src.value("docker_socket", "");
+  ASSERT_TRUE(w.import_busybox(src_sock));
+  ASSERT_EQ(w.docker_rc(src_sock, "create --name marker1 busybox:hydra sh -c :"), 0);
+  ASSERT_EQ(w.api("DELETE", "/api/v1/docker-instances/session/src").first, 200);
+  ASSERT_TRUE(pool_ready(w, 1)) << "refilled (empty: base is still absent) " << pool_of(w);
+  size_t before = w.hydrad->event_count();
+  auto [g1st, g1body] = w.api("POST", "/api/v1/goldens", R"({"name":"base","from":"session/src"})");
+  ASSERT_EQ(g1st, 201) << g1body;
+  const std::string id1 = json::parse(g1body).value("id", "");
+  EXPECT_EQ(id1.size(), 16u) << g1body;
+  auto member_of = [&](const std::string& id) {
+    return [id](const json& e) {
+      return e["event"] == "warm_pool_member_ready" && e.value("golden", "") == "base" && e.value("golden_id", "") == id;
+    };
+  };
+  ASSERT_TRUE(w.hydrad->wait_for(member_of(id1), 60000, before)) << "a member cloned from base";
+  EXPECT_TRUE(w.hydrad->wait_for(
+      [](const json& e) {
+        return e["event"] == "warm_pool_member_discarded" &&
+               e.value("reason", "").find("default_golden base was made") != std::string::npos;
+      },
+      1, before))
+      << "the empty member was replaced";
+  ASSERT_TRUE(pool_ready(w, 1)) << pool_of(w);
+
+  json a = create_session(w, "a");
+  ASSERT_TRUE(a.is_object());
+  EXPECT_EQ(source_of(w, "session/a"), "pool");
+  EXPECT_EQ(a.value("golden", ""), "base") << a;
+  const std::string a_sock = a.value("docker_socket", "");
+  EXPECT_EQ(w.docker(a_sock, "ps -a --format '{{.Names}}'"), "marker1");
+  EXPECT_EQ(w.docker(a_sock, "run --rm busybox:hydra sh -c 'echo fine'"), "fine") << "the golden's image, at once";
+
+  // base made again from a changed source: another golden.
+  json src2 = create_session(w, "src");  // its own data root: cold
+  ASSERT_TRUE(src2.is_object());
+  EXPECT_EQ(source_of(w, "session/src"), "cold");
+  const std::string src2_sock = src2.value("docker_socket", "");  // its index may be another now
+  ASSERT_EQ(w.docker_rc(src2_sock, "rm marker1"), 0);
+  ASSERT_EQ(w.docker_rc(src2_sock, "create --name marker2 busybox:hydra sh -c :"), 0);
+  ASSERT_EQ(w.api("DELETE", "/api/v1/docker-instances/session/src").first, 200);
+  ASSERT_TRUE(pool_ready(w, 1)) << pool_of(w);
+  before = w.hydrad->event_count();
+  ASSERT_EQ(w.api("DELETE", "/api/v1/goldens/base").first, 200);
+  auto [g2st, g2body] = w.api("POST", "/api/v1/goldens", R"({"name":"base","from":"session/src"})");
+  ASSERT_EQ(g2st, 201) << g2body;
+  const std::string id2 = json::parse(g2body).value("id", "");
+  EXPECT_NE(id2, id1);
+  ASSERT_TRUE(w.hydrad->wait_for(member_of(id2), 60000, before)) << "a member cloned from the new base";
+  ASSERT_TRUE(pool_ready(w, 1)) << pool_of(w);
+  json b = create_session(w, "b");
+  ASSERT_TRUE(b.is_object());
+  EXPECT_EQ(source_of(w, "session/b"), "pool");
+  EXPECT_EQ(w.docker(b.value("docker_socket", ""), "ps -a --format '{{.Names}}'"), "marker2")
+      << "a clone of base as it is now, never as it was";
+}

@@ -18,7 +18,7 @@ TEST(GoldenName, SafePathComponentsOnly) {
 }
 
 TEST(GoldenJson, RoundTripsAndNamesWhatIsWrong) {
-  GoldenInfo g{"g1", "session/s1", 1000, 2000, 4096, 12, "reflink", 0};
+  GoldenInfo g{"g1", "session/s1", 1000, 2000, 4096, 12, "reflink", 0, "0123456789abcdef"};
   auto back = parse_golden_json(golden_json(g));
   ASSERT_TRUE(back) << back.error().text();
   EXPECT_EQ(back->name, "g1");
@@ -28,6 +28,7 @@ TEST(GoldenJson, RoundTripsAndNamesWhatIsWrong) {
   EXPECT_EQ(back->bytes, 4096u);
   EXPECT_EQ(back->files, 12u);
   EXPECT_EQ(back->method, "reflink");
+  EXPECT_EQ(back->id, "0123456789abcdef");
   EXPECT_FALSE(parse_golden_json("[]"));
   EXPECT_FALSE(parse_golden_json(R"({"name":"g1"})"));  // no created_unix
   auto bad = parse_golden_json(R"({"name":"../x","created_unix":1})");
@@ -36,6 +37,14 @@ TEST(GoldenJson, RoundTripsAndNamesWhatIsWrong) {
   auto old = parse_golden_json(R"({"name":"g","created_unix":5})");  // never cloned: last use is its making
   ASSERT_TRUE(old);
   EXPECT_EQ(old->last_used_unix, 5);
+  EXPECT_EQ(old->id, "") << "made before goldens had an id";
+}
+
+TEST(GoldenJson, EachGoldenMadeGetsItsOwnId) {
+  const std::string a = new_golden_id(), b = new_golden_id();
+  EXPECT_EQ(a.size(), 16u);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos) << a;
+  EXPECT_NE(a, b);
 }
 
 TEST(GoldenGc, OnlyUnusedLongerThanTheLimitAndNeverInUse) {

@@ -9,10 +9,11 @@ using namespace hydra::session;
 
 namespace {
 
-std::unique_ptr<PoolMember> member(int index, const std::string& golden = "") {
+std::unique_ptr<PoolMember> member(int index, const std::string& golden = "", const std::string& golden_id = "") {
   auto m = std::make_unique<PoolMember>();
   m->index = index;
   m->golden = golden;
+  m->golden_id = golden_id;
   return m;
 }
 
@@ -40,15 +41,16 @@ TEST(WarmPool, ATakeGetsTheOldestLiveMemberOfTheRightDataRoot) {
   WarmPool pool(3);
   for (int i : {4, 5, 6}) pool.reserve(i, warm_data_root("/d", i, 7));
   pool.add_ready(member(4));
-  pool.add_ready(member(5, "base"));
+  pool.add_ready(member(5, "base", "id1"));
   pool.add_ready(member(6));
   pool.mark_dead(4);
-  auto m = pool.take("");
+  auto m = pool.take("", "");
   ASSERT_TRUE(m);
   EXPECT_EQ(m->index, 6) << "the dead one is never handed out";
   EXPECT_EQ(pool.reserved(), (std::set<int>{4, 5})) << "a taken index is the session's now";
-  EXPECT_FALSE(pool.take("")) << "5 is a clone of a golden";
-  auto g = pool.take("base");
+  EXPECT_FALSE(pool.take("", "")) << "5 is a clone of a golden";
+  EXPECT_FALSE(pool.take("base", "id2")) << "5 is a clone of base as it was before it was made again";
+  auto g = pool.take("base", "id1");
   ASSERT_TRUE(g);
   EXPECT_EQ(g->index, 5);
   auto dead = pool.take_dead();
@@ -58,6 +60,26 @@ TEST(WarmPool, ATakeGetsTheOldestLiveMemberOfTheRightDataRoot) {
   pool.discarded(4);
   EXPECT_TRUE(pool.reserved().empty());
   EXPECT_EQ(pool.missing(), 3);
+}
+
+TEST(WarmPool, MembersOfAnotherGoldenAreTakenOutForReplacement) {
+  WarmPool pool(4);
+  for (int i : {1, 2, 3, 4}) pool.reserve(i, warm_data_root("/d", i, 7));
+  pool.add_ready(member(1));                 // made while base was absent
+  pool.add_ready(member(2, "base", "old"));  // a clone of base before it was made again
+  pool.add_ready(member(3, "base", "new"));
+  pool.add_ready(member(4, "other", "x"));   // default_golden changed in the config
+  auto unlike = pool.take_unlike("base", "new");
+  std::set<int> out;
+  for (const auto& m : unlike) out.insert(m->index);
+  EXPECT_EQ(out, (std::set<int>{1, 2, 4}));
+  EXPECT_EQ(pool.counts().ready, 1);
+  EXPECT_EQ(pool.reserved(), (std::set<int>{1, 2, 3, 4})) << "held until discarded";
+  EXPECT_TRUE(pool.take_unlike("base", "new").empty());
+  // base removed: now only empty members serve.
+  auto gone = pool.take_unlike("", "");
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(gone[0]->index, 3);
 }
 
 TEST(WarmPool, StaleMembersHoldTheirIndexesUntilDiscarded) {

@@ -33,7 +33,15 @@ Result<GoldenInfo> SessionManager::create_golden(const std::string& name, const 
                             "); a golden is copied from a stopped data root",
                         EBUSY);
   }
-  return goldens_.create(name, from.text(), resolved_data_root(data_root_of(settings_, from)));
+  auto made = goldens_.create(name, from.text(), resolved_data_root(data_root_of(settings_, from)));
+  if (made && name == settings_.default_golden) pool_->wake();  // its members are clones of what was there
+  return made;
+}
+
+Result<uint64_t> SessionManager::remove_golden(const std::string& name) {
+  auto freed = goldens_.remove(name);
+  if (freed && name == settings_.default_golden) pool_->wake();
+  return freed;
 }
 
 Status SessionManager::make_data_root(const SessionPtr& s, const std::string& data_root) {

@@ -252,7 +252,7 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
   if (options.max_containers > 0 && !options.use_host_docker && serve_limits_)
     if (auto st = serve_limits_(); !st)
       return make_error("max_containers cannot be enforced: " + st.error().text(), ENOTSUP);
-  const bool poolable = pool_may_serve(key, options);
+  const std::optional<PoolGolden> pool_from = pool_may_serve(key, options) ? pool_golden(want_golden) : std::nullopt;
   for (;;) {
     auto found = find_adopted(key);  // one being recovered: after its adoption
     if (!found) return found.error();
@@ -266,7 +266,7 @@ Result<std::pair<SessionView, bool>> SessionManager::create(const SessionKey& ke
       } else {
         // A ready member's index passes from the pool to the session under
         // this lock: no fill can take it in between.
-        if (poolable) pooled = pool_->take(want_golden);
+        if (pool_from) pooled = pool_->take(pool_from->name, pool_from->id);
         std::optional<int> index = 0;
         if (pooled) index = pooled->index;
         else if (!options.use_host_docker && !(index = free_index_locked())) return index_exhausted();

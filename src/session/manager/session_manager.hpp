@@ -211,6 +211,8 @@ class SessionManager {
   // being created; EINVAL for a host-docker session). The session stays
   // stopped while its data root is copied.
   Result<GoldenInfo> create_golden(const std::string& name, const SessionKey& from);
+  // The warm pool hears of a change of its golden (default_golden) from these.
+  Result<uint64_t> remove_golden(const std::string& name);
   [[nodiscard]] GoldenStore& goldens() { return goldens_; }
 
   // Stops every session (containers, dockerd, bridge); data is kept.
@@ -315,6 +317,14 @@ class SessionManager {
   // Whether a create may take a pooled dockerd: a new data root, no
   // max_containers, not the host's docker.
   [[nodiscard]] bool pool_may_serve(const SessionKey& key, const CreateOptions& options) const;
+  // The golden (name and id) a pooled data root must be a clone of to serve
+  // a create that wants `golden`: ("", "") for none, and for an absent
+  // default_golden (a cold start begins empty then too); none when the
+  // golden cannot be read. Reads golden.json: never under the table's lock.
+  struct PoolGolden {
+    std::string name, id;
+  };
+  [[nodiscard]] std::optional<PoolGolden> pool_golden(const std::string& golden) const;
   Result<std::pair<SessionView, bool>> bind_pooled(const SessionPtr& s, std::unique_ptr<PoolMember> m);
   // A bridged desktop of an adopted session gets its names and ports again.
   void relink_desktop(const SessionPtr& s);

@@ -86,6 +86,11 @@ void SessionManager::pool_loop() {
   int wait_ms = -1;
   while (!pool_->quitting()) {
     for (auto& m : pool_->take_dead()) discard_member(*m, "its dockerd exited or stopped answering");
+    if (auto golden = pool_golden(settings_.default_golden))
+      for (auto& m : pool_->take_unlike(golden->name, golden->id))
+        discard_member(*m, golden->name.empty() ? "default_golden " + m->golden + " was removed"
+                           : m->golden.empty()  ? "default_golden " + golden->name + " was made"
+                                                : "default_golden " + golden->name + " was made again");
     PoolPressure pressure;
     pressure.disk_short = !storage_allows_create();
     parse_meminfo(read_whole_file("/proc/meminfo").value_or(""), pressure);
@@ -137,10 +142,15 @@ bool SessionManager::fill_pool_member() {
   if (!netns) return fail(netns.error());
   if (auto st = make_dirs(m->paths.dir, 0700); !st) return fail(st.error());
   if (auto st = make_dirs(settings_.data_dir, 0710); !st) return fail(st.error());
-  if (!settings_.default_golden.empty() && goldens_.get(settings_.default_golden)) {
-    auto cloned = goldens_.clone_to(settings_.default_golden, m->paths.data_root, nullptr);
+  const auto golden = pool_golden(settings_.default_golden);
+  if (!golden) return fail(make_error("golden " + settings_.default_golden + " cannot be read", EIO));
+  if (!golden->name.empty()) {
+    // Its id first: a golden made again during the clone leaves this member
+    // stale, to be replaced, never passed for the new one.
+    auto cloned = goldens_.clone_to(golden->name, m->paths.data_root, nullptr);
     if (!cloned) return fail(cloned.error());
-    m->golden = settings_.default_golden;
+    m->golden = golden->name;
+    m->golden_id = golden->id;
   } else if (on_btrfs(settings_.data_dir)) {
     if (auto st = create_subvolume(m->paths.data_root); !st) return fail(st.error());
   }
@@ -174,7 +184,7 @@ bool SessionManager::fill_pool_member() {
       std::move(*proc), settings_.probe_interval_ms,
       docker::ChildSupervisor::Hooks{[hooks](int code) { hooks->exited(code); }, [hooks] { hooks->probe(); }});
   log_.emit("warm_pool_member_ready", {{"index", index}, {"bridge", m->net.bridge}, {"pid", m->pid},
-                                       {"golden", m->golden}, {"start_us", monotonic_us() - t0}});
+                                       {"golden", m->golden}, {"golden_id", m->golden_id}, {"start_us", monotonic_us() - t0}});
   pool_->add_ready(std::move(m));
   report_pool();
   return true;
@@ -204,6 +214,14 @@ void SessionManager::stop_pool() {
   if (pool_thread_.joinable()) pool_thread_.join();
   for (auto& m : pool_->take_all_ready()) discard_member(*m, "hydrad is exiting");
   persist_pool();
+}
+
+std::optional<SessionManager::PoolGolden> SessionManager::pool_golden(const std::string& golden) const {
+  if (golden.empty()) return PoolGolden{};
+  auto g = goldens_.get(golden);
+  if (g) return PoolGolden{golden, g->id};
+  if (g.error().code == ENOENT && golden == settings_.default_golden) return PoolGolden{};
+  return std::nullopt;
 }
 
 bool SessionManager::pool_may_serve(const SessionKey& key, const CreateOptions& options) const {

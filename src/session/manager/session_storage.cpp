@@ -55,7 +55,7 @@ Result<GcResult> SessionManager::reconcile(const std::set<SessionKey>& live, int
     auto g = std::find_if(goldens.begin(), goldens.end(), [&](const GoldenInfo& x) { return x.name == name; });
     GcResult::GoldenItem item{name, g->bytes, g->last_used_unix, ""};
     if (!dry_run) {
-      if (auto bytes = goldens_.remove(name)) item.bytes = *bytes;
+      if (auto bytes = remove_golden(name)) item.bytes = *bytes;
       else item.error = bytes.error().text();  // a clone began since: it stays
     }
     if (item.error.empty()) result.bytes_freed += item.bytes;

@@ -74,10 +74,10 @@ int WarmPool::missing() const {
   return have < target_ ? target_ - have : 0;
 }
 
-std::unique_ptr<PoolMember> WarmPool::take(const std::string& golden) {
+std::unique_ptr<PoolMember> WarmPool::take(const std::string& golden, const std::string& golden_id) {
   std::lock_guard lock(mu_);
   for (auto it = ready_.begin(); it != ready_.end(); ++it) {
-    if (dead_.count((*it)->index) || (*it)->golden != golden) continue;
+    if (dead_.count((*it)->index) || (*it)->golden != golden || (*it)->golden_id != golden_id) continue;
     auto m = std::move(*it);
     ready_.erase(it);
     reserved_.erase(m->index);  // the session holds it now
@@ -86,6 +86,22 @@ std::unique_ptr<PoolMember> WarmPool::take(const std::string& golden) {
     return m;
   }
   return nullptr;
+}
+
+std::vector<std::unique_ptr<PoolMember>> WarmPool::take_unlike(const std::string& golden,
+                                                               const std::string& golden_id) {
+  std::lock_guard lock(mu_);
+  std::vector<std::unique_ptr<PoolMember>> out;
+  for (auto it = ready_.begin(); it != ready_.end();) {
+    if ((*it)->golden == golden && (*it)->golden_id == golden_id) {
+      ++it;
+      continue;
+    }
+    dead_.erase((*it)->index);
+    out.push_back(std::move(*it));  // its index stays reserved until discarded()
+    it = ready_.erase(it);
+  }
+  return out;
 }
 
 void WarmPool::reserve(int index, const std::string& data_root) {

@@ -68,7 +68,8 @@ struct PoolMember {
   SessionNet net;
   SessionPaths paths;   // its run dir by index; data_root: data_dir/warm-N-STAMP
   pid_t pid = 0;
-  std::string golden;  // its data root is a clone of this golden ("": empty)
+  std::string golden;     // its data root is a clone of this golden ("": empty)
+  std::string golden_id;  // ...as it was then (GoldenInfo::id)
   std::shared_ptr<HookTarget> hooks;
   std::unique_ptr<docker::ChildSupervisor> supervisor;
 };
@@ -111,9 +112,12 @@ class WarmPool {
   // How many more to start now (0 when full, or when stopping).
   [[nodiscard]] int missing() const;
 
-  // A ready member whose data root is `golden`'s clone ("": empty), oldest
-  // first; null when there is none.
-  std::unique_ptr<PoolMember> take(const std::string& golden);
+  // A ready member whose data root is a clone of `golden` as it is now
+  // (its id; "" and "": empty), oldest first; null when there is none.
+  std::unique_ptr<PoolMember> take(const std::string& golden, const std::string& golden_id);
+  // Ready members that are not such a clone (the golden was made again, or
+  // appeared or went since): the pool thread replaces them.
+  std::vector<std::unique_ptr<PoolMember>> take_unlike(const std::string& golden, const std::string& golden_id);
   // A member is being made on `index` with this data root (or a stale one
   // of a previous hydrad's is there, to be discarded).
   void reserve(int index, const std::string& data_root);

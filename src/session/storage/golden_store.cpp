@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session/storage/golden_store.hpp"
 
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
@@ -68,8 +70,24 @@ Status validate_golden_name(const std::string& name) {
   return {};
 }
 
+std::string new_golden_id() {
+  uint8_t bytes[8] = {};
+  if (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+    // Never short for 8 bytes once the pool is ready; the clock is a fallback.
+    const int64_t now = monotonic_us() ^ static_cast<int64_t>(time(nullptr)) << 20;
+    std::memcpy(bytes, &now, sizeof bytes);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (uint8_t b : bytes) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
 std::string golden_json(const GoldenInfo& g) {
-  nlohmann::json j{{"name", g.name},          {"source", g.source}, {"created_unix", g.created_unix},
+  nlohmann::json j{{"name", g.name}, {"id", g.id}, {"source", g.source}, {"created_unix", g.created_unix},
                    {"last_used_unix", g.last_used_unix}, {"bytes", g.bytes},   {"files", g.files},
                    {"method", g.method}};
   return j.dump(2) + "\n";
@@ -82,7 +100,7 @@ Result<GoldenInfo> parse_golden_json(const std::string& text) {
   using json_fields::read;
   if (auto st = json_fields::first_error({read(j, "name", g.name, true), read(j, "source", g.source),
                                           read(j, "created_unix", g.created_unix, true), read(j, "bytes", g.bytes),
-                                          read(j, "files", g.files), read(j, "method", g.method)});
+                                          read(j, "files", g.files), read(j, "method", g.method), read(j, "id", g.id)});
       !st)
     return make_error("golden.json: " + st.error().message, EINVAL);
   g.last_used_unix = g.created_unix;
@@ -203,6 +221,7 @@ Result<GoldenInfo> GoldenStore::create(const std::string& name, const std::strin
   if (!size) return fail(size.error());
   GoldenInfo g;
   g.name = name;
+  g.id = new_golden_id();
   g.source = source_label;
   g.created_unix = time(nullptr);
   g.last_used_unix = g.created_unix;

@@ -42,6 +42,10 @@ struct GoldenInfo {
   uint64_t files = 0;
   std::string method;  // how it was copied from the session
   int in_use = 0;      // sessions being created from it now
+  // Random, made at its creation: a golden deleted and made again under its
+  // name is another golden (a warm pool's clones of the first are stale).
+  // "" for a golden made before hydra wrote one.
+  std::string id;
 };
 
 // Letters, digits, '.', '_' and '-', starting with a letter or digit, at
@@ -49,6 +53,8 @@ struct GoldenInfo {
 Status validate_golden_name(const std::string& name);
 // golden.json, both ways. A bad file is an error naming what is wrong.
 std::string golden_json(const GoldenInfo& g);
+// 16 hex digits from the kernel's random pool.
+std::string new_golden_id();
 Result<GoldenInfo> parse_golden_json(const std::string& text);
 // Goldens unused (no clone, nor made) for `unused_s` at `now`; never one in use.
 std::vector<std::string> unused_goldens(const std::vector<GoldenInfo>& goldens, int64_t unused_s, int64_t now);
