@@ -27,7 +27,7 @@ namespace hydra::docker {
 class ChildSupervisor {
  public:
   struct Hooks {
-    std::function<void(int exit_code)> exited;  // once, from the watcher thread
+    std::function<void(int exit_code)> exited;  // once, from a hook thread
     std::function<void()> probe;                // every probe interval while it runs
   };
 

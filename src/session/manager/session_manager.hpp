@@ -8,11 +8,13 @@
 //    goldens, reconcile, list, counts.
 //  - main thread, at start: load() before the control socket serves, then
 //    adopt_all(), whose workers adopt sessions several at once.
-//  - one supervisor thread per running session: on_exit() and on_probe().
+//  - the supervision loop's hook threads (docker/supervision_loop.hpp: one
+//    watcher for every session's pidfd and probe timer, a few hook threads):
+//    on_exit() and on_probe(), one at a time for a session.
 //  - the storage watcher's thread: brake() and periodic reconcile().
 //  - the warm pool's thread (session_pool.cpp, started by adopt_all()):
-//    pool_loop() makes and discards members; a member's supervisor thread
-//    marks it dead; a create binds one (bind_pooled(), op held).
+//    pool_loop() makes and discards members; a supervision hook thread
+//    marks one dead; a create binds one (bind_pooled(), op held).
 // LOCKS (taken in this order, never the other way):
 //  1. Session::op — one per session: serialises everything that changes that
 //     session (create, delete, purge, bridge, golden copy, adoption, the

@@ -8,8 +8,8 @@
 // are reserved (reserved(), read inside the table's lock).
 //
 // THREADS: the pool thread (SessionManager::pool_loop) makes, discards and
-// drains members; API threads take them; a member's supervisor thread marks
-// it dead; /health and the metrics read counts().
+// drains members; API threads take them; a supervision hook thread marks
+// one dead; /health and the metrics read counts().
 // LOCKS: mu_ guards every field; a leaf lock (taken inside the table's mu_,
 // nothing taken inside it). HookTarget::mu_ is a leaf lock too.
 #pragma once
