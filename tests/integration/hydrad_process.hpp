@@ -23,6 +23,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/whole_file.hpp"
+
 namespace hydra::test {
 
 // Polls `done` until it holds (true) or `timeout_ms` passes (false): tests
@@ -60,8 +62,8 @@ inline void kill_processes_naming(const std::string& dir) {
   while (dirent* e = readdir(proc.get())) {
     const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
     if (pid <= 0 || pid == getpid()) continue;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // read(2): a stream's read of a process exiting meanwhile throws (ESRCH).
+    const std::string cmdline = hydra::read_whole_file("/proc/" + std::to_string(pid) + "/cmdline").value_or("");
     if (cmdline.find(dir + "/") != std::string::npos) kill(pid, SIGKILL);
   }
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session/core/run_files.hpp"
 
+#include "base/whole_file.hpp"
+
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,9 +43,9 @@ pid_t read_pidfile(const std::string& path) {
 }
 
 bool process_alive(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return false;
+  // read(2), as process_argv(): the process may exit while it is read.
+  const std::string line = read_whole_file("/proc/" + std::to_string(pid) + "/stat").value_or("");
+  if (line.empty()) return false;
   auto close = line.rfind(')');
   return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
 }
@@ -105,9 +107,9 @@ std::vector<std::string> split_cmdline(const std::string& nul_separated) {
 }
 
 std::vector<std::string> process_argv(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return split_cmdline(text);
+  // read(2), not a stream: a process that exits while it is read fails the
+  // read with ESRCH, which libstdc++'s filebuf throws as an exception.
+  return split_cmdline(read_whole_file("/proc/" + std::to_string(pid) + "/cmdline").value_or(""));
 }
 
 std::string resolved_data_root(const std::string& data_root) {
