@@ -96,6 +96,10 @@ Status validate_config(const DaemonConfig& c) {
       plugin[0] == '.')
     return make_error("sessions.authz_plugin must be 1 to 40 of a-z, 0-9, '_', '.', '-', not \"" + plugin + "\"", EINVAL);
   if (auto st = c.sessions.plan.validate(); !st) return make_error("sessions." + st.error().message, EINVAL);
+  if (c.sessions.nat == session::SessionNat::kNftables && c.sessions.network != session::NetworkMode::kIsolated)
+    return make_error("sessions.nat = \"nftables\" needs sessions.network = \"isolated\" (a session's rules live in "
+                      "its own namespace)",
+                      EINVAL);
   if (c.sessions.run_dir.size() > 60)
     return make_error("sessions.run_dir is too long for the unix sockets under it (60 bytes at most)", EINVAL);
   return {};

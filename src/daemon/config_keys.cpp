@@ -245,6 +245,18 @@ struct ContainerdModeCodec {
   static std::string show(session::ContainerdMode v) { return quoted(session::containerd_mode_name(v)); }
 };
 
+struct SessionNatCodec {
+  static Status read(const KeyInput& in, session::SessionNat& out) {
+    std::string text;
+    if (auto st = Text::read(in, text); !st) return st;
+    auto nat = session::session_nat_from(text);
+    if (!nat) return key_error(in, "must be \"iptables\" or \"nftables\", not \"" + text + "\"");
+    out = *nat;
+    return {};
+  }
+  static std::string show(session::SessionNat v) { return quoted(session::session_nat_name(v)); }
+};
+
 struct Golden {
   static Status read(const KeyInput& in, std::string& out) {
     std::string name;

@@ -241,3 +241,59 @@ TEST(IsolatedE2E, TwentyRestartsWithoutLiveRestoreNeverTouchDocker0) {
   EXPECT_EQ(w.hydrad->count("bridge_restored"), 0u) << "nothing ever deleted docker0";
   EXPECT_EQ(w.firewall_outside_hydra(), firewall_before);
 }
+
+// [sessions] nat = "nftables": the session dockerd runs no iptables and hydra's
+// one table gives its containers what Docker's rules gave: out through the
+// uplink (masqueraded), a user network reaching its own members but not
+// another network nor the default bridge, published ports through
+// docker-proxy, the bridged desktop reaching every network of its session.
+TEST(IsolatedE2E, HydrasNatGivesContainersWhatDockersRulesGave) {
+  HYDRA_REQUIRE_DOCKERD();
+  DockerWorld w(/*live_restore=*/true, std::string(kIsolated) + "nat = \"nftables\"\n");
+  ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
+  json s1 = create(w, "s1"), s2 = create(w, "s2");
+  ASSERT_TRUE(s1.is_object() && s2.is_object());
+  const std::string ns1 = s1.value("netns", ""), sock1 = socket_of(s1), sock2 = socket_of(s2);
+  // The dockerd wrote nothing; hydra's table is there.
+  EXPECT_EQ(trim(capture("nsenter --net=" + ns1 + " iptables-save 2>/dev/null | grep -c DOCKER || true")), "0");
+  EXPECT_NE(capture("nsenter --net=" + ns1 + " nft list table inet hydra_session").find("masquerade"),
+            std::string::npos);
+
+  ASSERT_TRUE(w.import_busybox(sock1));
+  ASSERT_TRUE(w.import_busybox(sock2));
+  ASSERT_EQ(w.docker_rc(sock1, "network create n1"), 0);
+  ASSERT_EQ(w.docker_rc(sock1, "network create n2"), 0);
+  ASSERT_EQ(w.docker_rc(sock1, "run -d --init --name c1 busybox:hydra sleep 100000"), 0);
+  ASSERT_EQ(w.docker_rc(sock1, "run -d --init --name a1 --network n1 busybox:hydra httpd -f -p 8080 -h /bin"), 0);
+  ASSERT_EQ(w.docker_rc(sock1, "run -d --init --name a2 --network n1 busybox:hydra sleep 100000"), 0);
+  ASSERT_EQ(w.docker_rc(sock1, "run -d --init --name b1 --network n2 busybox:hydra sleep 100000"), 0);
+  ASSERT_EQ(w.docker_rc(sock1, "run -d --init --name web1 -p 8088:8080 busybox:hydra httpd -f -p 8080 -h /bin"), 0);
+  ASSERT_EQ(w.docker_rc(sock2, "run -d --init --name c2 busybox:hydra httpd -f -p 8080 -h /bin"), 0);
+  const std::string a1_ip = ip_of(w, sock1, "a1"), web1_ip = ip_of(w, sock1, "web1"), c2_ip = ip_of(w, sock2, "c2");
+
+  // Out, from the default bridge and from a user network.
+  EXPECT_TRUE(fetches(w, sock1, "c1", "http://192.0.2.1:8080/hello")) << "masqueraded out of the uplink";
+  EXPECT_TRUE(fetches(w, sock1, "a2", "http://192.0.2.1:8080/hello"));
+  EXPECT_FALSE(fetches(w, sock1, "c1", "http://198.51.100.1:8080/hello", kRefused)) << "the sandbox's egress policy holds";
+  // Docker's network isolation.
+  EXPECT_TRUE(fetches(w, sock1, "a2", "http://" + a1_ip + ":8080/busybox")) << "its own network";
+  EXPECT_FALSE(fetches(w, sock1, "b1", "http://" + a1_ip + ":8080/busybox", kRefused)) << "another user network";
+  EXPECT_FALSE(fetches(w, sock1, "c1", "http://" + a1_ip + ":8080/busybox", kRefused)) << "from the default bridge";
+  EXPECT_FALSE(fetches(w, sock1, "a2", "http://" + web1_ip + ":8080/busybox", kRefused)) << "into the default bridge";
+  EXPECT_FALSE(fetches(w, sock1, "c1", "http://" + c2_ip + ":8080/busybox", kRefused)) << "session 2's containers";
+  // The desktop, bridged into s1: its containers on every network, its published port.
+  auto [bstatus, bbody] = w.api("POST", "/api/v1/bridge-desktop", R"({"session_id":"s1","desktop_container_id":"desktop"})");
+  ASSERT_EQ(bstatus, 200) << bbody;
+  auto desktop = [&](const std::string& url, int seconds = 5) {
+    return w.docker_rc(w.main_socket(), "exec desktop timeout " + std::to_string(seconds) + " wget -q -O /dev/null " + url) == 0;
+  };
+  EXPECT_TRUE(desktop("http://" + a1_ip + ":8080/busybox")) << "a user network's container by IP";
+  EXPECT_TRUE(desktop("http://" + web1_ip + ":8080/busybox")) << "the default bridge's, on its own bridge";
+  EXPECT_TRUE(desktop("http://10.200.1.1:8088/busybox")) << "a published port at the session's gateway (docker-proxy)";
+  EXPECT_FALSE(desktop("http://" + c2_ip + ":8080/busybox", kRefused)) << "session 2's container";
+  // A session restarted on its namespace keeps the table (hydrad's restart adopts it as it is).
+  w.hydrad->stop(SIGKILL);
+  ASSERT_TRUE(w.hydrad->launch());
+  ASSERT_TRUE(wait_until([&] { return w.api("GET", "/api/v1/docker-instances/session/s1").first == 200; }, 30000));
+  EXPECT_TRUE(fetches(w, sock1, "c1", "http://192.0.2.1:8080/hello")) << "after hydrad's restart";
+}

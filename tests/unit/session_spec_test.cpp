@@ -8,6 +8,7 @@
 #include "api/session_routes.hpp"
 #include "daemon/config.hpp"
 #include "session/network/desktop_firewall.hpp"
+#include "session/network/session_nat.hpp"
 #include "session/core/session_spec.hpp"
 #include "session/core/helper_programs.hpp"
 #include "session/core/storage_driver.hpp"
@@ -30,6 +31,27 @@ TEST(SessionSpec, NetworkFollowsTheIndex) {
   EXPECT_EQ(session_net(254).bridge, "hydra254");
 }
 
+TEST(SessionSpec, HydrasNatTurnsTheDockerdsIptablesOffAndWritesOneTable) {
+  SessionSettings s;
+  s.nat = SessionNat::kNftables;
+  const SessionNet isolated = session_net(s, 2, NetworkMode::kIsolated);
+  EXPECT_TRUE(isolated.hydra_nat);
+  EXPECT_FALSE(session_net(s, 2, NetworkMode::kShared).hydra_nat);
+  EXPECT_EQ(daemon_json(isolated, s, "")["iptables"], false);
+  s.nat = SessionNat::kIptables;
+  EXPECT_FALSE(session_net(s, 2, NetworkMode::kIsolated).hydra_nat);
+  const std::string script = session_nat_script(isolated);
+  EXPECT_NE(script.find("oifname \"uplink\" masquerade"), std::string::npos) << script;
+  EXPECT_NE(script.find("hook forward priority filter; policy drop;"), std::string::npos) << script;
+  EXPECT_NE(script.find("ct state established,related accept"), std::string::npos) << script;
+  EXPECT_NE(script.find("oifname \"uplink\" iifname != \"uplink\" accept"), std::string::npos) << script;
+  EXPECT_NE(script.find("iifname \"hydra2\" ip saddr 10.200.2.254 ip daddr " + isolated.pools + " accept"),
+            std::string::npos)
+      << "the desktop reaches the session's user networks, as through Docker's rules";
+  EXPECT_EQ(script.rfind("add table inet hydra_session\ndelete table inet hydra_session\n", 0), 0u)
+      << "replaces an old table in the same transaction";
+}
+
 TEST(SessionSpec, DaemonJsonAndArgv) {
   SessionSettings s;
   s.run_dir = "/run/hydra/sessions";
@@ -46,6 +68,7 @@ TEST(SessionSpec, DaemonJsonAndArgv) {
   EXPECT_EQ(j["live-restore"], true) << "prevention: a restarted dockerd never deletes docker0";
   EXPECT_EQ(j["dns"][0], "10.200.3.1");
   EXPECT_FALSE(j.contains("storage-driver"));
+  EXPECT_FALSE(j.contains("iptables")) << "Docker's own rules by default";
   s.live_restore = false;
   EXPECT_EQ(daemon_json(net, s, "vfs")["storage-driver"], "vfs");
   EXPECT_EQ(daemon_json(net, s, "vfs")["live-restore"], false);

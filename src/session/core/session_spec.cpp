@@ -44,6 +44,7 @@ SessionNet session_net(const SessionSettings& s, int n, NetworkMode mode) {
   if (mode == NetworkMode::kIsolated) {
     net.isolated = true;
     net.netns = s.run_dir + "/netns/h" + std::to_string(n);
+    net.hydra_nat = s.nat == SessionNat::kNftables;
   }
   return net;
 }
@@ -68,6 +69,14 @@ const char* containerd_mode_name(ContainerdMode mode) {
 std::optional<ContainerdMode> containerd_mode_from(const std::string& name) {
   if (name == "shared") return ContainerdMode::kShared;
   if (name == "per-session") return ContainerdMode::kPerSession;
+  return std::nullopt;
+}
+
+const char* session_nat_name(SessionNat nat) { return nat == SessionNat::kIptables ? "iptables" : "nftables"; }
+
+std::optional<SessionNat> session_nat_from(const std::string& name) {
+  if (name == "iptables") return SessionNat::kIptables;
+  if (name == "nftables") return SessionNat::kNftables;
   return std::nullopt;
 }
 

@@ -56,6 +56,7 @@ struct SessionNet {
   std::string uplink;          // hup-hN, the sandbox's end
   std::string uplink_gateway;  // the sandbox end's address (the session's default gateway)
   std::string uplink_address;  // the session end's address, on kUplinkInterface
+  bool hydra_nat = false;      // [sessions] nat = "nftables": hydra's table, not dockerd's iptables
 };
 // The session's end of its uplink, as its own namespace names it.
 inline constexpr const char* kUplinkInterface = "uplink";
@@ -70,8 +71,17 @@ enum class ContainerdMode { kShared, kPerSession };
 const char* containerd_mode_name(ContainerdMode mode);
 std::optional<ContainerdMode> containerd_mode_from(const std::string& name);
 
+// Who writes a session's NAT and forwarding policy inside its namespace:
+// its dockerd (iptables, some 60 runs of xtables at every start, half of a
+// cold start), or hydra (one nftables table at the namespace's making;
+// dockerd runs with iptables off, published ports through docker-proxy).
+enum class SessionNat { kIptables, kNftables };
+const char* session_nat_name(SessionNat nat);
+std::optional<SessionNat> session_nat_from(const std::string& name);
+
 struct SessionSettings {
   std::string dockerd = "/usr/sbin/dockerd";
+  SessionNat nat = SessionNat::kIptables;
   ContainerdMode containerd_mode = ContainerdMode::kShared;
   // Session dockerds kept started and answering for the next creates (0: none).
   unsigned warm_pool = 0;

@@ -10,6 +10,8 @@ nlohmann::json daemon_json(const SessionNet& net, const SessionSettings& s, cons
                    {"live-restore", s.live_restore},
                    {"dns", {net.gateway}}};
   if (!storage_driver.empty()) j["storage-driver"] = storage_driver;
+  // hydra wrote the namespace's NAT and forwarding policy when it made it.
+  if (s.nat == SessionNat::kNftables) j["iptables"] = false;
   if (!cgroup_parent.empty()) {
     j["cgroup-parent"] = cgroup_parent;
     j["exec-opts"] = {"native.cgroupdriver=cgroupfs"};

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "session/network/session_network.hpp"
+#include "session/network/session_nat.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -107,6 +108,8 @@ Status configure_session_side(const SessionNet& net) {
                                         *netlink::IpAddr::parse(net.uplink_gateway), *up, kUplinkInterface));
   if (auto st = execute_all(*sock, setup, where); !st) return st;
   if (auto st = make_bridge(*sock, net); !st) return st;
+  if (net.hydra_nat)
+    if (auto st = install_session_nat(net); !st) return st;
   return enable_forwarding();
 }
 
