@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "netlink/types.hpp"
 
+#include "base/whole_file.hpp"
+
 #include <arpa/inet.h>
 #include <linux/if.h>
 
@@ -62,10 +64,13 @@ std::optional<std::vector<uint8_t>> parse_mac(const std::string& text) {
 
 std::optional<uint8_t> read_addr_assign_type(const std::string& name, int ifindex) {
   auto read_int = [&](const char* file) -> std::optional<long> {
-    std::string path = "/sys/class/net/" + name + "/" + file;
-    std::ifstream in(path);
-    std::string text;
-    if (!(in >> text)) return std::nullopt;
+    // read(2), not a stream: the interface may go while it is read, and a
+    // failed read (ENODEV) is an exception in libstdc++'s filebuf.
+    auto whole = read_whole_file("/sys/class/net/" + name + "/" + file);
+    if (!whole) return std::nullopt;
+    std::string text = *whole;
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    if (text.empty()) return std::nullopt;
     long v = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
