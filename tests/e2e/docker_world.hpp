@@ -99,6 +99,10 @@ class DockerWorld {
   [[nodiscard]] std::pair<int, std::string> api(const std::string& method, const std::string& path,
                                                 const std::string& body = "") const {
     std::string data = body.empty() ? "" : " -H 'Content-Type: application/json' --data-binary @" + write_body(body);
+    // A large body waits for the server's go-ahead: a refusal (413) comes
+    // before it is sent, and the close that follows cannot cut curl off mid-
+    // send (curl waits only 1 s by default, less than a busy machine may take).
+    if (body.size() > 1024) data += " -H 'Expect: 100-continue' --expect100-timeout 60";
     auto out = capture("curl -s -m 120 -w '\\n%{http_code}' -X " + method + " --unix-socket " + hydrad->socket() +
                        data + " http://localhost" + path);
     auto nl = out.find_last_of('\n');
