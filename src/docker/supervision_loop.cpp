@@ -134,7 +134,6 @@ void SupervisionLoop::queue_locked(Id id, Entry& e) {
 void SupervisionLoop::add_thread_if_stalled_locked(int64_t now_us) {
   if (stopping_ || queue_.empty() || hook_threads_ >= kMaxHookThreads) return;
   if (hook_threads_ > 0 && (idle_hook_threads_ > 0 || now_us - last_taken_us_ < stall_us_)) return;
-  join_retired_locked();
   ++hook_threads_;
   ++idle_hook_threads_;  // idle from now: the watcher must not start another before this one runs
   hook_thread_list_.emplace_back([this] {
@@ -197,19 +196,6 @@ void SupervisionLoop::watch_loop() {
   }
 }
 
-void SupervisionLoop::join_retired_locked() {
-  // A retired thread pushed its id under mu_ and only returns after: joining
-  // it here never waits for more than its end.
-  for (const auto& tid : retired_)
-    for (auto it = hook_thread_list_.begin(); it != hook_thread_list_.end(); ++it)
-      if (it->get_id() == tid) {
-        it->join();
-        hook_thread_list_.erase(it);
-        break;
-      }
-  retired_.clear();
-}
-
 void SupervisionLoop::hook_loop() {
   std::unique_lock lock(mu_);
   for (;;) {  // counted idle here (by its starter, then at the end of each hook)
@@ -245,7 +231,14 @@ void SupervisionLoop::hook_loop() {
       // Another thread waits already: this one was added for a slow hook and
       // is not needed now (its stack goes; its arena is the next thread's).
       --hook_threads_;
-      retired_.push_back(std::this_thread::get_id());
+      // Detached from its own handle, under mu_: nobody joins a thread that
+      // ends here, and the destructor joins only those in the list.
+      for (auto it = hook_thread_list_.begin(); it != hook_thread_list_.end(); ++it)
+        if (it->get_id() == std::this_thread::get_id()) {
+          it->detach();
+          hook_thread_list_.erase(it);
+          break;
+        }
       return;
     }
     ++idle_hook_threads_;

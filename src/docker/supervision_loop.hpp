@@ -82,7 +82,6 @@ class SupervisionLoop {
 
   void watch_loop();
   void hook_loop();
-  void join_retired_locked();
   // With mu_ held: queue a hook for `id`.
   void queue_locked(Id id, Entry& e);
   // With mu_ held: start a hook thread if hooks wait and none is taking them.
@@ -103,8 +102,7 @@ class SupervisionLoop {
   int idle_hook_threads_ = 0;
   int64_t last_taken_us_ = 0;  // when a hook thread last took a queued hook
   bool stopping_ = false;
-  std::list<std::thread> hook_thread_list_;
-  std::vector<std::thread::id> retired_;  // ended hook threads, joined at the next start or at stop
+  std::list<std::thread> hook_thread_list_;  // a thread that ends detaches itself and leaves it
   std::thread watcher_;
 };
 
