@@ -232,6 +232,7 @@ TEST(HelperPrograms, MissingOnesAreNamedWithTheirKey) {
         << st.error().message;
     EXPECT_NE(st.error().message.find("coreutils"), std::string::npos);
   }
+  ::unlink(plain.c_str());  // leave nothing in the temporary directory
   EXPECT_EQ(hydra::session::helper_programs(s).size(), 4u) << "dockerd, dnsmasq, cp and the shared containerd";
   s.containerd = "/nonexistent/containerd";
   auto st = require_helper(s, "sessions.containerd_program");
