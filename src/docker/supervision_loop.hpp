@@ -31,7 +31,6 @@
 #include <map>
 #include <mutex>
 #include <thread>
-#include <vector>
 
 #include "base/unique_fd.hpp"
 
