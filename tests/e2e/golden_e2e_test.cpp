@@ -15,6 +15,7 @@
 #include <map>
 #include <sstream>
 
+#include "../tree_manifest.hpp"
 #include "loop_fs.hpp"
 
 using namespace hydra::test;
@@ -22,56 +23,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Everything cp must keep, per path under `root`: type, mode, owner, size,
-// mtime, content, device numbers, symlink target, xattrs, and which paths
-// share an inode.
-std::map<std::string, std::string> manifest(const std::string& root) {
-  std::map<std::string, std::string> out;
-  std::map<std::pair<dev_t, ino_t>, std::string> first_link;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::none, ec);
-       it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    const std::string path = it->path().string();
-    const std::string rel = path.substr(root.size());
-    struct stat st {};
-    if (lstat(path.c_str(), &st) != 0) continue;
-    std::ostringstream m;
-    m << std::oct << st.st_mode << std::dec << " " << st.st_uid << ":" << st.st_gid << " " << st.st_size;
-    if (!S_ISDIR(st.st_mode)) m << " mtime " << st.st_mtim.tv_sec << "." << st.st_mtim.tv_nsec;
-    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) m << " rdev " << st.st_rdev;
-    if (S_ISLNK(st.st_mode)) m << " -> " << fs::read_symlink(path, ec).string();
-    if (S_ISREG(st.st_mode)) {
-      std::ifstream in(path, std::ios::binary);
-      std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      m << " content " << std::hash<std::string>{}(data) << " blocks>0 " << (st.st_blocks > 0);
-      if (st.st_nlink > 1) {
-        auto [at, fresh] = first_link.emplace(std::make_pair(st.st_dev, st.st_ino), rel);
-        m << " links " << st.st_nlink << " same-as " << at->second;
-      }
-    }
-    char names[4096];
-    ssize_t n = llistxattr(path.c_str(), names, sizeof names);
-    for (ssize_t at = 0; n > 0 && at < n; at += static_cast<ssize_t>(strlen(names + at)) + 1) {
-      char value[4096];
-      ssize_t len = lgetxattr(path.c_str(), names + at, value, sizeof value);
-      m << " xattr " << (names + at) << "=" << std::string(value, len > 0 ? static_cast<size_t>(len) : 0);
-    }
-    out[rel] = m.str();
-  }
-  return out;
-}
-
-std::string first_difference(const std::map<std::string, std::string>& a, const std::map<std::string, std::string>& b) {
-  for (const auto& [k, v] : a) {
-    auto it = b.find(k);
-    if (it == b.end()) return k + ": missing in the copy";
-    if (it->second != v) return k + ": " + v + " vs " + it->second;
-  }
-  for (const auto& [k, _] : b)
-    if (!a.count(k)) return k + ": only in the copy";
-  return "";
-}
 
 std::string create_body(const std::string& id, const std::string& golden = "") {
   json b{{"scope_type", "session"}, {"scope_id", id}};
@@ -130,8 +81,8 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
   EXPECT_EQ(g["source"], "session/s1");
   EXPECT_GT(g["bytes"].get<uint64_t>(), 4u << 20);
   const std::string golden_root = lfs.mnt + "/.goldens/g1/root";
-  EXPECT_EQ(first_difference(manifest(root1), manifest(golden_root)), "") << "golden vs the session's data root";
-  const auto golden_files = manifest(golden_root);
+  EXPECT_EQ(first_difference(tree_manifest(root1), tree_manifest(golden_root)), "") << "golden vs the session's data root";
+  const auto golden_files = tree_manifest(golden_root);
   const auto whiteout = golden_files.find(upper.substr(root1.size()) + "/bin/wget");
   ASSERT_NE(whiteout, golden_files.end());
   EXPECT_NE(whiteout->second.find("rdev 0"), std::string::npos) << "a whiteout: " << whiteout->second;
@@ -154,7 +105,7 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
   }, 1000));
   // dockerd leaves a stopped container's files alone: they are the golden's.
   const std::string layer = upper.substr(root1.size());
-  EXPECT_EQ(first_difference(manifest(golden_root + layer), manifest(root2 + layer)), "") << "clone vs golden";
+  EXPECT_EQ(first_difference(tree_manifest(golden_root + layer), tree_manifest(root2 + layer)), "") << "clone vs golden";
   struct stat sparse {};
   ASSERT_EQ(stat((root2 + layer + "/data/sparse").c_str(), &sparse), 0);
   EXPECT_EQ(sparse.st_size, 64 << 20);

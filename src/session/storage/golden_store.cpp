@@ -198,6 +198,7 @@ Result<GoldenInfo> GoldenStore::create(const std::string& name, const std::strin
   log_.emit("golden_building", {{"golden", name}, {"source", source_label}, {"method", clone_method_name(method)},
                                 {"bytes", total ? total->bytes : 0}});
   CloneSettings cs;
+  cs.method = method;
   cs.cp = cp_;
   cs.log = tmp + ".log";
   cs.progress = [&](uint64_t done) {
@@ -294,6 +295,7 @@ Result<GoldenStore::Cloned> GoldenStore::clone_to(const std::string& name, const
   const CloneMethod method = clone_method(name);
   const int64_t t0 = monotonic_us();
   CloneSettings cs;
+  cs.method = method;
   cs.cp = cp_;
   cs.log = tmp + ".log";
   cs.progress = [&](uint64_t done) {

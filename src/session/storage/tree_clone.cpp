@@ -19,6 +19,7 @@
 #include "base/unique_fd.hpp"
 #include "docker/child_process.hpp"
 #include "session/storage/data_usage.hpp"
+#include "session/storage/reflink_tree.hpp"
 #include "session/core/run_files.hpp"
 
 namespace hydra::session {
@@ -138,6 +139,8 @@ std::vector<std::string> copier_argv(const std::string& cp, const std::string& s
 }
 
 Status clone_tree(const std::string& source, const std::string& target, const CloneSettings& settings) {
+  if (settings.method == CloneMethod::kReflink)
+    return reflink_tree(source, target, ReflinkOptions{.threads = 0, .progress = settings.progress});
   if (auto st = require_helper(copier_program(settings.cp)); !st) return st;
   auto top = directory_entries(source);
   if (!top) return top.error();
