@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // session/storage: data roots and what they cost — goldens and clones
-// (this file, storage/tree_clone.hpp, storage/btrfs_subvolume.hpp), their sizes
+// (this file, storage/tree_clone.hpp, storage/reflink_tree.hpp with
+// storage/entry_copy.hpp, storage/btrfs_subvolume.hpp), their sizes
 // (storage/data_usage.hpp, its own background thread), disk pressure and
 // garbage collection (storage/storage_policy.hpp pure, storage/storage_watch.hpp
 // its own thread).
@@ -13,7 +14,9 @@
 // into place only when complete, so a crash never leaves half of one; the
 // next hydrad removes what a crash left.
 //
-// THREADS: called from API threads (and from reconcile's). LOCKS: `mu_`
+// THREADS: called from API threads (and from reconcile's and the warm
+// pool's); a reflink clone runs on threads of its own, joined before it
+// returns. LOCKS: `mu_`
 // guards the table of goldens in use and is never held across I/O; a
 // golden's build holds its name reserved.
 #pragma once

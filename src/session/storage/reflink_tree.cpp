@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -99,8 +100,20 @@ class TreeClone {
     queue_.push_back(Job{});
     std::vector<std::thread> workers;
     workers.reserve(static_cast<size_t>(threads));
-    live_ = threads;
-    for (int i = 0; i < threads; ++i) workers.emplace_back([this] { work(); });
+    for (int i = 0; i < threads; ++i) {
+      {
+        std::lock_guard lock(mu_);
+        ++live_;
+      }
+      try {
+        workers.emplace_back([this] { work(); });
+      } catch (const std::system_error& e) {  // no thread to be had: fewer do it
+        std::lock_guard lock(mu_);
+        --live_;
+        if (workers.empty()) return make_error(std::string("start a clone thread: ") + e.what(), EAGAIN);
+        break;
+      }
+    }
     {
       std::unique_lock lock(mu_);
       while (!wake_.wait_for(lock, std::chrono::seconds(1), [&] { return live_ == 0; }))
