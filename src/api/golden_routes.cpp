@@ -10,7 +10,7 @@ namespace {
 
 GoldenEntry entry_of(const session::GoldenInfo& g, const std::vector<session::SessionView>& sessions) {
   GoldenEntry e{g.name, g.source, rfc3339(g.created_unix), rfc3339(g.last_used_unix), g.method,
-                static_cast<int64_t>(g.bytes), static_cast<int64_t>(g.files), g.in_use, {}, g.id};
+                static_cast<int64_t>(g.bytes), static_cast<int64_t>(g.files), g.in_use, {}, g.id, g.spare};
   for (const auto& v : sessions)
     if (v.golden == g.name) e.sessions.push_back(v.key.text());
   return e;

@@ -214,7 +214,8 @@ Result<GoldenCreateRequest> decode_golden_request(const std::string& body) {
 json to_json(const GoldenEntry& g) {
   return {{"name", g.name},     {"source", g.source},   {"created_at", g.created_at},
           {"last_used_at", g.last_used_at}, {"clone_method", g.method}, {"bytes", g.bytes},
-          {"files", g.files},   {"in_use", g.in_use},   {"sessions", g.sessions}, {"id", g.id}};
+          {"files", g.files},   {"in_use", g.in_use},   {"sessions", g.sessions}, {"id", g.id},
+          {"spare", g.spare}};
 }
 
 Result<GoldenEntry> decode_golden(const json& j) {
@@ -223,7 +224,8 @@ Result<GoldenEntry> decode_golden(const json& j) {
   if (auto st = first_error({read(j, "name", g.name, true), read(j, "source", g.source),
                              read(j, "created_at", g.created_at), read(j, "last_used_at", g.last_used_at),
                              read(j, "clone_method", g.method), read(j, "bytes", g.bytes), read(j, "files", g.files),
-                             read(j, "in_use", g.in_use), read(j, "sessions", g.sessions), read(j, "id", g.id)});
+                             read(j, "in_use", g.in_use), read(j, "sessions", g.sessions), read(j, "id", g.id),
+                             read(j, "spare", g.spare)});
       !st)
     return st.error();
   return g;

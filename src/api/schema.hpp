@@ -163,6 +163,7 @@ struct GoldenEntry {
   int in_use = 0;                   // sessions being created from it now
   std::vector<std::string> sessions;  // sessions whose data root came from it
   std::string id;                     // another id: the name was made again
+  bool spare = false;                 // a clone made ahead is ready ([sessions] golden_spare)
 };
 json to_json(const GoldenEntry& g);
 Result<GoldenEntry> decode_golden(const json& j);

@@ -138,6 +138,9 @@ struct SessionSettings {
   // [sessions] default_golden: a new session's data root starts as a clone
   // of this golden unless the create names another ("": start empty).
   std::string default_golden;
+  // [sessions] golden_spare: each golden cloned by reflink keeps a clone of
+  // itself made ahead, which the next create from it takes.
+  bool golden_spare = true;
   // The copier of goldens and clones (GNU cp).
   std::string cp = "/bin/cp";
   // The sandbox's bridges no session may send to (the guard's: docker0...).

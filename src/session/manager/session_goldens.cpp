@@ -35,6 +35,7 @@ Result<GoldenInfo> SessionManager::create_golden(const std::string& name, const 
   }
   auto made = goldens_.create(name, from.text(), resolved_data_root(data_root_of(settings_, from)));
   if (made && name == settings_.default_golden) pool_->wake();  // its members are clones of what was there
+  if (made && spares_) spares_->wake();
   return made;
 }
 
@@ -91,7 +92,7 @@ Status SessionManager::make_data_root(const SessionPtr& s, const std::string& da
   if (!cloned) return cloned.error();
   s->golden = name;
   log_.emit("session_cloned", {{"session", s->key.text()}, {"golden", name}, {"method", cloned->method},
-                               {"bytes", cloned->bytes}, {"took_us", cloned->took_us}});
+                               {"spare", cloned->spare}, {"bytes", cloned->bytes}, {"took_us", cloned->took_us}});
   return {};
 }
 

@@ -55,6 +55,8 @@ SessionManager::SessionManager(SessionSettings settings, const std::string& stat
   if (!deps.cgroups)
     own_cgroups_ = std::make_unique<KernelCgroups>(
         settings_.cgroup_parent, [this](int index, uint64_t kills, uint64_t total) { on_oom(index, kills, total); });
+  if (settings_.golden_spare)
+    spares_ = std::make_unique<GoldenSpares>(goldens_, deps.log, [this] { return storage_allows_create().ok(); });
   network_ = deps.network ? deps.network : own_network_.get();
   dockerd_ = deps.dockerd ? deps.dockerd : own_dockerd_.get();
   cgroups_ = deps.cgroups ? deps.cgroups : own_cgroups_.get();
@@ -432,6 +434,8 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   }
   table_.set_state_locked(*s, SessionState::kRunning, "dockerd answers /_ping");
   table_.persist_locked();
+  // A spare it took is made again now, not beside its dockerd's start.
+  if (spares_ && !s->golden.empty()) spares_->wake();
   const int touched = protected_restores() - restores_before;
   metrics_.session_started(static_cast<double>(t1 - t0) / 1e6, "cold");
   log_.emit("session_started", {{"session", key.text()}, {"bridge", net.bridge}, {"pid", pid},

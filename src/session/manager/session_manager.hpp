@@ -12,6 +12,9 @@
 //    watcher for every session's pidfd and probe timer, a few hook threads):
 //    on_exit() and on_probe(), one at a time for a session.
 //  - the storage watcher's thread: brake() and periodic reconcile().
+//  - the golden spares' thread (storage/golden_spares.hpp, started by
+//    adopt_all()): makes spare clones; woken by create_golden() and by a
+//    clone that took a spare.
 //  - the warm pool's thread (session_pool.cpp, started by adopt_all()):
 //    pool_loop() makes and discards members; a supervision hook thread
 //    marks one dead; a create binds one (bind_pooled(), op held).
@@ -55,6 +58,7 @@
 #include "base/file_writer.hpp"
 #include "session/limits/cgroup_part.hpp"
 #include "session/limits/container_limiter.hpp"
+#include "session/storage/golden_spares.hpp"
 #include "session/storage/golden_store.hpp"
 #include "session/dockerd/dockerd_part.hpp"
 #include "session/manager/session_table.hpp"
@@ -372,6 +376,9 @@ class SessionManager {
   std::string pool_file_text_;        // what pool.json was last given
   std::unique_ptr<WarmPool> pool_;    // always there; filled only with [sessions] warm_pool > 0
   std::thread pool_thread_;
+  // [sessions] golden_spare: the spares' thread (started by adopt_all());
+  // after goldens_, so it ends first.
+  std::unique_ptr<GoldenSpares> spares_;
   std::mutex hook_mu_;   // guards new_session_hook_ (a leaf lock: nothing is taken inside it)
   std::function<void()> new_session_hook_;
 };

@@ -149,6 +149,7 @@ bool SessionManager::fill_pool_member() {
     // stale, to be replaced, never passed for the new one.
     auto cloned = goldens_.clone_to(golden->name, m->paths.data_root, nullptr);
     if (!cloned) return fail(cloned.error());
+    if (cloned->spare && spares_) spares_->wake();
     m->golden = golden->name;
     m->golden_id = golden->id;
   } else if (on_btrfs(settings_.data_dir)) {

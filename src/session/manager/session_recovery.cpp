@@ -102,6 +102,7 @@ void SessionManager::adopt_all() {
   for (auto& w : workers) w.join();
   limiter_.set_ready();
   start_pool_thread();
+  if (spares_) spares_->start();
 }
 
 void SessionManager::adopt(const SessionPtr& s) {

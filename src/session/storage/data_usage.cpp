@@ -107,15 +107,14 @@ Result<TreeSize> walk_root(const std::string& root, bool remove, const std::atom
   return w.size;
 }
 
-// The sizing thread yields to everything else: nice 19, idle I/O class.
+}  // namespace
+
 void lower_own_priority() {
   const auto tid = static_cast<id_t>(syscall(SYS_gettid));
   (void)setpriority(PRIO_PROCESS, tid, 19);
   constexpr int kWhoProcess = 1, kClassIdle = 3, kClassShift = 13;
   (void)syscall(SYS_ioprio_set, kWhoProcess, static_cast<int>(tid), kClassIdle << kClassShift);
 }
-
-}  // namespace
 
 Result<TreeSize> measure_tree(const std::string& root, const std::atomic<bool>* stop) {
   return walk_root(root, false, stop);

@@ -34,6 +34,10 @@ Result<TreeSize> measure_tree(const std::string& root, const std::atomic<bool>* 
 // through it. Absent is zero bytes.
 Result<TreeSize> remove_tree(const std::string& root);
 
+// The calling thread yields to everything else: nice 19, idle I/O class
+// (the sizing thread, the spares' thread and the threads they start).
+void lower_own_priority();
+
 class DataUsage {
  public:
   DataUsage(std::string data_dir, int interval_ms);

@@ -121,6 +121,16 @@ GoldenStore::GoldenStore(std::string data_dir, std::string cp, telemetry::EventL
     : data_dir_(std::move(data_dir)), dir_(data_dir_ + "/.goldens"), cp_(std::move(cp)), log_(log) {}
 
 void GoldenStore::recover() {
+  if (auto names = directory_entries(dir_))
+    for (const auto& name : *names) {
+      const std::string tmp = path_of(name) + "/.tmp-spare";
+      if (!validate_golden_name(name) || access(tmp.c_str(), F_OK) != 0) continue;
+      auto removed = remove_data_tree(tmp);
+      log_.emit("golden_partial_removed", {{"path", tmp},
+                                           {"bytes", removed ? removed->bytes : 0},
+                                           {"error", removed ? "" : removed.error().text()},
+                                           {"reason", "a spare clone was being made when hydrad stopped"}});
+    }
   for (const std::string& d : {dir_, data_dir_}) {
     auto names = directory_entries(d);
     if (!names) continue;  // not made yet
@@ -155,6 +165,7 @@ Result<GoldenInfo> GoldenStore::get(const std::string& name) const {
   if (!*text) return make_error("no golden named " + name, ENOENT);
   auto g = parse_golden_json(**text);
   if (!g) return make_error(path_of(name) + "/" + g.error().text(), g.error().code);
+  g->spare = access(spare_of(name).c_str(), F_OK) == 0;
   std::lock_guard lock(mu_);
   if (auto it = in_use_.find(name); it != in_use_.end()) g->in_use = it->second;
   return g;
@@ -240,11 +251,15 @@ Result<GoldenInfo> GoldenStore::create(const std::string& name, const std::strin
 Result<uint64_t> GoldenStore::remove(const std::string& name) {
   if (auto st = validate_golden_name(name); !st) return st.error();
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (in_use_.count(name))
       return make_error("golden " + name + " is in use: a session is being created from it", EBUSY);
     if (removing_.count(name)) return make_error("golden " + name + " is being removed", EBUSY);
     removing_.insert(name);
+    // A spare being made of it stops (within a file) and is gone before
+    // the golden is moved: nothing writes into what is being removed.
+    if (auto it = spare_builds_.find(name); it != spare_builds_.end()) it->second->store(true);
+    spare_done_.wait(lock, [&] { return spare_builds_.count(name) == 0; });
   }
   if (access(path_of(name).c_str(), F_OK) != 0) {
     std::lock_guard lock(mu_);
@@ -306,7 +321,12 @@ Result<GoldenStore::Cloned> GoldenStore::clone_to(const std::string& name, const
     ::unlink(cs.log.c_str());
     return make_error("clone of golden " + name + ": " + e.text(), e.code);
   };
-  if (method == CloneMethod::kSnapshot) {
+  // The spare made ahead, when there is one: a rename. Two creates at once
+  // cannot both have it; the other clones.
+  const bool took_spare = method == CloneMethod::kReflink && ::rename(spare_of(name).c_str(), tmp.c_str()) == 0;
+  if (took_spare) {
+    // nothing more to copy
+  } else if (method == CloneMethod::kSnapshot) {
     if (auto s = snapshot_subvolume(path_of(name) + "/root", tmp, false); !s) return fail(s.error());
   } else {
     if (auto s = clone_tree(path_of(name) + "/root", tmp, cs); !s) return fail(s.error());
@@ -318,7 +338,52 @@ Result<GoldenStore::Cloned> GoldenStore::clone_to(const std::string& name, const
   sync_directory(target.substr(0, slash));
   if (auto s = touch(name, time(nullptr)); !s)
     log_.emit("golden_failed", {{"golden", name}, {"error", "last use not recorded: " + s.error().text()}});
-  return Cloned{clone_method_name(method), monotonic_us() - t0, g->bytes};
+  return Cloned{clone_method_name(method), monotonic_us() - t0, g->bytes, took_spare};
+}
+
+Result<bool> GoldenStore::make_spare(const std::string& name) {
+  if (auto st = validate_golden_name(name); !st) return st.error();
+  auto stop = std::make_shared<std::atomic<bool>>(false);
+  {
+    std::lock_guard lock(mu_);
+    if (removing_.count(name) || building_.count(name) || spare_builds_.count(name)) return false;
+    spare_builds_[name] = stop;
+  }
+  struct Ended {
+    GoldenStore& s;
+    std::string n;
+    ~Ended() {
+      {
+        std::lock_guard lock(s.mu_);
+        s.spare_builds_.erase(n);
+      }
+      s.spare_done_.notify_all();
+    }
+  } ended{*this, name};
+  if (access((path_of(name) + "/golden.json").c_str(), F_OK) != 0) return false;  // gone meanwhile
+  if (access(spare_of(name).c_str(), F_OK) == 0 || clone_method(name) != CloneMethod::kReflink) return false;
+  const std::string tmp = path_of(name) + "/.tmp-spare";
+  (void)remove_data_tree(tmp);
+  CloneSettings cs;
+  cs.method = CloneMethod::kReflink;
+  cs.cp = cp_;
+  cs.stop = stop.get();
+  if (auto s = clone_tree(path_of(name) + "/root", tmp, cs); !s) {
+    (void)remove_data_tree(tmp);
+    if (stop->load()) return false;
+    return make_error("spare clone of golden " + name + ": " + s.error().text(), s.error().code);
+  }
+  if (::rename(tmp.c_str(), spare_of(name).c_str()) != 0) {
+    Error e = errno_error("rename " + tmp);
+    (void)remove_data_tree(tmp);
+    return e;
+  }
+  return true;
+}
+
+void GoldenStore::stop_spares() {
+  std::lock_guard lock(mu_);
+  for (auto& [_, stop] : spare_builds_) stop->store(true);
 }
 
 }  // namespace hydra::session

@@ -14,6 +14,12 @@
 // into place only when complete, so a crash never leaves half of one; the
 // next hydrad removes what a crash left.
 //
+// Spares: a golden cloned by reflink keeps one clone of itself made ahead
+// (NAME/spare, built as NAME/.tmp-spare by make_spare(), on the spares'
+// thread: golden_spares.hpp), so a create from it takes the clone with a
+// rename instead of waiting for 20,000 files to be made. A golden's root
+// never changes, so a spare stays good until taken or the golden removed.
+//
 // THREADS: called from API threads (and from reconcile's and the warm
 // pool's); a reflink clone runs on threads of its own, joined before it
 // returns. LOCKS: `mu_`
@@ -23,7 +29,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <atomic>
+#include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -49,6 +58,7 @@ struct GoldenInfo {
   // name is another golden (a warm pool's clones of the first are stale).
   // "" for a golden made before hydra wrote one.
   std::string id;
+  bool spare = false;  // a clone made ahead is ready
 };
 
 // Letters, digits, '.', '_' and '-', starting with a letter or digit, at
@@ -78,8 +88,16 @@ class GoldenStore {
   // Copies `source_root` (a stopped session's data root) into a new golden.
   // EEXIST when the name is taken (or being built).
   Result<GoldenInfo> create(const std::string& name, const std::string& source_label, const std::string& source_root);
-  // EBUSY while a session is being created from it; ENOENT when absent.
+  // EBUSY while a session is being created from it; ENOENT when absent. A
+  // spare being made of it is stopped first.
   Result<uint64_t> remove(const std::string& name);
+
+  // Makes golden `name`'s spare clone: true when made; false when there is
+  // nothing to make (one is ready or being made, the golden is not cloned by
+  // reflink, or it is being removed or stop_spares() stopped it).
+  Result<bool> make_spare(const std::string& name);
+  // Stops a spare being made (hydrad's exit); later ones are made again.
+  void stop_spares();
 
   // Clones golden `name` to `target` (absent; built as target.tmp and
   // renamed). `progress(done, total)` is called about every second.
@@ -87,12 +105,14 @@ class GoldenStore {
     std::string method;
     int64_t took_us = 0;
     uint64_t bytes = 0;
+    bool spare = false;  // the spare made ahead was taken
   };
   Result<Cloned> clone_to(const std::string& name, const std::string& target,
                           const std::function<void(uint64_t done, uint64_t total)>& progress);
 
  private:
   [[nodiscard]] std::string path_of(const std::string& name) const { return dir_ + "/" + name; }
+  [[nodiscard]] std::string spare_of(const std::string& name) const { return path_of(name) + "/spare"; }
   Status touch(const std::string& name, int64_t now);
 
   const std::string data_dir_;
@@ -103,6 +123,10 @@ class GoldenStore {
   std::map<std::string, int> in_use_;  // name → clones running from it
   std::set<std::string> building_;
   std::set<std::string> removing_;
+  // Spares being made, each with its stop flag; spare_done_ is notified
+  // (under mu_) when one ends.
+  std::map<std::string, std::shared_ptr<std::atomic<bool>>> spare_builds_;
+  std::condition_variable spare_done_;
 };
 
 }  // namespace hydra::session

@@ -88,8 +88,13 @@ std::string join(const std::string& rel, const std::string& name) { return rel.e
 
 class TreeClone {
  public:
-  TreeClone(std::string source, std::string target, mode_t umask)
-      : source_(std::move(source)), target_(std::move(target)), umask_(umask), uid_(geteuid()), gid_(getegid()) {}
+  TreeClone(std::string source, std::string target, mode_t umask, const std::atomic<bool>* stop)
+      : source_(std::move(source)),
+        target_(std::move(target)),
+        umask_(umask),
+        uid_(geteuid()),
+        gid_(getegid()),
+        stop_(stop) {}
 
   Status run(int threads, const std::function<void(uint64_t)>& progress) {
     if (::mkdir(target_.c_str(), 0700) != 0) return errno_error("create " + target_);
@@ -147,7 +152,9 @@ class TreeClone {
         queue_.pop_front();
         ++busy_;
       }
-      Status st = job.dir ? copy_entries(job) : list_dir(job.rel);
+      Status st = stopped() ? make_error("clone of " + source_ + " stopped", ECANCELED)
+                  : job.dir   ? copy_entries(job)
+                              : list_dir(job.rel);
       {
         std::lock_guard lock(mu_);
         --busy_;
@@ -224,6 +231,7 @@ class TreeClone {
         std::lock_guard lock(mu_);
         if (failed_) return {};
       }
+      if (stopped()) return make_error("clone of " + source_ + " stopped", ECANCELED);
       if (auto st = copy_entry(*job.dir, e); !st) return st;
     }
     return {};
@@ -328,10 +336,13 @@ class TreeClone {
     return {};
   }
 
+  [[nodiscard]] bool stopped() const { return stop_ && stop_->load(); }
+
   const std::string source_, target_;
   const mode_t umask_;
   const uid_t uid_;
   const gid_t gid_;
+  const std::atomic<bool>* stop_;
   UniqueFd src_root_, dst_root_;
   std::atomic<uint64_t> bytes_{0};
 
@@ -352,7 +363,7 @@ Status reflink_tree(const std::string& source, const std::string& target, const 
   mode_t umask = 0777;  // unknown: every mode set again
   if (auto status = read_whole_file("/proc/self/status"))
     if (auto m = umask_from_status(*status)) umask = *m;
-  TreeClone clone(source, target, umask);
+  TreeClone clone(source, target, umask, options.stop);
   return clone.run(reflink_threads(options.threads, std::thread::hardware_concurrency()), options.progress);
 }
 

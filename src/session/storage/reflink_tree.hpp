@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -50,6 +51,8 @@ struct ReflinkOptions {
   int threads = 0;  // 0: one per CPU, 2 to 8
   // On the caller's thread about every second: bytes (allocated) cloned.
   std::function<void(uint64_t bytes_done)> progress;
+  // Set (by another thread): the clone ends soon, with ECANCELED.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // Clones `source` into `target` (which must not exist; made here). A file

@@ -140,7 +140,8 @@ std::vector<std::string> copier_argv(const std::string& cp, const std::string& s
 
 Status clone_tree(const std::string& source, const std::string& target, const CloneSettings& settings) {
   if (settings.method == CloneMethod::kReflink)
-    return reflink_tree(source, target, ReflinkOptions{.threads = 0, .progress = settings.progress});
+    return reflink_tree(source, target,
+                        ReflinkOptions{.threads = 0, .progress = settings.progress, .stop = settings.stop});
   if (auto st = require_helper(copier_program(settings.cp)); !st) return st;
   auto top = directory_entries(source);
   if (!top) return top.error();

@@ -9,6 +9,7 @@
 // does and the golden tests check of both.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -46,6 +47,8 @@ struct CloneSettings {
   std::string log;  // the copiers' stderr
   // Called about every second while the clone runs: bytes copied so far.
   std::function<void(uint64_t done)> progress;
+  // A reflink clone ends soon (ECANCELED) once this is set.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // Copies `source` to `target` (which must not exist); `target`'s own mode,
