@@ -346,7 +346,7 @@ Result<bool> GoldenStore::make_spare(const std::string& name) {
   auto stop = std::make_shared<std::atomic<bool>>(false);
   {
     std::lock_guard lock(mu_);
-    if (removing_.count(name) || building_.count(name) || spare_builds_.count(name)) return false;
+    if (spares_stopped_ || removing_.count(name) || building_.count(name) || spare_builds_.count(name)) return false;
     spare_builds_[name] = stop;
   }
   struct Ended {
@@ -383,6 +383,7 @@ Result<bool> GoldenStore::make_spare(const std::string& name) {
 
 void GoldenStore::stop_spares() {
   std::lock_guard lock(mu_);
+  spares_stopped_ = true;  // a spare about to start is not started
   for (auto& [_, stop] : spare_builds_) stop->store(true);
 }
 

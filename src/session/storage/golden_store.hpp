@@ -96,7 +96,7 @@ class GoldenStore {
   // nothing to make (one is ready or being made, the golden is not cloned by
   // reflink, or it is being removed or stop_spares() stopped it).
   Result<bool> make_spare(const std::string& name);
-  // Stops a spare being made (hydrad's exit); later ones are made again.
+  // Stops a spare being made, and any after it (hydrad's exit).
   void stop_spares();
 
   // Clones golden `name` to `target` (absent; built as target.tmp and
@@ -127,6 +127,7 @@ class GoldenStore {
   // (under mu_) when one ends.
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> spare_builds_;
   std::condition_variable spare_done_;
+  bool spares_stopped_ = false;  // stop_spares() was called: no more are made
 };
 
 }  // namespace hydra::session
