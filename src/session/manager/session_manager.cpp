@@ -125,6 +125,12 @@ int SessionManager::protected_restores() const {
   return total;
 }
 
+bool SessionManager::protected_bridge_being_restored() const {
+  for (const auto& b : board_.bridges())
+    if (b.state == "restoring") return true;
+  return false;
+}
+
 SessionView SessionManager::view_locked(const Session& s) const {
   SessionView v;
   v.key = s.key;
@@ -447,7 +453,9 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
                                 {"limits", limits_json(limits)}, {"cgroup", cgroup_of_locked(*s)},
                                 {"storage_driver", driver.driver.empty() ? "dockerd's choice" : driver.driver},
                                 {"storage_driver_reason", driver.reason},
-                                {"protected_bridges_touched", touched > 0},
+                                // A deletion just before /_ping may still be
+                                // being put back: counted too.
+                                {"protected_bridges_touched", touched > 0 || protected_bridge_being_restored()},
                                 {"protected_restores", touched}});
   return std::make_pair(view_locked(*s), true);
 }

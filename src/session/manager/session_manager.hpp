@@ -347,6 +347,8 @@ class SessionManager {
   void track_limit(const Session& s, pid_t pid);
   void untrack_limit(const Session& s, pid_t pid);
   [[nodiscard]] int protected_restores() const;
+  // A protected bridge not (yet) back as it was: a restore under way.
+  [[nodiscard]] bool protected_bridge_being_restored() const;
 
   // A session's data root when it has none: a clone of the golden the
   // create asked for, or (on btrfs) a new subvolume. `op` held.
