@@ -51,7 +51,7 @@ void GoldenSpares::make_missing() {
       std::lock_guard lock(mu_);
       if (quit_) return;
     }
-    if (g.spare || store_.clone_method(g.name) != CloneMethod::kReflink) continue;
+    if (g.spare) continue;  // make_spare() itself passes over goldens not cloned by reflink
     if (room_ && !room_()) return;  // tried again at the next wake
     const int64_t t0 = monotonic_us();
     auto made = store_.make_spare(g.name);
