@@ -117,7 +117,7 @@ TEST_P(DesktopE2E, NamesResolveAndPublishedPortsAnswerOnLocalhost) {
   EXPECT_NE(shown.find("database → " + db), std::string::npos) << shown;
   const std::string topo = capture(w.in_sbx(ctl + " topology --docker-socket " + w.main_socket()));
   EXPECT_NE(topo.find("[desktop link; localhost:3000/tcp → web]"), std::string::npos) << topo;
-  EXPECT_GE(w.hydrad->count("desktop_port_forwarded"), 1u);
+  EXPECT_TRUE(w.hydrad->wait_for([](const json& e) { return e["event"] == "desktop_port_forwarded"; }, 10000));
 
   // hydra1 keeps the MAC it was given when a port with a smaller one joins:
   // a bridge without its own takes its smallest port's, and the desktop's

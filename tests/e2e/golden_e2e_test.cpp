@@ -141,7 +141,7 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
   ASSERT_EQ(st3, 201) << b3;
   EXPECT_EQ(json::parse(b3)["golden"], "g1");
   EXPECT_NE(w.docker(sock2, "images --format '{{.Repository}}'").find("s2-only"), std::string::npos);
-  EXPECT_GE(w.hydrad->count("golden_not_used"), 1u);
+  EXPECT_TRUE(w.hydrad->wait_for([](const json& e) { return e["event"] == "golden_not_used"; }, 10000));
 
   if (type == "ext4") {
     // A clone that takes more than a second shows its progress: in GET of
@@ -215,6 +215,7 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
     auto [st6, b6] = w.api("POST", "/api/v1/docker-instances", create_body("s6"));
     ASSERT_EQ(st6, 201) << b6;
     EXPECT_FALSE(json::parse(b6).contains("golden")) << b6;
+    EXPECT_TRUE(w.hydrad->wait_for([](const json& e) { return e["event"] == "golden_missing"; }, 10000));
     EXPECT_EQ(w.hydrad->count("golden_missing"), 1u);
   } else {
     EXPECT_EQ(w.api("DELETE", "/api/v1/goldens/g1").first, 200);

@@ -42,12 +42,19 @@ bool pool_ready(const DockerWorld& w, int n) {
   }, 60000);
 }
 
-// Where the session_started event of `session` says its dockerd came from.
-std::string source_of(DockerWorld& w, const std::string& session) {
-  std::string source;
-  for (const auto& e : w.hydrad->events())
-    if (e["event"] == "session_started" && e["session"] == session) source = e.value("source", "");
-  return source;
+// Where the session_started event of the dockerd a create answered with
+// says it came from. The event is written by hydrad's log thread, maybe just
+// after the answer: waited for (by the session and its pid), never assumed.
+std::string source_of(DockerWorld& w, const json& created) {
+  if (!created.is_object() || !created.contains("pid")) return "no session in " + created.dump();
+  const std::string session = created.value("scope_type", "") + "/" + created.value("scope_id", "");
+  const int pid = created["pid"].get<int>();
+  const json e = w.hydrad->wait_event(
+      [&](const json& ev) {
+        return ev["event"] == "session_started" && ev["session"] == session && ev.value("pid", 0) == pid;
+      },
+      10000);
+  return e.is_null() ? "no session_started for " + session + " pid " + std::to_string(pid) : e.value("source", "");
 }
 
 std::string read_text(const std::string& path) {
@@ -70,7 +77,7 @@ TEST(PoolE2E, APooledSessionIsARealSession) {
 
   json a = create_session(w, "a", R"(,"memory_limit":"256MiB","pids_limit":1024)");
   ASSERT_TRUE(a.is_object());
-  EXPECT_EQ(source_of(w, "session/a"), "pool");
+  EXPECT_EQ(source_of(w, a), "pool");
   EXPECT_EQ(a["status"], "running");
   EXPECT_EQ(a["limits"]["memory"], 256u << 20);
   const int index = a["index"];
@@ -131,7 +138,7 @@ TEST(PoolE2E, APooledSessionIsARealSession) {
   // Delete, then a cold start on its own data root keeps its containers.
   ASSERT_EQ(w.api("DELETE", "/api/v1/docker-instances/session/a").first, 200);
   json cold = create_session(w, "a");
-  EXPECT_EQ(source_of(w, "session/a"), "cold") << "a session with a data root starts on it";
+  EXPECT_EQ(source_of(w, cold), "cold") << "a session with a data root starts on it";
   EXPECT_NE(w.docker(cold.value("docker_socket", ""), "ps -a --format '{{.Names}}'").find("web"), std::string::npos);
   // Purge: the link and the member's data root both go.
   ASSERT_EQ(w.api("DELETE", "/api/v1/docker-instances/session/a").first, 200);
@@ -151,24 +158,26 @@ TEST(PoolE2E, ParallelCreatesDrainThePoolWhichRefillsAndReplacesADeadMember) {
   for (const char* id : {"p1", "p2", "p3", "p4"})
     creates.push_back(std::async(std::launch::async, [&w, id] { return create_session(w, id); }));
   std::vector<int> indexes;
+  std::vector<json> made;
   for (auto& c : creates) {
     const json s = c.get();
     ASSERT_TRUE(s.is_object() && s.value("status", "") == "running") << s;
     indexes.push_back(s["index"]);
+    made.push_back(s);
   }
   std::sort(indexes.begin(), indexes.end());
   EXPECT_EQ(std::unique(indexes.begin(), indexes.end()), indexes.end()) << "no index given twice";
   int pooled = 0, cold = 0;
-  for (const char* id : {"session/p1", "session/p2", "session/p3", "session/p4"}) {
-    pooled += source_of(w, id) == "pool";
-    cold += source_of(w, id) == "cold";
+  for (const json& s : made) {
+    pooled += source_of(w, s) == "pool";
+    cold += source_of(w, s) == "cold";
   }
   EXPECT_EQ(pooled + cold, 4);
   EXPECT_GE(pooled, 2) << "both members were taken";
   ASSERT_TRUE(pool_ready(w, 2)) << "refilled: " << pool_of(w);
   // max_containers needs dockerd's authorization plugin from its start: cold.
   json limited = create_session(w, "lim", R"(,"max_containers":1)");
-  EXPECT_EQ(source_of(w, "session/lim"), "cold");
+  EXPECT_EQ(source_of(w, limited), "cold");
   EXPECT_EQ(pool_of(w)["ready"], 2);
 
   // A member that dies is discarded and replaced.
@@ -240,7 +249,7 @@ TEST(PoolE2E, ADefaultGoldenPoolServesClonesAndFollowsTheGoldenWhenMadeAgain) {
   // The golden's source, from the pool's empty member (base is absent).
   json src = create_session(w, "src");
   ASSERT_TRUE(src.is_object());
-  EXPECT_EQ(source_of(w, "session/src"), "pool");
+  EXPECT_EQ(source_of(w, src), "pool");
   const std::string src_sock = src.value("docker_socket", "");
   ASSERT_TRUE(w.import_busybox(src_sock));
   ASSERT_EQ(w.docker_rc(src_sock, "create --name marker1 busybox:hydra sh -c :"), 0);
@@ -268,7 +277,7 @@ TEST(PoolE2E, ADefaultGoldenPoolServesClonesAndFollowsTheGoldenWhenMadeAgain) {
 
   json a = create_session(w, "a");
   ASSERT_TRUE(a.is_object());
-  EXPECT_EQ(source_of(w, "session/a"), "pool");
+  EXPECT_EQ(source_of(w, a), "pool");
   EXPECT_EQ(a.value("golden", ""), "base") << a;
   const std::string a_sock = a.value("docker_socket", "");
   EXPECT_EQ(w.docker(a_sock, "ps -a --format '{{.Names}}'"), "marker1");
@@ -277,7 +286,7 @@ TEST(PoolE2E, ADefaultGoldenPoolServesClonesAndFollowsTheGoldenWhenMadeAgain) {
   // base made again from a changed source: another golden.
   json src2 = create_session(w, "src");  // its own data root: cold
   ASSERT_TRUE(src2.is_object());
-  EXPECT_EQ(source_of(w, "session/src"), "cold");
+  EXPECT_EQ(source_of(w, src2), "cold");
   const std::string src2_sock = src2.value("docker_socket", "");  // its index may be another now
   ASSERT_EQ(w.docker_rc(src2_sock, "rm marker1"), 0);
   ASSERT_EQ(w.docker_rc(src2_sock, "create --name marker2 busybox:hydra sh -c :"), 0);
@@ -293,7 +302,7 @@ TEST(PoolE2E, ADefaultGoldenPoolServesClonesAndFollowsTheGoldenWhenMadeAgain) {
   ASSERT_TRUE(pool_ready(w, 1)) << pool_of(w);
   json b = create_session(w, "b");
   ASSERT_TRUE(b.is_object());
-  EXPECT_EQ(source_of(w, "session/b"), "pool");
+  EXPECT_EQ(source_of(w, b), "pool");
   EXPECT_EQ(w.docker(b.value("docker_socket", ""), "ps -a --format '{{.Names}}'"), "marker2")
       << "a clone of base as it is now, never as it was";
 }

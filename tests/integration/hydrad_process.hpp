@@ -199,6 +199,18 @@ class HydradProcess {
     return false;
   }
 
+  // The first event beyond the first `skip` that matches, waited for (null
+  // when none came in time). Events are written by hydrad's log thread, so
+  // one emitted before an API answer may land in the file just after it.
+  nlohmann::json wait_event(const std::function<bool(const nlohmann::json&)>& match, int timeout_ms, size_t skip = 0) {
+    nlohmann::json found;
+    wait_for([&](const nlohmann::json& e) {
+      if (match(e)) found = e;
+      return !found.is_null();
+    }, timeout_ms, skip);
+    return found;
+  }
+
   [[nodiscard]] size_t event_count() const { return events().size(); }
   [[nodiscard]] size_t count(const std::string& event) const {
     size_t n = 0;

@@ -61,6 +61,8 @@ void rollback_case(const std::string& network, const std::string& fake_dockerd_b
     EXPECT_NE(s1.value("error", "").find(expect_in_error), std::string::npos) << s1.dump();
     EXPECT_FALSE(s1.contains("pid") && !s1["pid"].is_null());
   }
+  // Written by hydrad's log thread, maybe just after the answer.
+  EXPECT_TRUE(wait_until([&] { return hydrad.count("session_start_failed") >= 2; }, 5000)) << "both failures logged";
   EXPECT_EQ(hydrad.count("session_start_failed"), 2u);
   if (!leftover_pattern.empty()) {
     EXPECT_TRUE(capture("pgrep -f '" + leftover_pattern + "'").empty()) << "the process was killed";
