@@ -52,6 +52,7 @@ void BridgeGuard::begin_recovery(Bridge& b, int64_t read_us, const std::string& 
   b.settle_us.reset();
   b.extras_stale = false;  // flushed by the deletion, too
   b.sysctls_stale = false;
+  board_.count_loss();  // before the restore's I/O: see StatusBoard::losses
   set_state(b, BridgeState::kRestoring, reason);
 }
 

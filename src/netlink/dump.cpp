@@ -70,6 +70,22 @@ Result<LinkInfo> fetch_link(RtnlSocket& sock, int ifindex) {
   return std::move(*found);
 }
 
+Result<LinkInfo> fetch_link(RtnlSocket& sock, const std::string& name) {
+  std::optional<LinkInfo> found;
+  Request r(RTM_GETLINK, 0, "get link " + name);
+  r.put_extra_header<ifinfomsg>();
+  r.put_str(IFLA_IFNAME, name);
+  auto st = sock.query(std::move(r), [&](const nlmsghdr* nlh) -> Status {
+    auto link = decode_link(nlh);
+    if (!link) return link.error();
+    found = std::move(*link);
+    return {};
+  });
+  if (!st) return st.error();
+  if (!found) return make_error("get link " + name + ": no reply", ENODEV);
+  return std::move(*found);
+}
+
 }  // namespace hydra::netlink
 
 namespace hydra::netlink {

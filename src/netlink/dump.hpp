@@ -18,5 +18,7 @@ Result<std::vector<LinkInfo>> dump_links(RtnlSocket& sock);
 Result<std::vector<AddrInfo>> dump_addrs(RtnlSocket& sock);
 // One link by index; ENODEV when it does not exist.
 Result<LinkInfo> fetch_link(RtnlSocket& sock, int ifindex);
+// One link by name; ENODEV when no link has it.
+Result<LinkInfo> fetch_link(RtnlSocket& sock, const std::string& name);
 
 }  // namespace hydra::netlink

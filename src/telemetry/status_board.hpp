@@ -6,6 +6,8 @@
 // of API clients cannot hold up a restore. api/schema.hpp puts it on the wire.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -76,6 +78,11 @@ class StatusBoard {
     for (const auto& [_, b] : copy) out.push_back(*b);
     return out;
   }
+  // Protected bridges the guard found gone and began to put back, counted
+  // as it reads the deletion, before any restore I/O: a reader that sees
+  // the count unchanged knows the guard had not yet read one.
+  void count_loss() { losses_.fetch_add(1); }
+  [[nodiscard]] uint64_t losses() const { return losses_.load(); }
   [[nodiscard]] bool ready() const {
     std::lock_guard lock(mu_);
     return ready_;
@@ -85,6 +92,7 @@ class StatusBoard {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const BridgeStatus>> bridges_;
   bool ready_ = false;
+  std::atomic<uint64_t> losses_{0};
 };
 
 }  // namespace hydra::telemetry

@@ -142,13 +142,16 @@ TEST(SessionsE2E, WithoutPreventionTheGuardRestoresDocker0) {
   DockerWorld w(/*live_restore=*/false, kShared);
   ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
   ASSERT_EQ(w.api("POST", "/api/v1/docker-instances", kCreate).first, 201);
-  restart(w);  // the second start of a dockerd with a kept data root deletes docker0
-  ASSERT_TRUE(w.hydrad->wait_for([](const json& e) { return e["event"] == "bridge_restored"; }, 10000))
+  const size_t before = w.hydrad->event_count();
+  const json second = restart(w);  // the second start of a dockerd with a kept data root deletes docker0
+  ASSERT_TRUE(w.hydrad->wait_for([](const json& e) { return e["event"] == "bridge_restored"; }, 10000, before))
       << "dockerd without live-restore deletes docker0; the guard puts it back";
-  bool touched = false;
-  for (const auto& e : w.hydrad->events())
-    if (e["event"] == "session_started") touched |= e["protected_bridges_touched"].get<bool>();
-  EXPECT_TRUE(touched) << "the session start event says docker0 was touched";
+  const json started = w.hydrad->wait_event(
+      [&](const json& e) { return e["event"] == "session_started" && e.value("pid", 0) == second.value("pid", -1); },
+      10000, before);
+  ASSERT_FALSE(started.is_null()) << "no session_started for " << second;
+  EXPECT_EQ(started["protected_bridges_touched"], true) << "the second start's event says docker0 was touched: "
+                                                        << started;
   for (const char* c : {"buildkit", "desktop"}) {
     EXPECT_EQ(w.docker_rc(w.main_socket(), std::string("exec ") + c + " ping -c1 -W2 10.213.0.1"), 0) << c;
     EXPECT_TRUE(reaches(w, c, "http://192.0.2.1:8080/hello")) << c << " → upstream";
@@ -222,10 +225,8 @@ TEST(SessionsE2E, AdoptionRebridgeAndCrash) {
   EXPECT_NE(w.docker_rc(w.main_socket(), "exec desktop ip link show eth1"), 0) << "the old leg went with its namespace";
   ASSERT_EQ(w.api("POST", "/api/v1/bridge-desktop", bridge).first, 200);
   EXPECT_NE(w.docker(w.main_socket(), "exec desktop ip -4 addr show eth1").find("10.200.1.254/24"), std::string::npos);
-  bool rebridged = false;
-  for (const auto& e : w.hydrad->events())
-    if (e["event"] == "desktop_bridged") rebridged |= e["rebridged"].get<bool>();
-  EXPECT_TRUE(rebridged);
+  EXPECT_TRUE(w.hydrad->wait_for(
+      [](const json& e) { return e["event"] == "desktop_bridged" && e.value("rebridged", false); }, 10000));
   EXPECT_NE(trim(capture("nsenter --net=" + w.sbx.path() + " iptables -S DOCKER-USER")).find("hydra desktop hydra1"),
             std::string::npos);
 

@@ -34,7 +34,7 @@ SessionManager::SessionManager(SessionSettings settings, const std::string& stat
       goldens_(settings_.data_dir, settings_.cp, deps.log),
       main_socket_(std::move(main_docker_socket)),
       log_(deps.log),
-      board_(deps.board),
+      witness_(deps.board),
       metrics_(deps.metrics),
       limiter_(deps.limiter),
       serve_limits_(std::move(deps.serve_limits)),
@@ -117,18 +117,6 @@ SessionManager::~SessionManager() {
   if (pool_thread_.joinable()) pool_thread_.join();
   (void)pool_->take_all_ready();
   for (auto& s : table_.snapshot()) s->supervisor.reset();  // outside mu_: the hooks take it
-}
-
-int SessionManager::protected_restores() const {
-  int total = 0;
-  for (const auto& b : board_.bridges()) total += static_cast<int>(b.restores);
-  return total;
-}
-
-bool SessionManager::protected_bridge_being_restored() const {
-  for (const auto& b : board_.bridges())
-    if (b.state == "restoring") return true;
-  return false;
 }
 
 SessionView SessionManager::view_locked(const Session& s) const {
@@ -359,7 +347,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start_host(const SessionPtr
 Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) {
   const int64_t t0 = monotonic_us();
   PhaseClock phases;
-  const int restores_before = protected_restores();
+  const BridgeMark bridges_before = witness_.mark();
   const SessionKey& key = s->key;
   int index = 0, limit = 0;
   ResourceLimits limits;
@@ -442,7 +430,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   table_.persist_locked();
   // A spare it took is made again now, not beside its dockerd's start.
   if (spares_ && !s->golden.empty()) spares_->wake();
-  const int touched = protected_restores() - restores_before;
+  const BridgeTouch touched = witness_.since(bridges_before);
   metrics_.session_started(static_cast<double>(t1 - t0) / 1e6, "cold");
   log_.emit("session_started", {{"session", key.text()}, {"bridge", net.bridge}, {"pid", pid},
                                 {"network", net.isolated ? "isolated" : "shared"},
@@ -453,10 +441,8 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
                                 {"limits", limits_json(limits)}, {"cgroup", cgroup_of_locked(*s)},
                                 {"storage_driver", driver.driver.empty() ? "dockerd's choice" : driver.driver},
                                 {"storage_driver_reason", driver.reason},
-                                // A deletion just before /_ping may still be
-                                // being put back: counted too.
-                                {"protected_bridges_touched", touched > 0 || protected_bridge_being_restored()},
-                                {"protected_restores", touched}});
+                                {"protected_bridges_touched", touched.touched},
+                                {"protected_restores", touched.restores}});
   return std::make_pair(view_locked(*s), true);
 }
 

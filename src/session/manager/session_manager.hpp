@@ -61,6 +61,7 @@
 #include "session/storage/golden_spares.hpp"
 #include "session/storage/golden_store.hpp"
 #include "session/dockerd/dockerd_part.hpp"
+#include "session/manager/bridge_witness.hpp"
 #include "session/manager/session_table.hpp"
 #include "session/manager/warm_pool.hpp"
 #include "session/network/network_part.hpp"
@@ -346,9 +347,6 @@ class SessionManager {
   void add_usage(SessionView& v) const;
   void track_limit(const Session& s, pid_t pid);
   void untrack_limit(const Session& s, pid_t pid);
-  [[nodiscard]] int protected_restores() const;
-  // A protected bridge not (yet) back as it was: a restore under way.
-  [[nodiscard]] bool protected_bridge_being_restored() const;
 
   // A session's data root when it has none: a clone of the golden the
   // create asked for, or (on btrfs) a new subvolume. `op` held.
@@ -359,7 +357,7 @@ class SessionManager {
   GoldenStore goldens_;
   std::string main_socket_;
   telemetry::EventLog& log_;
-  const telemetry::StatusBoard& board_;
+  BridgeWitness witness_;  // were the protected bridges touched while a session started
   telemetry::Metrics& metrics_;
   ContainerLimiter& limiter_;
   std::function<Status()> serve_limits_;
