@@ -55,10 +55,11 @@ Result<std::vector<AddrInfo>> dump_addrs(RtnlSocket& sock) {
       [](const nlmsghdr* nlh) -> Result<AddrInfo> { return decode_addr(nlh); });
 }
 
-Result<LinkInfo> fetch_link(RtnlSocket& sock, int ifindex) {
+namespace {
+
+// One RTM_GETLINK answered by one link.
+Result<LinkInfo> fetch_one_link(RtnlSocket& sock, Request r, const std::string& what) {
   std::optional<LinkInfo> found;
-  Request r(RTM_GETLINK, 0, "get link " + std::to_string(ifindex));
-  r.put_extra_header<ifinfomsg>()->ifi_index = ifindex;
   auto st = sock.query(std::move(r), [&](const nlmsghdr* nlh) -> Status {
     auto link = decode_link(nlh);
     if (!link) return link.error();
@@ -66,24 +67,23 @@ Result<LinkInfo> fetch_link(RtnlSocket& sock, int ifindex) {
     return {};
   });
   if (!st) return st.error();
-  if (!found) return make_error("get link " + std::to_string(ifindex) + ": no reply", ENODEV);
+  if (!found) return make_error("get link " + what + ": no reply", ENODEV);
   return std::move(*found);
 }
 
+}  // namespace
+
+Result<LinkInfo> fetch_link(RtnlSocket& sock, int ifindex) {
+  Request r(RTM_GETLINK, 0, "get link " + std::to_string(ifindex));
+  r.put_extra_header<ifinfomsg>()->ifi_index = ifindex;
+  return fetch_one_link(sock, std::move(r), std::to_string(ifindex));
+}
+
 Result<LinkInfo> fetch_link(RtnlSocket& sock, const std::string& name) {
-  std::optional<LinkInfo> found;
   Request r(RTM_GETLINK, 0, "get link " + name);
   r.put_extra_header<ifinfomsg>();
   r.put_str(IFLA_IFNAME, name);
-  auto st = sock.query(std::move(r), [&](const nlmsghdr* nlh) -> Status {
-    auto link = decode_link(nlh);
-    if (!link) return link.error();
-    found = std::move(*link);
-    return {};
-  });
-  if (!st) return st.error();
-  if (!found) return make_error("get link " + name + ": no reply", ENODEV);
-  return std::move(*found);
+  return fetch_one_link(sock, std::move(r), name);
 }
 
 }  // namespace hydra::netlink

@@ -11,7 +11,7 @@
 namespace hydra::test {
 namespace {
 
-telemetry::BridgeStatus guarded(const std::string& name) {
+telemetry::BridgeStatus guarded(const std::string &name) {
   telemetry::BridgeStatus st;
   st.name = name;
   st.state = "guarded";
@@ -26,14 +26,17 @@ struct WitnessWorld {
     board.publish_bridge(guarded("docker0"));
     board.publish_bridge(guarded("br-extra"));
   }
+  // Both bridges made in the namespace.
+  bool make_bridges() {
+    return ns.ok() && ns.ip("link add docker0 type bridge") == 0 &&
+           ns.ip("link add br-extra type bridge") == 0;
+  }
 };
 
 TEST(BridgeWitness, ABridgeDeletedBeforeTheGuardReadsItIsTouched) {
   HYDRA_REQUIRE_ROOT();
   WitnessWorld w;
-  ASSERT_TRUE(w.ns.ok());
-  ASSERT_EQ(w.ns.ip("link add docker0 type bridge"), 0);
-  ASSERT_EQ(w.ns.ip("link add br-extra type bridge"), 0);
+  ASSERT_TRUE(w.make_bridges());
   auto inside = w.ns.enter();
 
   const auto mark = w.witness.mark();
@@ -42,7 +45,8 @@ TEST(BridgeWitness, ABridgeDeletedBeforeTheGuardReadsItIsTouched) {
 
   ASSERT_EQ(w.ns.ip("link del docker0"), 0);
   const auto t = w.witness.since(mark);
-  EXPECT_TRUE(t.touched) << "the kernel has no docker0, though the board was not told";
+  EXPECT_TRUE(t.touched)
+      << "the kernel has no docker0, though the board was not told";
   EXPECT_EQ(t.restores, 0);
 }
 
@@ -51,16 +55,16 @@ TEST(BridgeWitness, ABridgeDeletedBeforeTheGuardReadsItIsTouched) {
 TEST(BridgeWitness, ABridgeBackAgainIsTouchedByTheGuardsCount) {
   HYDRA_REQUIRE_ROOT();
   WitnessWorld w;
-  ASSERT_TRUE(w.ns.ok());
-  ASSERT_EQ(w.ns.ip("link add docker0 type bridge"), 0);
-  ASSERT_EQ(w.ns.ip("link add br-extra type bridge"), 0);
+  ASSERT_TRUE(w.make_bridges());
   auto inside = w.ns.enter();
   const auto mark = w.witness.mark();
   ASSERT_EQ(w.ns.ip("link del docker0"), 0);
   ASSERT_EQ(w.ns.ip("link add docker0 type bridge"), 0);
-  EXPECT_FALSE(w.witness.since(mark).touched) << "back, and no counter moved: nothing to tell it by";
+  EXPECT_FALSE(w.witness.since(mark).touched)
+      << "back, and no counter moved: nothing to tell it by";
   w.board.count_loss();
-  EXPECT_TRUE(w.witness.since(mark).touched) << "the guard began a restore since the mark";
+  EXPECT_TRUE(w.witness.since(mark).touched)
+      << "the guard began a restore since the mark";
 }
 
 // A bridge the guard did not hold at the mark (never there) is no evidence.
@@ -79,5 +83,5 @@ TEST(BridgeWitness, ABridgeAbsentAtTheMarkDecidesNothing) {
   EXPECT_FALSE(w.witness.since(mark).touched);
 }
 
-}  // namespace
-}  // namespace hydra::test
+} // namespace
+} // namespace hydra::test
