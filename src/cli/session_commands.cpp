@@ -203,6 +203,13 @@ int run_bridge_desktop(const SessionArgs& a, std::ostream& out, std::ostream& er
 
 namespace {
 
+// A reflink golden keeps a clone made ahead ([sessions] golden_spare);
+// snapshots and copies have none to show.
+std::string spare_cell(const api::GoldenEntry& g) {
+  if (g.spare) return "ready";
+  return g.method == "reflink" ? "none" : "-";
+}
+
 void show_golden(const api::GoldenEntry& g, std::ostream& out) {
   Table t({"FIELD", "VALUE"});
   t.add({"name", g.name});
@@ -212,6 +219,7 @@ void show_golden(const api::GoldenEntry& g, std::ostream& out) {
   t.add({"bytes", std::to_string(g.bytes)});
   t.add({"files", std::to_string(g.files)});
   t.add({"clone_method", g.method});
+  t.add({"spare", spare_cell(g)});
   std::string users;
   for (const auto& s : g.sessions) users += (users.empty() ? "" : ", ") + s;
   t.add({"sessions", cell(users)});
@@ -232,7 +240,7 @@ int run_golden_create(const SessionArgs& a, std::ostream& out, std::ostream& err
 
 int run_golden_list(const SessionArgs& a, std::ostream& out, std::ostream& err) {
   return call(a, "GET", "/api/v1/goldens", nullptr, out, err, [&](const json& j) {
-    Table t({"GOLDEN", "SOURCE", "BYTES", "FILES", "CREATED", "LAST_USED", "SESSIONS", "IN_USE"});
+    Table t({"GOLDEN", "SOURCE", "BYTES", "FILES", "CREATED", "LAST_USED", "SESSIONS", "IN_USE", "SPARE"});
     const json* goldens = json_fields::array_field(j, "goldens");
     for (const auto& e : goldens ? *goldens : json::array()) {
       auto g = api::decode_golden(e);
@@ -241,7 +249,7 @@ int run_golden_list(const SessionArgs& a, std::ostream& out, std::ostream& err) 
         return;
       }
       t.add({g->name, cell(g->source), std::to_string(g->bytes), std::to_string(g->files), g->created_at,
-             g->last_used_at, std::to_string(g->sessions.size()), std::to_string(g->in_use)});
+             g->last_used_at, std::to_string(g->sessions.size()), std::to_string(g->in_use), spare_cell(*g)});
     }
     t.print(out);
   });

@@ -130,6 +130,13 @@ TEST_P(GoldenE2E, GoldenFromAStoppedSessionStartsAnotherWarmAndExact) {
   auto list = json::parse(w.api("GET", "/api/v1/goldens").second);
   ASSERT_EQ(list["goldens"].size(), 1u) << list;
   EXPECT_EQ(list["goldens"][0]["sessions"], json::array({"session/s2"}));
+  // hydractl's list says whether the spare is there (a reflink golden's only).
+  const std::string shown = capture(std::string(HYDRA_BIN_DIR) + "/hydractl --socket " + w.hydrad->socket() + " golden list");
+  std::istringstream rows(shown);
+  std::string row, last_cell;
+  while (std::getline(rows, row))
+    if (row.rfind("g1 ", 0) == 0) last_cell = row.substr(row.find_last_of(' ') + 1);
+  EXPECT_EQ(last_cell, type == "xfs" ? "ready" : "-") << shown;
   EXPECT_TRUE(wait_until([&] { return w.api("GET", "/metrics").second.find("hydra_golden_bytes{golden=\"g1\"}") !=
                                       std::string::npos; },
                          10000, 100));

@@ -4,12 +4,13 @@
 // with a rename (exact), made again when woken; two clones at once share one
 // spare without harm; removing a golden while its spare is being made stops
 // the spare and leaves nothing; a spare a crash left half-made is removed at
-// start.
+// start; one held back for want of room is made once there is room, unasked.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <future>
 
@@ -66,7 +67,7 @@ TEST(GoldenSparesXfs, ASpareIsMadeAheadTakenByARenameExactAndMadeAgain) {
   SparesWorld w;
   ASSERT_TRUE(w.ready(2000)) << "no golden on a loop-mounted XFS in " << w.fs.dir;
   EXPECT_FALSE(w.spare_ready()) << "nothing made ahead before the spares' thread runs";
-  GoldenSpares spares(*w.store, w.log, [] { return true; });
+  GoldenSpares spares(*w.store, w.log, [] { return true; }, 60000);
   spares.start();
   ASSERT_TRUE(wait_until([&] { return w.spare_ready(); }, 30000, 20)) << "no spare made";
 
@@ -90,6 +91,29 @@ TEST(GoldenSparesXfs, ASpareIsMadeAheadTakenByARenameExactAndMadeAgain) {
   EXPECT_EQ(static_cast<int>(bb->spare) + static_cast<int>(c->spare), 1);
   for (const char* s : {"/session-b", "/session-c"})
     EXPECT_EQ(first_difference(tree_manifest(golden_root), tree_manifest(w.data_dir + s)), "") << s;
+}
+
+// No wake comes when the disk has room again: the thread looks again by
+// itself while a spare is held back (and only then).
+TEST(GoldenSparesXfs, ASpareHeldBackForWantOfRoomIsMadeWhenRoomComes) {
+  HYDRA_REQUIRE_ROOT();
+  SparesWorld w;
+  ASSERT_TRUE(w.ready(200)) << "no golden on a loop-mounted XFS in " << w.fs.dir;
+  std::atomic<int> asked{0};
+  std::atomic<bool> room{false};
+  GoldenSpares spares(*w.store, w.log, [&] { ++asked; return room.load(); }, 50);
+  spares.start();
+  ASSERT_TRUE(wait_until([&] { return asked >= 3; }, 10000, 5)) << "not looked at again while held back";
+  EXPECT_FALSE(w.spare_ready()) << "no room: none made";
+  room = true;
+  ASSERT_TRUE(wait_until([&] { return w.spare_ready(); }, 30000, 20)) << "room came, no spare made";
+  // Nothing held back now: it blocks. A spare taken without a wake is not
+  // made again (a thread still polling would make it).
+  auto a = w.store->clone_to("g", w.data_dir + "/session-a", nullptr);
+  ASSERT_TRUE(a.ok() && a->spare);
+  EXPECT_FALSE(wait_until([&] { return w.spare_ready(); }, 500, 50)) << "still polling with nothing held back";
+  spares.wake();
+  EXPECT_TRUE(wait_until([&] { return w.spare_ready(); }, 30000, 20)) << "made again when woken";
 }
 
 TEST(GoldenSparesXfs, RemovingAGoldenStopsItsSpareBeingMadeAndLeavesNothing) {

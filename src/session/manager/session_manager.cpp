@@ -56,7 +56,8 @@ SessionManager::SessionManager(SessionSettings settings, const std::string& stat
     own_cgroups_ = std::make_unique<KernelCgroups>(
         settings_.cgroup_parent, [this](int index, uint64_t kills, uint64_t total) { on_oom(index, kills, total); });
   if (settings_.golden_spare)
-    spares_ = std::make_unique<GoldenSpares>(goldens_, deps.log, [this] { return storage_allows_create().ok(); });
+    spares_ = std::make_unique<GoldenSpares>(goldens_, deps.log, [this] { return storage_allows_create().ok(); },
+                                             settings_.storage_check_interval_ms);
   network_ = deps.network ? deps.network : own_network_.get();
   dockerd_ = deps.dockerd ? deps.dockerd : own_dockerd_.get();
   cgroups_ = deps.cgroups ? deps.cgroups : own_cgroups_.get();

@@ -2,8 +2,9 @@
 // The thread that keeps a spare clone of each golden cloned by reflink
 // (golden_store.hpp, "Spares"): woken when a golden is made or a spare
 // taken, it makes what is missing, one at a time, at the lowest CPU and I/O
-// priority, and not while [storage] min_free refuses creates. Idle, it
-// blocks: no timer.
+// priority, and not while [storage] min_free refuses creates: a spare held
+// back so is looked at again every `retry_ms` until there is room. Idle
+// (nothing missing, or nothing held back), it blocks: no timer.
 //
 // THREADS: its own ("golden spares") calls GoldenStore::make_spare(); wake()
 // from any thread. LOCKS: mu_ guards woken_ and quit_ (a leaf lock, never
@@ -22,8 +23,9 @@ namespace hydra::session {
 
 class GoldenSpares {
  public:
-  // `room()`: whether data_dir has room for more (creates allowed).
-  GoldenSpares(GoldenStore& store, telemetry::EventLog& log, std::function<bool()> room);
+  // `room()`: whether data_dir has room for more (creates allowed);
+  // `retry_ms`: how often a spare held back for want of room is looked at.
+  GoldenSpares(GoldenStore& store, telemetry::EventLog& log, std::function<bool()> room, int retry_ms);
   ~GoldenSpares();  // stops a spare being made and joins
   GoldenSpares(const GoldenSpares&) = delete;
   GoldenSpares& operator=(const GoldenSpares&) = delete;
@@ -34,11 +36,13 @@ class GoldenSpares {
 
  private:
   void loop();
-  void make_missing();
+  // True when a spare was held back for want of room.
+  bool make_missing();
 
   GoldenStore& store_;
   telemetry::EventLog& log_;
   std::function<bool()> room_;
+  int retry_ms_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool woken_ = true;  // mu_: the first look is at start
