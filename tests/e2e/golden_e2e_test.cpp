@@ -287,3 +287,88 @@ TEST(GoldenBtrfsE2E, NewSessionsGetOverlay2AndOldDataRootsKeepTheirDriver) {
 
 INSTANTIATE_TEST_SUITE_P(Filesystems, GoldenE2E, ::testing::Values("btrfs", "xfs", "ext4"),
                          [](const auto& info) { return std::string(info.param); });
+
+// With network = "shared" every session's bridges are in the sandbox's
+// namespace, named after the network's id ("br-" and 12 characters). A
+// golden's user networks carry the source's ids: a clone running beside its
+// source would take over the source's bridge (dockerd adopts a bridge of
+// that name) and allocate from the same subnet. So a shared session made
+// from a golden starts with a network store of its own.
+namespace {
+
+// A stopped session `src` with a user network `app` (its id returned, ""
+// on failure), a container on it and one on the default bridge; golden `g`
+// made of it.
+std::string golden_with_a_user_network(DockerWorld& w) {
+  auto [st1, b1] = w.api("POST", "/api/v1/docker-instances", create_body("src"));
+  EXPECT_EQ(st1, 201) << b1;
+  if (st1 != 201) return "";
+  const std::string sock = json::parse(b1)["docker_socket"];
+  const std::string net_id = w.docker(sock, "network create app");
+  // Containers that stop at once when asked (a shell as PID 1 ignores TERM).
+  const char* run = " busybox:hydra sh -c 'trap exit TERM; sleep 600 & wait'";
+  if (!w.import_busybox(sock) || net_id.size() != 64 ||
+      w.docker_rc(sock, std::string("create --name onapp --network app") + run) != 0 ||
+      w.docker_rc(sock, std::string("create --name ondefault") + run) != 0 ||
+      w.api("DELETE", "/api/v1/docker-instances/session/src").first != 200)
+    return "";
+  auto [gst, gbody] = w.api("POST", "/api/v1/goldens", R"({"name":"g","from":"session/src"})");
+  EXPECT_EQ(gst, 201) << gbody;
+  return gst == 201 ? net_id : "";
+}
+
+}  // namespace
+
+TEST(GoldenSharedE2E, ASharedCloneNeverTakesItsSourcesUserNetworkBridge) {
+  HYDRA_REQUIRE_DOCKERD();
+  DockerWorld w(true, "network = \"shared\"\n");
+  ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
+  const std::string net_id = golden_with_a_user_network(w);
+  ASSERT_FALSE(net_id.empty());
+
+  // The source runs again, its container on its network's bridge.
+  auto [st2, b2] = w.api("POST", "/api/v1/docker-instances", create_body("src"));
+  ASSERT_EQ(st2, 201) << b2;
+  const std::string src_sock = json::parse(b2)["docker_socket"];
+  ASSERT_EQ(w.docker_rc(src_sock, "start onapp"), 0);
+  const std::string bridge = "br-" + net_id.substr(0, 12);
+  ASSERT_EQ(w.sbx.ip("link show " + bridge), 0) << "the source's network bridge";
+  const std::string src_port = capture("ip -n " + w.sbx.name() + " -o link show master " + bridge);
+
+  // A clone beside it: the golden's images and containers, but not its networks.
+  const size_t before = w.hydrad->event_count();
+  auto [st3, b3] = w.api("POST", "/api/v1/docker-instances", create_body("c", "g"));
+  ASSERT_EQ(st3, 201) << b3;
+  const std::string c_sock = json::parse(b3)["docker_socket"];
+  const json cloned = w.hydrad->wait_event([](const json& e) { return e["event"] == "session_cloned"; }, 10000, before);
+  EXPECT_EQ(cloned.value("networks", ""), "dropped: network = \"shared\"") << cloned;
+  EXPECT_EQ(w.docker(c_sock, "network ls --filter name=app -q"), "") << "the source's network is not the clone's";
+  EXPECT_EQ(w.docker(c_sock, "ps -a --format '{{.Names}}' --filter name=ondefault"), "ondefault");
+  EXPECT_EQ(w.docker_rc(c_sock, "start ondefault"), 0) << "a container on the default bridge runs";
+  EXPECT_NE(w.docker_rc(c_sock, "start onapp"), 0) << "one on the dropped network cannot";
+  EXPECT_EQ(capture("ip -n " + w.sbx.name() + " -o link show master " + bridge), src_port)
+      << "nothing of the clone's on the source's bridge";
+  EXPECT_EQ(w.docker_rc(src_sock, "exec onapp sh -c :"), 0) << "the source's container still runs";
+}
+
+// The warm pool's clones of default_golden, likewise.
+TEST(GoldenSharedE2E, ASharedPoolMembersCloneHasNoneOfItsGoldensNetworks) {
+  HYDRA_REQUIRE_DOCKERD();
+  DockerWorld w(true, "network = \"shared\"\nwarm_pool = 1\ndefault_golden = \"g\"\n");
+  ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
+  const size_t before = w.hydrad->event_count();
+  ASSERT_FALSE(golden_with_a_user_network(w).empty());
+  const json member = w.hydrad->wait_event(
+      [](const json& e) { return e["event"] == "warm_pool_member_ready" && e.value("golden", "") == "g"; }, 60000,
+      before);
+  ASSERT_FALSE(member.is_null()) << "no member cloned from g";
+  EXPECT_EQ(member.value("networks", ""), "dropped: network = \"shared\"") << member;
+  ASSERT_TRUE(wait_until([&] { return w.hydrad->health()["warm_pool"].value("ready", -1) == 1; }, 60000, 100));
+  auto [st, body] = w.api("POST", "/api/v1/docker-instances", create_body("c"));
+  ASSERT_EQ(st, 201) << body;
+  const json c = json::parse(body);
+  EXPECT_EQ(c.value("golden", ""), "g") << c;
+  const std::string sock = c["docker_socket"];
+  EXPECT_EQ(w.docker(sock, "network ls --filter name=app -q"), "") << "none of the golden's user networks";
+  EXPECT_EQ(w.docker_rc(sock, "start ondefault"), 0);
+}

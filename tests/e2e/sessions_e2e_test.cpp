@@ -2,6 +2,8 @@
 // Sessions end to end with Debian's real dockerd, inside namespaces.
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "docker_world.hpp"
 
 using namespace hydra::test;
@@ -321,4 +323,23 @@ TEST(SessionsE2E, AHungDockerdFreezesNothingElse) {
       << "the session did not come back to running";
   EXPECT_EQ(inspect("s1")["status"], "running");
   EXPECT_TRUE(w.hydrad->wait_for([](const json& e) { return e["event"] == "session_unresponsive"; }, 1000));
+}
+
+// Shared sessions' dockerds write iptables in one namespace; started at once
+// they would fail each other (a chain flushed under another's rule). hydrad
+// starts them one at a time: every create succeeds.
+TEST(SessionsE2E, SharedSessionsCreatedAtOnceAllStart) {
+  HYDRA_REQUIRE_DOCKERD();
+  DockerWorld w(/*live_restore=*/true, kShared);
+  ASSERT_TRUE(w.ok) << "world did not come up; see " << w.dir;
+  std::vector<std::future<std::pair<int, std::string>>> creates;
+  for (const char* id : {"p1", "p2", "p3", "p4"})
+    creates.push_back(std::async(std::launch::async, [&w, id] {
+      return w.api("POST", "/api/v1/docker-instances", std::string(R"({"scope_type":"session","scope_id":")") + id + "\"}");
+    }));
+  for (auto& c : creates) {
+    auto [status, body] = c.get();
+    EXPECT_EQ(status, 201) << body;
+  }
+  EXPECT_EQ(json::parse(w.api("GET", "/api/v1/docker-instances").second)["instances"].size(), 4u);
 }

@@ -6,6 +6,8 @@
 #include <ctime>
 
 #include "session/storage/btrfs_subvolume.hpp"
+#include "session/storage/data_usage.hpp"
+#include "session/storage/network_store.hpp"
 #include "session/core/run_files.hpp"
 #include "session/manager/session_manager.hpp"
 
@@ -87,12 +89,25 @@ Status SessionManager::make_data_root(const SessionPtr& s, const std::string& da
     log_.emit("golden_clone_progress",
               {{"session", s->key.text()}, {"golden", name}, {"bytes_done", done}, {"bytes_total", total}});
   });
-  auto lock = table_.lock();
-  s->clone.reset();
+  bool shared = false;
+  {
+    auto lock = table_.lock();
+    s->clone.reset();
+    shared = !net_of_locked(*s).isolated;
+  }
   if (!cloned) return cloned.error();
+  if (shared) {
+    if (auto dropped = drop_network_store(data_root); !dropped) {
+      // Never left to be started as the session's own: it holds the source's networks.
+      (void)remove_tree(data_root);
+      return dropped.error();
+    }
+  }
+  auto lock = table_.lock();
   s->golden = name;
   log_.emit("session_cloned", {{"session", s->key.text()}, {"golden", name}, {"method", cloned->method},
-                               {"spare", cloned->spare}, {"bytes", cloned->bytes}, {"took_us", cloned->took_us}});
+                               {"spare", cloned->spare}, {"bytes", cloned->bytes}, {"took_us", cloned->took_us},
+                               {"networks", clone_networks_note(shared)}});
   return {};
 }
 

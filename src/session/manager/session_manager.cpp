@@ -120,6 +120,11 @@ SessionManager::~SessionManager() {
   for (auto& s : table_.snapshot()) s->supervisor.reset();  // outside mu_: the hooks take it
 }
 
+std::unique_lock<std::mutex> SessionManager::shared_start_gate(const SessionNet& net) {
+  if (net.isolated || net.hydra_nat) return {};
+  return std::unique_lock(shared_start_mu_);
+}
+
 SessionView SessionManager::view_locked(const Session& s) const {
   SessionView v;
   v.key = s.key;
@@ -402,6 +407,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
                        .storage_driver = driver.driver, .cgroup_procs = {},
                        .cgroup_parent = placement->containers_parent};
   for (const auto& fd : placement->procs) launch.cgroup_procs.push_back(fd.get());
+  auto gate = shared_start_gate(net);
   auto spawned = dockerd_->launch(net, paths, launch);
   if (!spawned) return fail(spawned.error());
   proc.emplace(std::move(*spawned));
@@ -413,6 +419,7 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   }
   if (auto st = proc->wait_ready(paths.socket, settings_.start_timeout_ms); !st)
     return fail(make_error(st.error().text() + "; dockerd log: " + log_tail(paths.log), st.error().code));
+  if (gate.owns_lock()) gate.unlock();
   phases.mark("dockerd_ready");
   const int64_t t1 = monotonic_us();
   const pid_t pid = proc->pid();

@@ -37,6 +37,13 @@
 //     pool_file_mu_.
 //  The network part's firewall lock is never taken with mu_ held: no part is
 //  called with mu_ held.
+//  4. shared_start_mu_ — held across one dockerd's start (launch to /_ping)
+//     where dockerd writes iptables in the sandbox's own namespace (network
+//     = "shared", dockerd's NAT): its start-up flushes and re-links the
+//     DOCKER chains, and two starting at once fail each other ("unable to
+//     remove jump to DOCKER-ISOLATION-STAGE-1"). Taken with the session's op
+//     held (or by the pool's thread), never with mu_; only other such starts
+//     wait on it, for at most start_timeout each.
 // PARTS: the network and the dockerd are interfaces the manager is given
 // (network_part.hpp, dockerd_part.hpp; fakes in its unit tests); every
 // resource of a session is released in one place, release().
@@ -380,6 +387,9 @@ class SessionManager {
   // after goldens_, so it ends first.
   std::unique_ptr<GoldenSpares> spares_;
   std::mutex hook_mu_;   // guards new_session_hook_ (a leaf lock: nothing is taken inside it)
+  std::mutex shared_start_mu_;  // one shared-namespace dockerd start at a time (see LOCKS, 4)
+  // Held across a dockerd's start when it writes iptables in hydrad's namespace.
+  [[nodiscard]] std::unique_lock<std::mutex> shared_start_gate(const SessionNet& net);
   std::function<void()> new_session_hook_;
 };
 

@@ -18,6 +18,7 @@
 #include "session/core/storage_driver.hpp"
 #include "session/manager/session_manager.hpp"
 #include "session/storage/btrfs_subvolume.hpp"
+#include "session/storage/network_store.hpp"
 
 namespace hydra::session {
 
@@ -149,6 +150,8 @@ bool SessionManager::fill_pool_member() {
     // stale, to be replaced, never passed for the new one.
     auto cloned = goldens_.clone_to(golden->name, m->paths.data_root, nullptr);
     if (!cloned) return fail(cloned.error());
+    if (!m->net.isolated)
+      if (auto st = drop_network_store(m->paths.data_root); !st) return fail(st.error());
     if (cloned->spare && spares_) spares_->wake();
     m->golden = golden->name;
     m->golden_id = golden->id;
@@ -165,12 +168,14 @@ bool SessionManager::fill_pool_member() {
                        .storage_driver = driver.driver, .cgroup_procs = {},
                        .cgroup_parent = placement->containers_parent, .nice = kPoolNice};
   for (const auto& fd : placement->procs) launch.cgroup_procs.push_back(fd.get());
+  auto gate = shared_start_gate(m->net);
   auto proc = dockerd_->launch(m->net, m->paths, launch);
   if (!proc) return fail(proc.error());
   if (auto st = proc->wait_ready(m->paths.socket, settings_.start_timeout_ms); !st) {
     (void)proc->stop(2000);
     return fail(make_error(st.error().text() + "; dockerd log: " + log_tail(m->paths.log), st.error().code));
   }
+  if (gate.owns_lock()) gate.unlock();
   m->pid = proc->pid();
   m->hooks = std::make_shared<HookTarget>();
   const int index = m->index;
@@ -185,7 +190,9 @@ bool SessionManager::fill_pool_member() {
       std::move(*proc), settings_.probe_interval_ms,
       docker::ChildSupervisor::Hooks{[hooks](int code) { hooks->exited(code); }, [hooks] { hooks->probe(); }});
   log_.emit("warm_pool_member_ready", {{"index", index}, {"bridge", m->net.bridge}, {"pid", m->pid},
-                                       {"golden", m->golden}, {"golden_id", m->golden_id}, {"start_us", monotonic_us() - t0}});
+                                       {"golden", m->golden}, {"golden_id", m->golden_id},
+                                       {"networks", m->golden.empty() ? "" : clone_networks_note(!m->net.isolated)},
+                                       {"start_us", monotonic_us() - t0}});
   pool_->add_ready(std::move(m));
   report_pool();
   return true;
