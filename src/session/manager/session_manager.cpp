@@ -422,6 +422,8 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   if (gate.owns_lock()) gate.unlock();
   phases.mark("dockerd_ready");
   const int64_t t1 = monotonic_us();
+  // Asks the kernel: before mu_ is taken, never under it.
+  const BridgeTouch touched = witness_.since(bridges_before);
   const pid_t pid = proc->pid();
   s->supervisor = supervise(s, std::move(*proc));
   auto lock = table_.lock();
@@ -438,7 +440,6 @@ Result<std::pair<SessionView, bool>> SessionManager::start(const SessionPtr& s) 
   table_.persist_locked();
   // A spare it took is made again now, not beside its dockerd's start.
   if (spares_ && !s->golden.empty()) spares_->wake();
-  const BridgeTouch touched = witness_.since(bridges_before);
   metrics_.session_started(static_cast<double>(t1 - t0) / 1e6, "cold");
   log_.emit("session_started", {{"session", key.text()}, {"bridge", net.bridge}, {"pid", pid},
                                 {"network", net.isolated ? "isolated" : "shared"},
